@@ -1,0 +1,149 @@
+"""Command line: ``python -m backend COMMAND``.
+
+    serve               run the ASGI server (uvicorn)
+    migrate             apply pending migrations
+    seed                seed demo data when the database is empty
+    audit verify        verify the audit hash chain; exit 1 naming the first broken row
+    schema export       write mobile_contract/schema.graphql (``--check`` fails on drift)
+    migrations check    fail when the tables and the migrations disagree
+    migrations new      create an auto migration for table changes
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from backend.settings import PROJECT_ROOT, get_settings
+
+SCHEMA_PATH = PROJECT_ROOT / "mobile_contract" / "schema.graphql"
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    uvicorn.run(
+        "backend.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        ws_per_message_deflate=False,
+        proxy_headers=False,
+        server_header=False,
+        log_level="info",
+    )
+    return 0
+
+
+def _migrate(_: argparse.Namespace) -> int:
+    from backend.migrations_tools import migrate
+
+    asyncio.run(migrate())
+    print("migrations applied")
+    return 0
+
+
+def _seed(_: argparse.Namespace) -> int:
+    from backend.container import build_container
+    from backend.seed.demo import seed_demo_data
+
+    async def run() -> bool:
+        container = build_container(get_settings())
+        await container.database.start()
+        try:
+            return await seed_demo_data(container.database, container.auth.passwords)
+        finally:
+            await container.database.stop()
+
+    print("demo data seeded" if asyncio.run(run()) else "database not empty: demo data left as is")
+    return 0
+
+
+def _audit_verify(_: argparse.Namespace) -> int:
+    from backend.audit.verify import verify_chain
+
+    report = asyncio.run(verify_chain())
+    if report.intact:
+        print(f"audit chain intact: {report.rows_checked} rows verified")
+        return 0
+    print(f"audit chain BROKEN at row {report.first_broken_row_id}: {report.reason}", file=sys.stderr)
+    return 1
+
+
+def _schema_export(args: argparse.Namespace) -> int:
+    from backend.graphql.schema import build_schema
+
+    sdl = build_schema().as_str() + "\n"
+    path = Path(args.path)
+    if args.check:
+        if not path.exists() or path.read_text() != sdl:
+            print(f"{path} differs from the code: run `make schema`", file=sys.stderr)
+            return 1
+        print(f"{path} matches the code")
+        return 0
+    path.write_text(sdl)
+    print(f"wrote {path}")
+    return 0
+
+
+def _migrations_check(_: argparse.Namespace) -> int:
+    from backend.migrations_tools import pending_table_changes
+
+    changes = asyncio.run(pending_table_changes())
+    if changes:
+        print("tables and migrations differ; run `make migration`:", file=sys.stderr)
+        for change in changes:
+            print(f"  {change}", file=sys.stderr)
+        return 1
+    print("migrations match the tables")
+    return 0
+
+
+def _migrations_new(args: argparse.Namespace) -> int:
+    from piccolo.apps.migrations.commands.new import new
+
+    asyncio.run(new(app_name="careloop", auto=True, desc=args.description, auto_input="y"))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m backend", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the ASGI server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(run=_serve)
+
+    commands.add_parser("migrate", help="apply pending migrations").set_defaults(run=_migrate)
+    commands.add_parser("seed", help="seed demo data into an empty database").set_defaults(run=_seed)
+
+    audit = commands.add_parser("audit", help="audit log tools").add_subparsers(dest="audit", required=True)
+    audit.add_parser("verify", help="verify the hash chain").set_defaults(run=_audit_verify)
+
+    schema = commands.add_parser("schema", help="mobile contract schema").add_subparsers(dest="schema", required=True)
+    export = schema.add_parser("export", help="write the SDL")
+    export.add_argument("--check", action="store_true", help="fail when the file differs")
+    export.add_argument("--path", default=str(SCHEMA_PATH))
+    export.set_defaults(run=_schema_export)
+
+    migrations = commands.add_parser("migrations", help="migration tools").add_subparsers(
+        dest="migrations", required=True
+    )
+    migrations.add_parser("check", help="fail on drift").set_defaults(run=_migrations_check)
+    new = migrations.add_parser("new", help="create an auto migration")
+    new.add_argument("description")
+    new.set_defaults(run=_migrations_new)
+
+    args = parser.parse_args(argv)
+    result: int = args.run(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

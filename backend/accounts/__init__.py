@@ -1,0 +1,1 @@
+"""Organizations, users, role memberships and providers: who is who."""

@@ -1,0 +1,248 @@
+"""Every account query: organizations, users, memberships, specialties, providers."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from backend.accounts.roles import Role
+from backend.accounts.tables import (
+    Invitation,
+    Membership,
+    Organization,
+    Provider,
+    ProviderSpecialty,
+    Specialty,
+    User,
+)
+
+Row = dict[str, Any]
+
+
+async def organization_by_id(organization_id: UUID) -> Row | None:
+    row: Row | None = await Organization.select().where(Organization.id == organization_id).first()
+    return row
+
+
+async def organizations_by_ids(ids: Sequence[UUID]) -> list[Row]:
+    if not ids:
+        return []
+    rows: list[Row] = await Organization.select().where(Organization.id.is_in(list(ids)))
+    return rows
+
+
+async def count_organizations() -> int:
+    count: int = await Organization.count()
+    return count
+
+
+async def user_by_id(user_id: UUID) -> Row | None:
+    row: Row | None = await User.select().where(User.id == user_id).first()
+    return row
+
+
+async def users_by_ids(ids: Sequence[UUID]) -> list[Row]:
+    if not ids:
+        return []
+    rows: list[Row] = await User.select().where(User.id.is_in(list(ids)))
+    return rows
+
+
+async def user_by_email(email: str) -> Row | None:
+    row: Row | None = await User.select().where(User.email == email).first()
+    return row
+
+
+async def email_exists(email: str) -> bool:
+    exists: bool = await User.exists().where(User.email == email)
+    return exists
+
+
+async def insert_user(
+    *, email: str, display_name: str, home_organization_id: UUID, password_hash: str | None
+) -> UUID:
+    user = User(
+        email=email,
+        display_name=display_name,
+        home_organization=home_organization_id,
+        password_hash=password_hash,
+    )
+    await user.save()
+    return UUID(str(user.id))
+
+
+async def set_password_hash(user_id: UUID, password_hash: str, changed_at: datetime) -> None:
+    await User.update(
+        {User.password_hash: password_hash, User.password_changed_at: changed_at}
+    ).where(User.id == user_id)
+
+
+async def deactivate_user(user_id: UUID, at: datetime) -> None:
+    await User.update({User.is_active: False, User.deactivated_at: at}).where(User.id == user_id)
+
+
+async def roles_by_organization(user_id: UUID) -> dict[UUID, frozenset[Role]]:
+    rows = await Membership.select(Membership.organization, Membership.role).where(
+        Membership.user == user_id
+    )
+    grouped: dict[UUID, set[Role]] = defaultdict(set)
+    for row in rows:
+        grouped[row["organization"]].add(Role(row["role"]))
+    return {org: frozenset(roles) for org, roles in grouped.items()}
+
+
+async def roles_for_users(organization_id: UUID, user_ids: Sequence[UUID]) -> dict[UUID, set[Role]]:
+    grouped: dict[UUID, set[Role]] = defaultdict(set)
+    if not user_ids:
+        return grouped
+    rows = await Membership.select(Membership.user, Membership.role).where(
+        (Membership.organization == organization_id) & Membership.user.is_in(list(user_ids))
+    )
+    for row in rows:
+        grouped[row["user"]].add(Role(row["role"]))
+    return grouped
+
+
+async def memberships_of_users(user_ids: Sequence[UUID]) -> list[Row]:
+    if not user_ids:
+        return []
+    rows: list[Row] = await Membership.select(
+        Membership.user, Membership.organization, Membership.role
+    ).where(Membership.user.is_in(list(user_ids)))
+    return rows
+
+
+async def replace_roles(user_id: UUID, organization_id: UUID, roles: Iterable[Role]) -> None:
+    await Membership.delete().where(
+        (Membership.user == user_id) & (Membership.organization == organization_id)
+    )
+    rows = [Membership(user=user_id, organization=organization_id, role=role.value) for role in roles]
+    if rows:
+        await Membership.insert(*rows)
+
+
+async def count_role_holders(organization_id: UUID, role: Role, *, active_only: bool = True) -> int:
+    query = Membership.count().where(
+        (Membership.organization == organization_id) & (Membership.role == role.value)
+    )
+    if active_only:
+        query = query.where(Membership.user.is_active.eq(True))
+    count: int = await query
+    return count
+
+
+async def is_member_of(user_id: UUID, organization_id: UUID) -> bool:
+    exists: bool = await Membership.exists().where(
+        (Membership.user == user_id) & (Membership.organization == organization_id)
+    )
+    return exists
+
+
+async def organization_user_page(
+    organization_id: UUID, *, after_email: str | None, limit: int
+) -> list[Row]:
+    """Users with any role in the organization or whose home it is, keyset-paginated by e-mail."""
+    member_ids = Membership.select(Membership.user).where(Membership.organization == organization_id)
+    query = (
+        User.select()
+        .where((User.home_organization == organization_id) | User.id.is_in(member_ids))
+        .order_by(User.email)
+        .limit(limit)
+    )
+    if after_email is not None:
+        query = query.where(User.email > after_email)
+    rows: list[Row] = await query
+    return rows
+
+
+async def specialties_by_codes(codes: Sequence[str]) -> list[Row]:
+    if not codes:
+        return []
+    rows: list[Row] = await Specialty.select().where(Specialty.code.is_in(list(codes)))
+    return rows
+
+
+async def all_specialties() -> list[Row]:
+    rows: list[Row] = await Specialty.select().order_by(Specialty.name)
+    return rows
+
+
+async def insert_specialties(entries: Sequence[tuple[str, str]]) -> None:
+    await Specialty.insert(*(Specialty(code=code, name=name) for code, name in entries))
+
+
+async def npi_exists(npi: str) -> bool:
+    exists: bool = await Provider.exists().where(Provider.npi == npi)
+    return exists
+
+
+async def insert_provider(
+    *,
+    organization_id: UUID,
+    npi: str,
+    display_name: str,
+    user_id: UUID | None,
+    specialty_ids: Sequence[UUID],
+    accepting_new_patients: bool = True,
+) -> UUID:
+    provider = Provider(
+        organization=organization_id,
+        npi=npi,
+        display_name=display_name,
+        user=user_id,
+        accepting_new_patients=accepting_new_patients,
+    )
+    await provider.save()
+    provider_id = UUID(str(provider.id))
+    if specialty_ids:
+        await ProviderSpecialty.insert(
+            *(ProviderSpecialty(provider=provider_id, specialty=sid) for sid in specialty_ids)
+        )
+    return provider_id
+
+
+async def providers_by_ids(ids: Sequence[UUID]) -> list[Row]:
+    if not ids:
+        return []
+    rows: list[Row] = await Provider.select().where(Provider.id.is_in(list(ids)))
+    return rows
+
+
+async def providers_of_users(user_ids: Sequence[UUID]) -> list[Row]:
+    if not user_ids:
+        return []
+    rows: list[Row] = await Provider.select().where(Provider.user.is_in(list(user_ids)))
+    return rows
+
+
+async def specialty_codes_of_providers(provider_ids: Sequence[UUID]) -> dict[UUID, list[str]]:
+    grouped: dict[UUID, list[str]] = defaultdict(list)
+    if not provider_ids:
+        return grouped
+    rows = await ProviderSpecialty.select(
+        ProviderSpecialty.provider, ProviderSpecialty.specialty.code.as_alias("code")
+    ).where(ProviderSpecialty.provider.is_in(list(provider_ids)))
+    for row in rows:
+        grouped[row["provider"]].append(row["code"])
+    return grouped
+
+
+async def insert_invitation(user_id: UUID, token_hash: str, expires_at: datetime) -> None:
+    await Invitation(user=user_id, token_hash=token_hash, expires_at=expires_at).save()
+
+
+async def claim_invitation(token_hash: str, now: datetime) -> UUID | None:
+    """Mark an unexpired, unused invitation used and return its user, atomically."""
+    rows = await (
+        Invitation.update({Invitation.used_at: now})
+        .where(
+            (Invitation.token_hash == token_hash)
+            & Invitation.used_at.is_null()
+            & (Invitation.expires_at > now)
+        )
+        .returning(Invitation.user)
+    )
+    return UUID(str(rows[0]["user"])) if rows else None

@@ -1,0 +1,93 @@
+"""The Litestar app factory: GraphQL at /graphql, health and readiness probes, JWKS.
+
+Lifespan: open the database pool (and Redis, when configured) on start-up; close them on
+shutdown. Everything long-lived hangs off ``app.state.container``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar, Request, Response, get
+from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
+from litestar.middleware.rate_limit import RateLimitConfig
+
+from backend.container import Container, build_container
+from backend.graphql.http import build_graphql_controller
+from backend.graphql.network import client_address
+from backend.graphql.schema import build_schema
+from backend.logging import configure_logging
+from backend.settings import Settings, get_settings
+
+
+@get("/healthz", include_in_schema=False, cache=False)
+async def healthz() -> dict[str, str]:
+    """The process is alive."""
+    return {"status": "ok"}
+
+
+@get("/readyz", include_in_schema=False, cache=False)
+async def readyz(state: State) -> Response[dict[str, Any]]:
+    """The process can serve: the database answers, and Redis when configured."""
+    container: Container = state.container
+    checks: dict[str, bool] = {"database": await container.database.ping()}
+    if container.redis is not None:
+        try:
+            checks["redis"] = bool(await container.redis.ping())
+        except Exception:  # noqa: BLE001 - readiness reports any failure as "not ready"
+            checks["redis"] = False
+    ready = all(checks.values())
+    return Response({"status": "ready" if ready else "unavailable", "checks": checks},
+                    status_code=200 if ready else 503)
+
+
+@get("/.well-known/jwks.json", include_in_schema=False)
+async def jwks(state: State) -> Response[dict[str, Any]]:
+    """Public keys that verify our access tokens (current and, during rotation, previous)."""
+    container: Container = state.container
+    return Response(container.keys.jwks(), headers={"cache-control": "public, max-age=300"})
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    configure_logging(settings)
+    container = build_container(settings)
+    schema = build_schema(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await container.database.start()
+        if settings.redis_url:
+            import redis.asyncio as redis
+
+            container.redis = redis.Redis.from_url(settings.redis_url)
+        try:
+            yield
+        finally:
+            if container.redis is not None:
+                await container.redis.aclose()
+            await container.database.stop()
+
+    def rate_limit_identifier(request: Request[Any, Any, Any]) -> str:
+        return client_address(request, settings.trusted_proxies)
+
+    rate_limit = RateLimitConfig(
+        rate_limit=("minute", settings.rate_limit_per_minute),
+        exclude=["/healthz", "/readyz"],
+        identifier_for_request=rate_limit_identifier,
+    )
+    cors = CORSConfig(allow_origins=list(settings.allowed_origins)) if settings.allowed_origins else None
+
+    return Litestar(
+        route_handlers=[build_graphql_controller(container, schema), healthz, readyz, jwks],
+        state=State({"container": container, "schema": schema}),
+        lifespan=[lifespan],
+        middleware=[rate_limit.middleware],
+        cors_config=cors,
+        request_max_body_size=settings.graphql_limits.max_request_body_bytes,
+        debug=False,
+        openapi_config=None,
+    )

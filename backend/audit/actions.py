@@ -1,0 +1,26 @@
+"""Stable audit action codes and outcomes (stored in rows: never rename, only add)."""
+
+from enum import StrEnum
+
+
+class AuditAction(StrEnum):
+    LOGIN_SUCCEEDED = "auth.login.succeeded"
+    LOGIN_FAILED = "auth.login.failed"
+    LOGIN_THROTTLED = "auth.login.throttled"
+    TOKEN_REFRESHED = "auth.token.refreshed"
+    TOKEN_REFRESH_FAILED = "auth.token.refresh_failed"
+    TOKEN_REUSE_DETECTED = "auth.token.reuse_detected"
+    LOGOUT = "auth.logout"
+    PASSWORD_CHANGED = "auth.password.changed"
+    INVITATION_ACCEPTED = "auth.invitation.accepted"
+    USER_INVITED = "accounts.user.invited"
+    USER_READ = "accounts.user.read"
+    USER_DEACTIVATED = "accounts.user.deactivated"
+    ROLES_CHANGED = "accounts.membership.roles_changed"
+    PROVIDER_CREATED = "accounts.provider.created"
+
+
+class AuditOutcome(StrEnum):
+    SUCCESS = "success"
+    FAILURE = "failure"
+    DENIED = "denied"

@@ -1,0 +1,1 @@
+"""Authentication: passwords, sessions, access JWTs, rotating refresh tokens, throttling."""

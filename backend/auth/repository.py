@@ -1,0 +1,136 @@
+"""Every authentication query: sessions, refresh tokens, login throttles."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from piccolo.query.methods.select import Select
+
+from backend.accounts.tables import User
+from backend.auth.tables import AuthSession, LoginThrottle, RefreshToken
+
+Row = dict[str, Any]
+
+
+async def insert_session(user_id: UUID, device_id: str, expires_at: datetime) -> UUID:
+    session = AuthSession(user=user_id, device_id=device_id, expires_at=expires_at)
+    await session.save()
+    return UUID(str(session.id))
+
+
+async def insert_refresh_token(session_id: UUID, token_hash: str, expires_at: datetime) -> None:
+    await RefreshToken(session=session_id, token_hash=token_hash, expires_at=expires_at).save()
+
+
+async def refresh_token_with_session(token_hash: str) -> Row | None:
+    row: Row | None = await (
+        RefreshToken.select(
+            RefreshToken.id,
+            RefreshToken.expires_at,
+            RefreshToken.used_at,
+            RefreshToken.session.id.as_alias("session_id"),
+            RefreshToken.session.device_id.as_alias("device_id"),
+            RefreshToken.session.revoked_at.as_alias("session_revoked_at"),
+            RefreshToken.session.expires_at.as_alias("session_expires_at"),
+            RefreshToken.session.user.id.as_alias("user_id"),
+            RefreshToken.session.user.is_active.as_alias("user_is_active"),
+        )
+        .where(RefreshToken.token_hash == token_hash)
+        .first()
+    )
+    return row
+
+
+async def mark_refresh_token_used(token_id: UUID, now: datetime) -> bool:
+    """Atomically consume a refresh token; False when another request consumed it first."""
+    rows = await (
+        RefreshToken.update({RefreshToken.used_at: now})
+        .where((RefreshToken.id == token_id) & RefreshToken.used_at.is_null())
+        .returning(RefreshToken.id)
+    )
+    return bool(rows)
+
+
+async def revoke_session(session_id: UUID, reason: str, now: datetime) -> None:
+    await AuthSession.update(
+        {AuthSession.revoked_at: now, AuthSession.revoked_reason: reason}
+    ).where((AuthSession.id == session_id) & AuthSession.revoked_at.is_null())
+
+
+async def revoke_user_sessions(user_id: UUID, reason: str, now: datetime) -> None:
+    await AuthSession.update(
+        {AuthSession.revoked_at: now, AuthSession.revoked_reason: reason}
+    ).where((AuthSession.user == user_id) & AuthSession.revoked_at.is_null())
+
+
+async def active_session_principal_row(session_id: UUID, user_id: UUID) -> Row | None:
+    """The session with its user, if both are still valid for authentication."""
+    query: Select = AuthSession.select(
+        AuthSession.expires_at,
+        AuthSession.revoked_at,
+        AuthSession.user.is_active.as_alias("user_is_active"),
+        AuthSession.user.home_organization.as_alias("home_organization_id"),
+    ).where((AuthSession.id == session_id) & (AuthSession.user == user_id))
+    row: Row | None = await query.first()
+    return row
+
+
+async def user_for_login(email: str) -> Row | None:
+    row: Row | None = await User.select(
+        User.id, User.password_hash, User.is_active, User.home_organization
+    ).where(User.email == email).first()
+    return row
+
+
+async def lock_throttle_row(scope: str, key_hash: str, now: datetime, *, is_sqlite: bool) -> Row:
+    """Fetch (creating if needed) the throttle row, locked for this transaction on PostgreSQL."""
+    await LoginThrottle.insert(
+        LoginThrottle(scope=scope, key_hash=key_hash, failures=0, window_started_at=now)
+    ).on_conflict(action="DO NOTHING")
+    if not is_sqlite:
+        await LoginThrottle.raw(
+            "SELECT id FROM login_throttle WHERE scope = {} AND key_hash = {} FOR UPDATE",
+            scope,
+            key_hash,
+        )
+    row = await LoginThrottle.select().where(
+        (LoginThrottle.scope == scope) & (LoginThrottle.key_hash == key_hash)
+    ).first()
+    assert row is not None
+    return dict(row)
+
+
+async def throttle_rows(keys: list[tuple[str, str]]) -> list[Row]:
+    if not keys:
+        return []
+    condition = None
+    for scope, key_hash in keys:
+        clause = (LoginThrottle.scope == scope) & (LoginThrottle.key_hash == key_hash)
+        condition = clause if condition is None else condition | clause
+    rows: list[Row] = await LoginThrottle.select().where(condition)
+    return rows
+
+
+async def update_throttle(
+    row_id: UUID, *, failures: int, window_started_at: datetime, locked_until: datetime | None
+) -> None:
+    await LoginThrottle.update(
+        {
+            LoginThrottle.failures: failures,
+            LoginThrottle.window_started_at: window_started_at,
+            LoginThrottle.locked_until: locked_until,
+        }
+    ).where(LoginThrottle.id == row_id)
+
+
+async def clear_throttle(scope: str, key_hash: str) -> None:
+    await LoginThrottle.delete().where(
+        (LoginThrottle.scope == scope) & (LoginThrottle.key_hash == key_hash)
+    )
+
+
+async def session_device_id(session_id: UUID) -> str | None:
+    row = await AuthSession.select(AuthSession.device_id).where(AuthSession.id == session_id).first()
+    return str(row["device_id"]) if row else None

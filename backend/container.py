@@ -1,0 +1,37 @@
+"""The long-lived services of one process, built once by the app factory or a CLI command."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from backend.auth.keys import KeyRing, load_key_ring
+from backend.auth.passwords import Passwords
+from backend.auth.service import AuthService
+from backend.auth.tokens import AccessTokens
+from backend.db import Database
+from backend.settings import Settings
+
+
+@dataclass(slots=True)
+class Container:
+    settings: Settings
+    database: Database
+    keys: KeyRing
+    auth: AuthService
+    redis: Any = None
+
+
+def build_container(settings: Settings) -> Container:
+    from piccolo.engine import engine_finder  # the engine Piccolo's tables are bound to
+
+    engine = engine_finder()
+    keys = load_key_ring(settings)
+    tokens = AccessTokens(
+        keys,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        ttl_seconds=settings.access_token_ttl_seconds,
+    )
+    auth = AuthService(settings, Passwords(settings.password_hashing), tokens)
+    return Container(settings=settings, database=Database(engine, settings), keys=keys, auth=auth)

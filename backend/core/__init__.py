@@ -1,0 +1,1 @@
+"""Small helpers every domain uses: clocks, ids, validation."""

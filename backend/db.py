@@ -1,0 +1,195 @@
+"""Database engines and the unit of work.
+
+One request, job or message is one transaction::
+
+    boundary (GraphQL handler, CLI, job)
+      └─ Database.unit_of_work()        BEGIN (IMMEDIATE on SQLite, under the writer lock)
+           ├─ services + repositories   queries join the transaction through Piccolo's context
+           ├─ before-commit hooks       e.g. the audit chain is appended here, last and short
+           └─ COMMIT  ──►  after-commit hooks (events, pushes): never run for a rollback
+
+Services never commit. SQLite: every unit of work is an immediate transaction taken under one
+in-process writer lock, so concurrent writers queue instead of failing with "database is
+locked"; the file runs in WAL mode so readers outside units of work are not blocked.
+PostgreSQL: a pool opened and closed with the app; each transaction serializes its own
+statements so concurrently resolved GraphQL fields never share the connection at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+import asyncpg
+from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
+from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType
+from piccolo.querystring import QueryString
+
+from backend.settings import Settings
+
+AfterCommit = Callable[[], Awaitable[None]]
+
+
+class StatementCounter:
+    """Counts SQL statements the process runs; tests use it to prove the absence of N+1 queries."""
+
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+STATEMENTS = StatementCounter()
+
+
+class CareLoopSQLiteEngine(SQLiteEngine):  # type: ignore[misc]
+    async def get_connection(self) -> Any:
+        connection = await super().get_connection()
+        await connection.execute("PRAGMA synchronous = NORMAL")
+        return connection
+
+    async def run_querystring(self, querystring: QueryString, in_pool: bool = False) -> Any:
+        STATEMENTS.count += 1
+        return await super().run_querystring(querystring, in_pool=in_pool)
+
+
+class LockedPostgresTransaction(PostgresTransaction):  # type: ignore[misc]
+    __slots__ = ("statement_lock",)
+
+    def __init__(self, engine: PostgresEngine, allow_nested: bool = True) -> None:
+        super().__init__(engine, allow_nested)
+        self.statement_lock = asyncio.Lock()
+
+
+class CareLoopPostgresEngine(PostgresEngine):  # type: ignore[misc]
+    def transaction(self, allow_nested: bool = True) -> LockedPostgresTransaction:
+        return LockedPostgresTransaction(engine=self, allow_nested=allow_nested)
+
+    async def run_querystring(self, querystring: QueryString, in_pool: bool = True) -> Any:
+        STATEMENTS.count += 1
+        transaction = self.current_transaction.get()
+        if isinstance(transaction, LockedPostgresTransaction):
+            async with transaction.statement_lock:
+                return await super().run_querystring(querystring, in_pool=in_pool)
+        return await super().run_querystring(querystring, in_pool=in_pool)
+
+
+Engine = CareLoopSQLiteEngine | CareLoopPostgresEngine
+
+
+def postgres_config(database_url: str) -> dict[str, Any]:
+    parsed = urlparse(database_url)
+    config: dict[str, Any] = {
+        "host": parsed.hostname or "127.0.0.1",
+        "port": parsed.port or 5432,
+        "database": (parsed.path or "/").lstrip("/") or "postgres",
+        "user": unquote(parsed.username) if parsed.username else "postgres",
+    }
+    if parsed.password:
+        config["password"] = unquote(parsed.password)
+    return config
+
+
+def sqlite_path(database_url: str) -> Path:
+    return Path(database_url.removeprefix("sqlite:///"))
+
+
+def create_engine(settings: Settings) -> Engine:
+    if settings.uses_sqlite:
+        path = sqlite_path(settings.database_url)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with sqlite3.connect(path) as connection:
+            connection.execute("PRAGMA journal_mode = WAL")
+        return CareLoopSQLiteEngine(path=str(path), timeout=30)
+    return CareLoopPostgresEngine(config=postgres_config(settings.database_url))
+
+
+def is_unique_violation(error: BaseException) -> bool:
+    """Both engines' unique-constraint failures, mapped in one place."""
+    if isinstance(error, asyncpg.exceptions.UniqueViolationError):
+        return True
+    return isinstance(error, sqlite3.IntegrityError) and "UNIQUE" in str(error)
+
+
+class UnitOfWork:
+    """The transaction of one request, job or message, and what must happen around its commit."""
+
+    __slots__ = ("_after_commit", "_before_commit", "_rollback_only", "is_sqlite")
+
+    def __init__(self, *, is_sqlite: bool) -> None:
+        self.is_sqlite = is_sqlite
+        self._before_commit: list[AfterCommit] = []
+        self._after_commit: list[AfterCommit] = []
+        self._rollback_only = False
+
+    def before_commit(self, hook: AfterCommit) -> None:
+        self._before_commit.append(hook)
+
+    def after_commit(self, hook: AfterCommit) -> None:
+        self._after_commit.append(hook)
+
+    def set_rollback_only(self) -> None:
+        self._rollback_only = True
+
+    @property
+    def rollback_only(self) -> bool:
+        return self._rollback_only
+
+
+class Database:
+    """Owns the engine for the app's lifetime: pool, SQLite writer lock, units of work."""
+
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        self.engine = engine
+        self.settings = settings
+        self._writer_lock = asyncio.Lock()
+
+    @property
+    def is_sqlite(self) -> bool:
+        return isinstance(self.engine, SQLiteEngine)
+
+    async def start(self) -> None:
+        if isinstance(self.engine, PostgresEngine):
+            await self.engine.start_connection_pool(
+                min_size=self.settings.postgres_pool_min,
+                max_size=self.settings.postgres_pool_max,
+            )
+
+    async def stop(self) -> None:
+        if isinstance(self.engine, PostgresEngine):
+            await self.engine.close_connection_pool()
+
+    async def ping(self) -> bool:
+        try:
+            await self.engine.run_querystring(QueryString("SELECT 1"))
+        except Exception:  # noqa: BLE001 - readiness reports any failure as "not ready"
+            return False
+        return True
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
+        uow = UnitOfWork(is_sqlite=self.is_sqlite)
+        async with self._writer_slot(), self._new_transaction() as transaction:
+            yield uow
+            for hook in uow._before_commit:
+                await hook()
+            if uow.rollback_only:
+                await transaction.rollback()
+        if not uow.rollback_only:
+            for hook in uow._after_commit:
+                await hook()
+
+    def _writer_slot(self) -> asyncio.Lock | AbstractAsyncContextManager[None]:
+        return self._writer_lock if self.is_sqlite else nullcontext()
+
+    def _new_transaction(self) -> Any:
+        if isinstance(self.engine, SQLiteEngine):
+            return SQLiteTransaction(
+                self.engine, transaction_type=TransactionType.immediate, allow_nested=False
+            )
+        return self.engine.transaction(allow_nested=False)

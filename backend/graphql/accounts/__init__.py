@@ -1,0 +1,1 @@
+"""GraphQL transport for organizations, users, memberships and providers."""

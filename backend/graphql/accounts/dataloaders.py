@@ -1,0 +1,52 @@
+"""Per-request DataLoaders for account objects: one query per kind per request, never per row."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from strawberry.dataloader import DataLoader
+
+from backend.accounts import repository
+
+Row = dict[str, Any]
+
+
+async def _organizations(ids: Sequence[UUID]) -> list[Row | None]:
+    rows = {row["id"]: row for row in await repository.organizations_by_ids(ids)}
+    return [rows.get(i) for i in ids]
+
+
+async def _memberships(user_ids: Sequence[UUID]) -> list[list[Row]]:
+    grouped: dict[UUID, list[Row]] = defaultdict(list)
+    for row in await repository.memberships_of_users(user_ids):
+        grouped[row["user"]].append(row)
+    return [grouped.get(i, []) for i in user_ids]
+
+
+async def _provider_of_user(user_ids: Sequence[UUID]) -> list[Row | None]:
+    rows = {row["user"]: row for row in await repository.providers_of_users(user_ids)}
+    return [rows.get(i) for i in user_ids]
+
+
+async def _specialty_codes(provider_ids: Sequence[UUID]) -> list[list[str]]:
+    grouped = await repository.specialty_codes_of_providers(provider_ids)
+    return [sorted(grouped.get(i, [])) for i in provider_ids]
+
+
+def organization_loader() -> DataLoader[UUID, Row | None]:
+    return DataLoader(load_fn=_organizations)
+
+
+def memberships_loader() -> DataLoader[UUID, list[Row]]:
+    return DataLoader(load_fn=_memberships)
+
+
+def provider_of_user_loader() -> DataLoader[UUID, Row | None]:
+    return DataLoader(load_fn=_provider_of_user)
+
+
+def specialty_codes_loader() -> DataLoader[UUID, list[str]]:
+    return DataLoader(load_fn=_specialty_codes)

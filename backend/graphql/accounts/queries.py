@@ -1,0 +1,37 @@
+"""Account queries: the caller, organizations, specialties."""
+
+from __future__ import annotations
+
+import strawberry
+
+from backend.accounts import access, repository
+from backend.accounts.errors import AccountError
+from backend.graphql.accounts.types import Organization, Specialty, User, organization_from_row, user_from_row
+from backend.graphql.common import uuid_of
+from backend.graphql.context import Info
+
+
+@strawberry.type
+class AccountQueries:
+    @strawberry.field(description="The signed-in user, with memberships and roles.")
+    async def me(self, info: Info) -> User:
+        principal = info.context.require_principal()
+        row = await access.access_user(principal, principal.user_id)
+        return user_from_row(row)
+
+    @strawberry.field(description="An organization you belong to; null for any other id.")
+    async def organization(self, info: Info, id: strawberry.ID) -> Organization | None:  # noqa: A002
+        principal = info.context.require_principal()
+        organization_id = uuid_of(id, "Organization")
+        if organization_id is None:
+            return None
+        try:
+            row = await access.access_organization(principal, organization_id)
+        except AccountError:
+            return None
+        return organization_from_row(row)
+
+    @strawberry.field(description="Every specialty code the directory knows.")
+    async def specialties(self, info: Info) -> list[Specialty]:
+        info.context.require_principal()
+        return [Specialty(code=row["code"], name=row["name"]) for row in await repository.all_specialties()]

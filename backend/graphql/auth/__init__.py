@@ -1,0 +1,1 @@
+"""GraphQL transport for sign-in, token refresh, sign-out and password changes."""

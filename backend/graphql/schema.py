@@ -1,0 +1,88 @@
+"""The schema: every domain's queries and mutations, with the document limits and caches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.extensions.disable_introspection import DisableIntrospection
+from strawberry.types import ExecutionContext
+
+from backend.accounts import access
+from backend.accounts import repository as accounts_repository
+from backend.accounts.errors import AccountError
+from backend.graphql.accounts.mutations import AccountMutations
+from backend.graphql.accounts.queries import AccountQueries
+from backend.graphql.accounts.types import organization_from_row, provider_from_row, user_from_row
+from backend.graphql.auth.mutations import AuthMutations
+from backend.graphql.common import Node, from_global_id, uuid_of
+from backend.graphql.context import Info
+from backend.settings import GraphQLLimits, Settings
+
+
+async def _resolve_node(info: Info, global_id: str) -> Node | None:
+    principal = info.context.require_principal()
+    decoded = from_global_id(global_id)
+    if decoded is None:
+        return None
+    type_name = decoded[0]
+    raw_id = uuid_of(global_id, type_name)
+    if raw_id is None:
+        return None
+    try:
+        if type_name == "User":
+            return user_from_row(await access.access_user(principal, raw_id))
+        if type_name == "Organization":
+            return organization_from_row(await access.access_organization(principal, raw_id))
+    except AccountError:
+        return None
+    if type_name == "Provider":
+        rows = await accounts_repository.providers_by_ids([raw_id])
+        return provider_from_row(rows[0]) if rows else None
+    return None
+
+
+@strawberry.type
+class Query(AccountQueries):
+    @strawberry.field(description="Refetch any object by its global id; null when absent or not yours.")
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:  # noqa: A002
+        return await _resolve_node(info, id)
+
+
+@strawberry.type
+class Mutation(AuthMutations, AccountMutations):
+    pass
+
+
+class CareLoopSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Errors are presented and logged (without PHI) by the HTTP boundary, not here."""
+
+
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    limits = settings.graphql_limits if settings else GraphQLLimits()
+    extensions: list[Any] = [
+        MaxTokensLimiter(max_token_count=limits.max_tokens),
+        QueryDepthLimiter(max_depth=limits.max_depth),
+        MaxAliasesLimiter(max_alias_count=limits.max_aliases),
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
+    ]
+    if settings is not None and settings.is_prod:
+        extensions.append(DisableIntrospection)
+    return CareLoopSchema(
+        query=Query,
+        mutation=Mutation,
+        types=[],
+        extensions=extensions,
+    )

@@ -1,0 +1,199 @@
+"""Typed settings, read from the environment once.
+
+Every variable is documented in ``infra/env.example``. Tests set the environment before
+importing the app; everything else calls :func:`get_settings`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MAX_ACCESS_TOKEN_TTL_SECONDS = 900
+
+
+class Environment(StrEnum):
+    DEV = "dev"
+    TEST = "test"
+    PROD = "prod"
+
+
+class SettingsError(RuntimeError):
+    """The environment does not describe a configuration we are willing to run."""
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordHashing:
+    time_cost: int = 3
+    memory_cost_kib: int = 65536
+    parallelism: int = 4
+
+
+@dataclass(frozen=True, slots=True)
+class GraphQLLimits:
+    max_depth: int = 12
+    max_aliases: int = 20
+    max_tokens: int = 2000
+    max_page_size: int = 100
+    max_request_body_bytes: int = 1_048_576
+
+
+@dataclass(frozen=True, slots=True)
+class LoginThrottle:
+    max_failures_per_account: int = 5
+    max_failures_per_address: int = 30
+    window_seconds: int = 900
+    lockout_seconds: int = 900
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    environment: Environment
+    database_url: str
+    redis_url: str | None
+    var_dir: Path
+    jwt_private_key_file: Path | None
+    jwt_extra_public_keys_file: Path | None
+    jwt_issuer: str
+    jwt_audience: str
+    access_token_ttl_seconds: int
+    refresh_token_ttl_seconds: int
+    session_max_lifetime_seconds: int
+    allowed_origins: tuple[str, ...]
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+    log_level: str
+    log_json: bool
+    postgres_pool_min: int
+    postgres_pool_max: int
+    rate_limit_per_minute: int
+    password_hashing: PasswordHashing = field(default_factory=PasswordHashing)
+    graphql_limits: GraphQLLimits = field(default_factory=GraphQLLimits)
+    login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
+
+    @property
+    def is_dev(self) -> bool:
+        return self.environment is Environment.DEV
+
+    @property
+    def is_prod(self) -> bool:
+        return self.environment is Environment.PROD
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _int(env: dict[str, str], name: str, default: int, *, minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as error:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from error
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _list(env: dict[str, str], name: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in env.get(name, "").split(",") if item.strip())
+
+
+def _path(env: dict[str, str], name: str) -> Path | None:
+    raw = env.get(name, "").strip()
+    return Path(raw) if raw else None
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Build settings from ``environ`` (default: the process environment) and validate them."""
+    env = dict(os.environ if environ is None else environ)
+    try:
+        environment = Environment(env.get("CARELOOP_ENV", "dev").strip().lower())
+    except ValueError as error:
+        raise SettingsError("CARELOOP_ENV must be one of dev, test, prod") from error
+
+    var_dir = Path(env.get("CARELOOP_VAR_DIR", "") or PROJECT_ROOT / "var")
+    database_url = env.get("DATABASE_URL", "").strip() or f"sqlite:///{var_dir / 'careloop.sqlite3'}"
+    if not database_url.startswith(("sqlite:///", "postgres://", "postgresql://")):
+        raise SettingsError("DATABASE_URL must be sqlite:///PATH or postgresql://...")
+
+    access_ttl = _int(env, "ACCESS_TOKEN_TTL_SECONDS", 600, minimum=1)
+    if access_ttl > MAX_ACCESS_TOKEN_TTL_SECONDS:
+        raise SettingsError(
+            f"ACCESS_TOKEN_TTL_SECONDS must not exceed {MAX_ACCESS_TOKEN_TTL_SECONDS}"
+        )
+
+    try:
+        trusted_proxies = tuple(
+            ipaddress.ip_network(item, strict=False) for item in _list(env, "TRUSTED_PROXIES")
+        )
+    except ValueError as error:
+        raise SettingsError("TRUSTED_PROXIES must be a comma-separated list of IPs/CIDRs") from error
+
+    hashing = PasswordHashing(
+        time_cost=_int(env, "PASSWORD_HASH_TIME_COST", 3, minimum=1),
+        memory_cost_kib=_int(env, "PASSWORD_HASH_MEMORY_KIB", 65536, minimum=8),
+        parallelism=_int(env, "PASSWORD_HASH_PARALLELISM", 4, minimum=1),
+    )
+    limits = GraphQLLimits(
+        max_depth=_int(env, "GRAPHQL_MAX_DEPTH", 12, minimum=2),
+        max_aliases=_int(env, "GRAPHQL_MAX_ALIASES", 20, minimum=1),
+        max_tokens=_int(env, "GRAPHQL_MAX_TOKENS", 2000, minimum=50),
+        max_page_size=_int(env, "GRAPHQL_MAX_PAGE_SIZE", 100, minimum=1),
+        max_request_body_bytes=_int(env, "MAX_REQUEST_BODY_BYTES", 1_048_576, minimum=1024),
+    )
+    throttle = LoginThrottle(
+        max_failures_per_account=_int(env, "LOGIN_MAX_FAILURES_PER_ACCOUNT", 5, minimum=1),
+        max_failures_per_address=_int(env, "LOGIN_MAX_FAILURES_PER_ADDRESS", 30, minimum=1),
+        window_seconds=_int(env, "LOGIN_FAILURE_WINDOW_SECONDS", 900, minimum=1),
+        lockout_seconds=_int(env, "LOGIN_LOCKOUT_SECONDS", 900, minimum=1),
+    )
+
+    settings = Settings(
+        environment=environment,
+        database_url=database_url,
+        redis_url=env.get("REDIS_URL", "").strip() or None,
+        var_dir=var_dir,
+        jwt_private_key_file=_path(env, "JWT_PRIVATE_KEY_FILE"),
+        jwt_extra_public_keys_file=_path(env, "JWT_EXTRA_PUBLIC_KEYS_FILE"),
+        jwt_issuer=env.get("JWT_ISSUER", "").strip() or "https://careloop.local",
+        jwt_audience=env.get("JWT_AUDIENCE", "").strip() or "careloop-mobile",
+        access_token_ttl_seconds=access_ttl,
+        refresh_token_ttl_seconds=_int(env, "REFRESH_TOKEN_TTL_SECONDS", 14 * 86400, minimum=60),
+        session_max_lifetime_seconds=_int(env, "SESSION_MAX_LIFETIME_SECONDS", 30 * 86400, minimum=60),
+        allowed_origins=_list(env, "ALLOWED_ORIGINS"),
+        trusted_proxies=trusted_proxies,
+        log_level=env.get("LOG_LEVEL", "INFO").upper(),
+        log_json=env.get("LOG_FORMAT", "json" if environment is Environment.PROD else "console")
+        == "json",
+        postgres_pool_min=_int(env, "POSTGRES_POOL_MIN", 2, minimum=1),
+        postgres_pool_max=_int(env, "POSTGRES_POOL_MAX", 10, minimum=1),
+        rate_limit_per_minute=_int(env, "RATE_LIMIT_PER_MINUTE", 1200, minimum=1),
+        password_hashing=hashing,
+        graphql_limits=limits,
+        login_throttle=throttle,
+    )
+    _validate_production(settings)
+    return settings
+
+
+def _validate_production(settings: Settings) -> None:
+    if not settings.is_prod:
+        return
+    if settings.jwt_private_key_file is None:
+        raise SettingsError("JWT_PRIVATE_KEY_FILE is required in production")
+    if settings.uses_sqlite:
+        raise SettingsError("production runs on PostgreSQL: set DATABASE_URL=postgresql://...")
+    if settings.password_hashing.memory_cost_kib < 19456:
+        raise SettingsError("PASSWORD_HASH_MEMORY_KIB below 19456 (OWASP minimum) in production")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()
