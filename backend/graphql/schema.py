@@ -72,9 +72,9 @@ class CareLoopSchema(strawberry.Schema):
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     limits = settings.graphql_limits if settings else GraphQLLimits()
     extensions: list[Any] = [
-        MaxTokensLimiter(max_token_count=limits.max_tokens),
-        QueryDepthLimiter(max_depth=limits.max_depth),
-        MaxAliasesLimiter(max_alias_count=limits.max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+        lambda: QueryDepthLimiter(max_depth=limits.max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
     ]

@@ -1,0 +1,88 @@
+# CareLoop developer commands. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+PYTEST_ARGS ?=
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "CareLoop needs Python 3.11 or newer")'
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+.PHONY: install
+install: $(STAMP) ## Create the virtualenv and install CareLoop with dev tools
+
+.PHONY: run
+run: install ## Migrate the embedded SQLite database, seed demo data, serve on http://$(HOST):$(PORT)
+	$(BIN)/python -m backend migrate
+	$(BIN)/python -m backend seed
+	$(BIN)/python -m backend serve --host $(HOST) --port $(PORT)
+
+.PHONY: test
+test: install ## Run every check and the whole suite on SQLite and PostgreSQL
+	$(MAKE) --no-print-directory checks
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-postgres
+
+.PHONY: checks
+checks: lint typecheck schema-check migrations-check ## Lint, types, contract and migration drift
+
+.PHONY: test-sqlite
+test-sqlite: install ## The suite on the embedded SQLite database (Redis paths against REDIS_URL)
+	TEST_DATABASE=sqlite TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+.PHONY: test-postgres
+test-postgres: install ## The suite on PostgreSQL (a fresh database per run; required when CI=true)
+	TEST_DATABASE=postgres TEST_POSTGRES_URL=$(TEST_POSTGRES_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+.PHONY: lint
+lint: install ## ruff (lint and format check)
+	$(BIN)/ruff check backend tests bench
+	$(BIN)/ruff format --check backend tests bench
+
+.PHONY: format
+format: install ## Apply ruff fixes and formatting
+	$(BIN)/ruff check --fix backend tests bench
+	$(BIN)/ruff format backend tests bench
+
+.PHONY: typecheck
+typecheck: install ## mypy --strict on backend/
+	$(BIN)/mypy
+
+.PHONY: schema
+schema: install ## Export mobile_contract/schema.graphql from the code
+	$(BIN)/python -m backend schema export
+
+.PHONY: schema-check
+schema-check: install ## Fail when mobile_contract/schema.graphql differs from the code
+	$(BIN)/python -m backend schema export --check
+
+.PHONY: migrations-check
+migrations-check: install ## Fail when the tables and the migrations disagree
+	CARELOOP_VAR_DIR=$$(mktemp -d) $(BIN)/python -m backend migrations check
+
+.PHONY: migration
+migration: install ## Create an auto migration for table changes: make migration NAME=what_changed
+	$(BIN)/python -m backend migrations new $(or $(NAME),change)
+
+.PHONY: audit-verify
+audit-verify: install ## Verify the audit log's hash chain
+	$(BIN)/python -m backend audit verify
+
+.PHONY: clean
+clean: ## Remove the virtualenv, caches and the local database
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

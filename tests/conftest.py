@@ -1,0 +1,197 @@
+"""Test harness: one database per run (SQLite or PostgreSQL), migrated with the real migrations,
+and the real app served by uvicorn on a loopback port. Tests speak HTTP and WebSocket to it.
+
+TEST_DATABASE=sqlite|postgres picks the engine (the Makefile runs both). Off CI a missing
+PostgreSQL or Redis skips those tests, saying so; with CI=true it fails instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import socket
+import sys
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+ON_CI = os.environ.get("CI", "").lower() == "true"
+TEST_DATABASE = os.environ.get("TEST_DATABASE", "sqlite")
+POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+VAR_DIR = Path(tempfile.mkdtemp(prefix="careloop-test-"))
+POSTGRES_UNAVAILABLE: str | None = None
+REDIS_AVAILABLE = False
+
+
+def _create_postgres_database() -> str:
+    import asyncpg
+
+    name = f"careloop_test_{os.getpid()}_{secrets.token_hex(3)}"
+
+    async def create() -> None:
+        connection = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
+        try:
+            await connection.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await connection.close()
+
+    asyncio.run(create())
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+    return f"{base}/{name}"
+
+
+def _drop_postgres_database(url: str) -> None:
+    import asyncpg
+
+    name = url.rsplit("/", 1)[1]
+
+    async def drop() -> None:
+        connection = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
+        try:
+            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await connection.close()
+
+    asyncio.run(drop())
+
+
+def _redis_reachable() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+if TEST_DATABASE == "postgres":
+    try:
+        DATABASE_URL = _create_postgres_database()
+    except Exception as error:  # noqa: BLE001 - reported below, failing on CI
+        if ON_CI:
+            sys.exit(f"CI=true and PostgreSQL is unreachable at {POSTGRES_ADMIN_URL}: {error!r}")
+        POSTGRES_UNAVAILABLE = f"PostgreSQL unreachable at {POSTGRES_ADMIN_URL}: {error!r}"
+        DATABASE_URL = f"sqlite:///{VAR_DIR / 'unused.sqlite3'}"
+else:
+    DATABASE_URL = f"sqlite:///{VAR_DIR / 'careloop-test.sqlite3'}"
+
+REDIS_AVAILABLE = _redis_reachable()
+if ON_CI and not REDIS_AVAILABLE:
+    sys.exit("CI=true and Redis is unreachable at 127.0.0.1:6379")
+
+os.environ.update(
+    {
+        "CARELOOP_ENV": "test",
+        "CARELOOP_VAR_DIR": str(VAR_DIR),
+        "DATABASE_URL": DATABASE_URL,
+        "PASSWORD_HASH_TIME_COST": "1",
+        "PASSWORD_HASH_MEMORY_KIB": "1024",
+        "PASSWORD_HASH_PARALLELISM": "1",
+        "TRUSTED_PROXIES": "127.0.0.1/32",
+        "RATE_LIMIT_PER_MINUTE": "100000",
+        "LOG_FORMAT": "json",
+        "POSTGRES_POOL_MAX": "20",
+    }
+)
+if REDIS_AVAILABLE:
+    os.environ["REDIS_URL"] = REDIS_URL
+else:
+    os.environ.pop("REDIS_URL", None)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if POSTGRES_UNAVAILABLE:
+        skip = pytest.mark.skip(reason=f"{POSTGRES_UNAVAILABLE} (set CI=true to make this fail)")
+        for item in items:
+            item.add_marker(skip)
+    if not REDIS_AVAILABLE:
+        skip_redis = pytest.mark.skip(reason="Redis unreachable at 127.0.0.1:6379 (fails when CI=true)")
+        for item in items:
+            if "redis" in item.keywords:
+                item.add_marker(skip_redis)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    redis_state = "available" if REDIS_AVAILABLE else "absent"
+    return f"careloop: database={TEST_DATABASE} ({DATABASE_URL.split('@')[-1]}), redis={redis_state}"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if TEST_DATABASE == "postgres" and not POSTGRES_UNAVAILABLE:
+        _drop_postgres_database(DATABASE_URL)
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+async def live_server() -> AsyncIterator[LiveServer]:
+    import uvicorn
+
+    from backend.app import create_app
+    from backend.migrations_tools import migrate
+    from backend.settings import get_settings
+
+    await migrate()
+    app = create_app(get_settings())
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", ws_per_message_deflate=False, lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.02)
+    yield LiveServer(app=app, base_url=f"http://127.0.0.1:{port}", ws_url=f"ws://127.0.0.1:{port}/graphql")
+    server.should_exit = True
+    await task
+
+
+class LiveServer:
+    def __init__(self, app: object, base_url: str, ws_url: str) -> None:
+        self.app = app
+        self.base_url = base_url
+        self.ws_url = ws_url
+
+    @property
+    def container(self):  # type: ignore[no-untyped-def]
+        return self.app.state.container  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def client_ip() -> str:
+    """A distinct client address per test, sent through the trusted-proxy header."""
+    return f"2001:db8::{secrets.token_hex(2)}:{secrets.token_hex(2)}"
+
+
+@pytest.fixture
+async def api(live_server: LiveServer, client_ip: str) -> AsyncIterator[Api]:
+    import httpx
+
+    from tests.support.api import Api
+
+    async with httpx.AsyncClient(
+        base_url=live_server.base_url, headers={"x-forwarded-for": client_ip}, timeout=30
+    ) as http:
+        yield Api(http, live_server)
+
+
+@pytest.fixture
+def factory(live_server: LiveServer) -> Iterator[Factory]:
+    from tests.support.factories import Factory
+
+    yield Factory(live_server.container)
+
+
+from tests.support.api import Api  # noqa: E402
+from tests.support.factories import Factory  # noqa: E402

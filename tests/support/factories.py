@@ -1,0 +1,68 @@
+"""Factories for valid data, written straight through the repositories in a unit of work."""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+from dataclasses import dataclass
+from uuid import UUID
+
+from backend.accounts import repository as accounts
+from backend.accounts.roles import OrganizationKind, Role
+from backend.accounts.tables import Organization, Specialty
+from backend.container import Container
+from backend.core.validation import npi_with_check_digit
+
+PASSWORD = "correct horse battery staple"
+_sequence = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class MadeUser:
+    id: UUID
+    email: str
+    password: str
+    organization_id: UUID
+
+
+class Factory:
+    def __init__(self, container: Container) -> None:
+        self.container = container
+
+    async def organization(self, name: str | None = None) -> UUID:
+        async with self.container.database.unit_of_work():
+            organization = Organization(
+                name=name or f"Test Clinic {secrets.token_hex(3)}", kind=OrganizationKind.CLINIC.value
+            )
+            await organization.save()
+        return UUID(str(organization.id))
+
+    async def user(
+        self,
+        organization_id: UUID | None = None,
+        roles: tuple[Role, ...] = (Role.REFERRING_PROVIDER,),
+        password: str = PASSWORD,
+    ) -> MadeUser:
+        organization_id = organization_id or await self.organization()
+        email = f"user{next(_sequence)}.{secrets.token_hex(4)}@test.example"
+        password_hash = await self.container.auth.passwords.hash(password)
+        async with self.container.database.unit_of_work():
+            user_id = await accounts.insert_user(
+                email=email,
+                display_name=f"Test User {email[:12]}",
+                home_organization_id=organization_id,
+                password_hash=password_hash,
+            )
+            await accounts.replace_roles(user_id, organization_id, roles)
+        return MadeUser(user_id, email, password, organization_id)
+
+    async def specialty(self, code: str | None = None) -> str:
+        code = code or f"specialty_{secrets.token_hex(3)}"
+        async with self.container.database.unit_of_work():
+            if not await Specialty.exists().where(Specialty.code == code):
+                await accounts.insert_specialties([(code, code.title())])
+        return code
+
+    @staticmethod
+    def npi() -> str:
+        return npi_with_check_digit(f"{secrets.randbelow(900_000_000) + 100_000_000}")
