@@ -51,13 +51,13 @@ test-postgres: install ## The suite on PostgreSQL (a fresh database per run; req
 
 .PHONY: lint
 lint: install ## ruff (lint and format check)
-	$(BIN)/ruff check backend tests bench
-	$(BIN)/ruff format --check backend tests bench
+	$(BIN)/ruff check backend tests $(wildcard bench)
+	$(BIN)/ruff format --check backend tests $(wildcard bench)
 
 .PHONY: format
 format: install ## Apply ruff fixes and formatting
-	$(BIN)/ruff check --fix backend tests bench
-	$(BIN)/ruff format backend tests bench
+	$(BIN)/ruff check --fix backend tests $(wildcard bench)
+	$(BIN)/ruff format backend tests $(wildcard bench)
 
 .PHONY: typecheck
 typecheck: install ## mypy --strict on backend/

@@ -1,12 +1,12 @@
 """Command line: ``python -m backend COMMAND``.
 
-    serve               run the ASGI server (uvicorn)
-    migrate             apply pending migrations
-    seed                seed demo data when the database is empty
-    audit verify        verify the audit hash chain; exit 1 naming the first broken row
-    schema export       write mobile_contract/schema.graphql (``--check`` fails on drift)
-    migrations check    fail when the tables and the migrations disagree
-    migrations new      create an auto migration for table changes
+serve               run the ASGI server (uvicorn)
+migrate             apply pending migrations
+seed                seed demo data when the database is empty
+audit verify        verify the audit hash chain; exit 1 naming the first broken row
+schema export       write mobile_contract/schema.graphql (``--check`` fails on drift)
+migrations check    fail when the tables and the migrations disagree
+migrations new      create an auto migration for table changes
 """
 
 from __future__ import annotations
@@ -110,8 +110,11 @@ def _migrations_new(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m backend", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m backend",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the ASGI server")
@@ -126,7 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     audit = commands.add_parser("audit", help="audit log tools").add_subparsers(dest="audit", required=True)
     audit.add_parser("verify", help="verify the hash chain").set_defaults(run=_audit_verify)
 
-    schema = commands.add_parser("schema", help="mobile contract schema").add_subparsers(dest="schema", required=True)
+    schema = commands.add_parser("schema", help="mobile contract schema").add_subparsers(
+        dest="schema", required=True
+    )
     export = schema.add_parser("export", help="write the SDL")
     export.add_argument("--check", action="store_true", help="fail when the file differs")
     export.add_argument("--path", default=str(SCHEMA_PATH))

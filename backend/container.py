@@ -9,7 +9,7 @@ from backend.auth.keys import KeyRing, load_key_ring
 from backend.auth.passwords import Passwords
 from backend.auth.service import AuthService
 from backend.auth.tokens import AccessTokens
-from backend.db import Database
+from backend.db import CareLoopPostgresEngine, CareLoopSQLiteEngine, Database
 from backend.settings import Settings
 
 
@@ -26,6 +26,7 @@ def build_container(settings: Settings) -> Container:
     from piccolo.engine import engine_finder  # the engine Piccolo's tables are bound to
 
     engine = engine_finder()
+    assert isinstance(engine, CareLoopSQLiteEngine | CareLoopPostgresEngine), "see backend/piccolo_conf.py"
     keys = load_key_ring(settings)
     tokens = AccessTokens(
         keys,

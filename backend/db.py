@@ -47,7 +47,7 @@ class StatementCounter:
 STATEMENTS = StatementCounter()
 
 
-class CareLoopSQLiteEngine(SQLiteEngine):  # type: ignore[misc]
+class CareLoopSQLiteEngine(SQLiteEngine):
     async def get_connection(self) -> Any:
         connection = await super().get_connection()
         await connection.execute("PRAGMA synchronous = NORMAL")
@@ -58,7 +58,7 @@ class CareLoopSQLiteEngine(SQLiteEngine):  # type: ignore[misc]
         return await super().run_querystring(querystring, in_pool=in_pool)
 
 
-class LockedPostgresTransaction(PostgresTransaction):  # type: ignore[misc]
+class LockedPostgresTransaction(PostgresTransaction):
     __slots__ = ("statement_lock",)
 
     def __init__(self, engine: PostgresEngine, allow_nested: bool = True) -> None:
@@ -66,7 +66,7 @@ class LockedPostgresTransaction(PostgresTransaction):  # type: ignore[misc]
         self.statement_lock = asyncio.Lock()
 
 
-class CareLoopPostgresEngine(PostgresEngine):  # type: ignore[misc]
+class CareLoopPostgresEngine(PostgresEngine):
     def transaction(self, allow_nested: bool = True) -> LockedPostgresTransaction:
         return LockedPostgresTransaction(engine=self, allow_nested=allow_nested)
 
@@ -167,7 +167,7 @@ class Database:
     async def ping(self) -> bool:
         try:
             await self.engine.run_querystring(QueryString("SELECT 1"))
-        except Exception:  # noqa: BLE001 - readiness reports any failure as "not ready"
+        except Exception:
             return False
         return True
 

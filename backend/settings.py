@@ -125,9 +125,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
 
     access_ttl = _int(env, "ACCESS_TOKEN_TTL_SECONDS", 600, minimum=1)
     if access_ttl > MAX_ACCESS_TOKEN_TTL_SECONDS:
-        raise SettingsError(
-            f"ACCESS_TOKEN_TTL_SECONDS must not exceed {MAX_ACCESS_TOKEN_TTL_SECONDS}"
-        )
+        raise SettingsError(f"ACCESS_TOKEN_TTL_SECONDS must not exceed {MAX_ACCESS_TOKEN_TTL_SECONDS}")
 
     try:
         trusted_proxies = tuple(
@@ -170,8 +168,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         allowed_origins=_list(env, "ALLOWED_ORIGINS"),
         trusted_proxies=trusted_proxies,
         log_level=env.get("LOG_LEVEL", "INFO").upper(),
-        log_json=env.get("LOG_FORMAT", "json" if environment is Environment.PROD else "console")
-        == "json",
+        log_json=env.get("LOG_FORMAT", "json" if environment is Environment.PROD else "console") == "json",
         postgres_pool_min=_int(env, "POSTGRES_POOL_MIN", 2, minimum=1),
         postgres_pool_max=_int(env, "POSTGRES_POOL_MAX", 10, minimum=1),
         rate_limit_per_minute=_int(env, "RATE_LIMIT_PER_MINUTE", 1200, minimum=1),

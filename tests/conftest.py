@@ -13,7 +13,7 @@ import secrets
 import socket
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -70,7 +70,7 @@ def _redis_reachable() -> bool:
 if TEST_DATABASE == "postgres":
     try:
         DATABASE_URL = _create_postgres_database()
-    except Exception as error:  # noqa: BLE001 - reported below, failing on CI
+    except Exception as error:
         if ON_CI:
             sys.exit(f"CI=true and PostgreSQL is unreachable at {POSTGRES_ADMIN_URL}: {error!r}")
         POSTGRES_UNAVAILABLE = f"PostgreSQL unreachable at {POSTGRES_ADMIN_URL}: {error!r}"
@@ -143,7 +143,12 @@ async def live_server() -> AsyncIterator[LiveServer]:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", ws_per_message_deflate=False, lifespan="on"
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        ws_per_message_deflate=False,
+        lifespan="on",
     )
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
@@ -187,10 +192,10 @@ async def api(live_server: LiveServer, client_ip: str) -> AsyncIterator[Api]:
 
 
 @pytest.fixture
-def factory(live_server: LiveServer) -> Iterator[Factory]:
+def factory(live_server: LiveServer) -> Factory:
     from tests.support.factories import Factory
 
-    yield Factory(live_server.container)
+    return Factory(live_server.container)
 
 
 from tests.support.api import Api  # noqa: E402

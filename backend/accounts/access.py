@@ -46,9 +46,7 @@ async def access_user(principal: Principal, user_id: UUID) -> dict[str, Any]:
     raise not_found()
 
 
-async def access_user_as_admin(
-    principal: Principal, organization_id: UUID, user_id: UUID
-) -> dict[str, Any]:
+async def access_user_as_admin(principal: Principal, organization_id: UUID, user_id: UUID) -> dict[str, Any]:
     """An admin of ``organization_id`` acting on a user who belongs to that organization."""
     await access_organization_as_admin(principal, organization_id)
     user = await repository.user_by_id(user_id)

@@ -153,12 +153,18 @@ async def create_provider(
     specialties = await repository.specialties_by_codes(unique_codes)
     unknown = set(unique_codes) - {row["code"] for row in specialties}
     if unknown:
-        problems.add("specialtyCodes", "UNKNOWN_SPECIALTY", f"Unknown specialty codes: {', '.join(sorted(unknown))}.")
+        problems.add(
+            "specialtyCodes",
+            "UNKNOWN_SPECIALTY",
+            f"Unknown specialty codes: {', '.join(sorted(unknown))}.",
+        )
     problems.raise_if_any()
     if user_id is not None:
         await access.access_user_as_admin(principal, organization_id, user_id)
     if await repository.npi_exists(npi):
-        raise AccountError(AccountErrorCode.NPI_TAKEN, "A provider with this NPI already exists.", field="npi")
+        raise AccountError(
+            AccountErrorCode.NPI_TAKEN, "A provider with this NPI already exists.", field="npi"
+        )
     provider_id = await repository.insert_provider(
         organization_id=organization_id,
         npi=npi,
@@ -181,6 +187,4 @@ async def organization_users(
     principal: Principal, *, organization_id: UUID, after_email: str | None, limit: int
 ) -> list[dict[str, Any]]:
     await access.access_organization_as_admin(principal, organization_id)
-    return await repository.organization_user_page(
-        organization_id, after_email=after_email, limit=limit
-    )
+    return await repository.organization_user_page(organization_id, after_email=after_email, limit=limit)

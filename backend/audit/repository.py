@@ -16,10 +16,7 @@ async def append(rows: list[dict[str, Any]], *, is_sqlite: bool) -> None:
     if not is_sqlite:
         await AuditEvent.raw("SELECT pg_advisory_xact_lock({})", CHAIN_LOCK_KEY)
     head = (
-        await AuditEvent.select(AuditEvent.row_hash)
-        .order_by(AuditEvent.id, ascending=False)
-        .limit(1)
-        .first()
+        await AuditEvent.select(AuditEvent.row_hash).order_by(AuditEvent.id, ascending=False).limit(1).first()
     )
     previous = head["row_hash"] if head else GENESIS_HASH
     events = []
@@ -34,10 +31,7 @@ async def iter_chain(batch_size: int = 1000) -> AsyncIterator[dict[str, Any]]:
     last_id = 0
     while True:
         batch = (
-            await AuditEvent.select()
-            .where(AuditEvent.id > last_id)
-            .order_by(AuditEvent.id)
-            .limit(batch_size)
+            await AuditEvent.select().where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch_size)
         )
         if not batch:
             return

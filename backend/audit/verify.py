@@ -26,7 +26,9 @@ async def verify_chain() -> ChainReport:
         checked += 1
         if row["prev_hash"] != expected_previous:
             return ChainReport(
-                checked, row["id"], "previous-row hash mismatch: a row before it was deleted or edited"
+                checked,
+                row["id"],
+                "previous-row hash mismatch: a row before it was deleted or edited",
             )
         if row_hash(row) != row["row_hash"]:
             return ChainReport(checked, row["id"], "row contents do not match its hash: row was edited")

@@ -19,7 +19,12 @@ class AuthError(DomainError):
     code: AuthErrorCode
 
     def __init__(
-        self, code: AuthErrorCode, message: str, *, field: str | None = None, retry_after_seconds: int | None = None
+        self,
+        code: AuthErrorCode,
+        message: str,
+        *,
+        field: str | None = None,
+        retry_after_seconds: int | None = None,
     ) -> None:
         super().__init__(code, message, field=field)
         self.retry_after_seconds = retry_after_seconds

@@ -31,8 +31,6 @@ class Passwords:
 
     def _verify_sync(self, password_hash: str | None, password: str) -> bool:
         try:
-            return self._hasher.verify(password_hash or self._dummy_hash, password) and bool(
-                password_hash
-            )
+            return self._hasher.verify(password_hash or self._dummy_hash, password) and bool(password_hash)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False

@@ -6,8 +6,6 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from piccolo.query.methods.select import Select
-
 from backend.accounts.tables import User
 from backend.auth.tables import AuthSession, LoginThrottle, RefreshToken
 
@@ -30,12 +28,12 @@ async def refresh_token_with_session(token_hash: str) -> Row | None:
             RefreshToken.id,
             RefreshToken.expires_at,
             RefreshToken.used_at,
-            RefreshToken.session.id.as_alias("session_id"),
-            RefreshToken.session.device_id.as_alias("device_id"),
-            RefreshToken.session.revoked_at.as_alias("session_revoked_at"),
-            RefreshToken.session.expires_at.as_alias("session_expires_at"),
-            RefreshToken.session.user.id.as_alias("user_id"),
-            RefreshToken.session.user.is_active.as_alias("user_is_active"),
+            RefreshToken.session._.id.as_alias("session_id"),
+            RefreshToken.session._.device_id.as_alias("device_id"),
+            RefreshToken.session._.revoked_at.as_alias("session_revoked_at"),
+            RefreshToken.session._.expires_at.as_alias("session_expires_at"),
+            RefreshToken.session._.user._.id.as_alias("user_id"),
+            RefreshToken.session._.user._.is_active.as_alias("user_is_active"),
         )
         .where(RefreshToken.token_hash == token_hash)
         .first()
@@ -54,33 +52,35 @@ async def mark_refresh_token_used(token_id: UUID, now: datetime) -> bool:
 
 
 async def revoke_session(session_id: UUID, reason: str, now: datetime) -> None:
-    await AuthSession.update(
-        {AuthSession.revoked_at: now, AuthSession.revoked_reason: reason}
-    ).where((AuthSession.id == session_id) & AuthSession.revoked_at.is_null())
+    await AuthSession.update({AuthSession.revoked_at: now, AuthSession.revoked_reason: reason}).where(
+        (AuthSession.id == session_id) & AuthSession.revoked_at.is_null()
+    )
 
 
 async def revoke_user_sessions(user_id: UUID, reason: str, now: datetime) -> None:
-    await AuthSession.update(
-        {AuthSession.revoked_at: now, AuthSession.revoked_reason: reason}
-    ).where((AuthSession.user == user_id) & AuthSession.revoked_at.is_null())
+    await AuthSession.update({AuthSession.revoked_at: now, AuthSession.revoked_reason: reason}).where(
+        (AuthSession.user == user_id) & AuthSession.revoked_at.is_null()
+    )
 
 
 async def active_session_principal_row(session_id: UUID, user_id: UUID) -> Row | None:
     """The session with its user, if both are still valid for authentication."""
-    query: Select = AuthSession.select(
+    query = AuthSession.select(
         AuthSession.expires_at,
         AuthSession.revoked_at,
-        AuthSession.user.is_active.as_alias("user_is_active"),
-        AuthSession.user.home_organization.as_alias("home_organization_id"),
+        AuthSession.user._.is_active.as_alias("user_is_active"),
+        AuthSession.user._.home_organization.as_alias("home_organization_id"),
     ).where((AuthSession.id == session_id) & (AuthSession.user == user_id))
     row: Row | None = await query.first()
     return row
 
 
 async def user_for_login(email: str) -> Row | None:
-    row: Row | None = await User.select(
-        User.id, User.password_hash, User.is_active, User.home_organization
-    ).where(User.email == email).first()
+    row: Row | None = (
+        await User.select(User.id, User.password_hash, User.is_active, User.home_organization)
+        .where(User.email == email)
+        .first()
+    )
     return row
 
 
@@ -95,9 +95,11 @@ async def lock_throttle_row(scope: str, key_hash: str, now: datetime, *, is_sqli
             scope,
             key_hash,
         )
-    row = await LoginThrottle.select().where(
-        (LoginThrottle.scope == scope) & (LoginThrottle.key_hash == key_hash)
-    ).first()
+    row = (
+        await LoginThrottle.select()
+        .where((LoginThrottle.scope == scope) & (LoginThrottle.key_hash == key_hash))
+        .first()
+    )
     assert row is not None
     return dict(row)
 
@@ -105,7 +107,7 @@ async def lock_throttle_row(scope: str, key_hash: str, now: datetime, *, is_sqli
 async def throttle_rows(keys: list[tuple[str, str]]) -> list[Row]:
     if not keys:
         return []
-    condition = None
+    condition: Any = None
     for scope, key_hash in keys:
         clause = (LoginThrottle.scope == scope) & (LoginThrottle.key_hash == key_hash)
         condition = clause if condition is None else condition | clause
@@ -126,9 +128,7 @@ async def update_throttle(
 
 
 async def clear_throttle(scope: str, key_hash: str) -> None:
-    await LoginThrottle.delete().where(
-        (LoginThrottle.scope == scope) & (LoginThrottle.key_hash == key_hash)
-    )
+    await LoginThrottle.delete().where((LoginThrottle.scope == scope) & (LoginThrottle.key_hash == key_hash))
 
 
 async def session_device_id(session_id: UUID) -> str | None:

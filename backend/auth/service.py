@@ -66,9 +66,7 @@ def _invalid_credentials() -> AuthError:
 
 def _check_device_id(problems: InvalidInput, device_id: str) -> None:
     if not DEVICE_ID_PATTERN.match(device_id):
-        problems.add(
-            "deviceId", "INVALID_DEVICE_ID", "1-128 characters: letters, digits and . _ : -"
-        )
+        problems.add("deviceId", "INVALID_DEVICE_ID", "1-128 characters: letters, digits and . _ : -")
 
 
 class AuthService:
@@ -78,7 +76,13 @@ class AuthService:
         self._tokens = tokens
 
     async def login(
-        self, audit: AuditTrail, meta: RequestMeta, *, email: str, password: str, device_id: str,
+        self,
+        audit: AuditTrail,
+        meta: RequestMeta,
+        *,
+        email: str,
+        password: str,
+        device_id: str,
         is_sqlite: bool,
     ) -> IssuedSession:
         problems = InvalidInput()
@@ -108,7 +112,10 @@ class AuthService:
         password_ok = await self.passwords.verify(user["password_hash"] if user else None, password)
         if user is None or not password_ok or not user["is_active"]:
             config = self._settings.login_throttle
-            for scope, key in ((ThrottleScope.ACCOUNT, account_key), (ThrottleScope.ADDRESS, address_key)):
+            for scope, key in (
+                (ThrottleScope.ACCOUNT, account_key),
+                (ThrottleScope.ADDRESS, address_key),
+            ):
                 await throttle.register_failure(scope, key, now, config, is_sqlite=is_sqlite)
             audit.record(
                 AuditAction.LOGIN_FAILED,
@@ -212,7 +219,9 @@ class AuthService:
                 object_id=principal.user_id,
             )
             raise AuthError(
-                AuthErrorCode.WRONG_PASSWORD, "Current password is incorrect.", field="currentPassword"
+                AuthErrorCode.WRONG_PASSWORD,
+                "Current password is incorrect.",
+                field="currentPassword",
             )
         now = utcnow()
         device_id = await repository.session_device_id(principal.session_id) or "unknown"
@@ -255,7 +264,12 @@ class AuthService:
             raise NotAuthenticated from error
         row = await repository.active_session_principal_row(claims.session_id, claims.user_id)
         now = utcnow()
-        if row is None or row["revoked_at"] is not None or row["expires_at"] <= now or not row["user_is_active"]:
+        if (
+            row is None
+            or row["revoked_at"] is not None
+            or row["expires_at"] <= now
+            or not row["user_is_active"]
+        ):
             raise NotAuthenticated
         return Principal(
             user_id=claims.user_id,

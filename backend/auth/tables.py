@@ -33,4 +33,3 @@ class LoginThrottle(Table):
     failures = Integer(default=0)
     window_started_at = Timestamptz()
     locked_until = Timestamptz(null=True, default=None)
-

@@ -45,9 +45,7 @@ async def register_failure(
 ) -> bool:
     """Count one failure; True when this failure locked the key."""
     limit = (
-        config.max_failures_per_account
-        if scope is ThrottleScope.ACCOUNT
-        else config.max_failures_per_address
+        config.max_failures_per_account if scope is ThrottleScope.ACCOUNT else config.max_failures_per_address
     )
     row = await repository.lock_throttle_row(scope.value, key, now, is_sqlite=is_sqlite)
     window_open = row["window_started_at"] > now - timedelta(seconds=config.window_seconds)

@@ -6,7 +6,9 @@ import re
 
 from backend.core.errors import InvalidInput
 
-EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$")
+EMAIL_PATTERN = re.compile(
+    r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$"
+)
 MAX_EMAIL_LENGTH = 254
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 256

@@ -48,9 +48,10 @@ def present_errors(
 ) -> list[dict[str, Any]]:
     presented = []
     for error in errors:
+        formatted: dict[str, Any]
         original = error.original_error
         if isinstance(original, PublicError):
-            formatted = error.formatted
+            formatted = dict(error.formatted)
             formatted["extensions"] = original.extensions
         elif is_unexpected(error):
             assert original is not None
@@ -67,9 +68,9 @@ def present_errors(
                 "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
             }
         else:
-            formatted = error.formatted
+            formatted = dict(error.formatted)
             if hide_suggestions:
-                formatted["message"] = SUGGESTION.sub("", formatted["message"])
+                formatted["message"] = SUGGESTION.sub("", str(formatted["message"]))
             formatted.setdefault("extensions", {}).setdefault("code", "GRAPHQL_VALIDATION_FAILED")
         presented.append({k: v for k, v in formatted.items() if v is not None})
     return presented

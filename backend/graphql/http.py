@@ -19,7 +19,6 @@ from datetime import timedelta
 from typing import Any
 
 import msgspec
-from strawberry.types.graphql import OperationType
 from litestar import Request, Response, get, post
 from litestar.exceptions import ClientException
 from strawberry.exceptions import MissingQueryError
@@ -27,6 +26,7 @@ from strawberry.litestar import make_graphql_controller
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.execution import PreExecutionError
+from strawberry.types.graphql import OperationType
 
 from backend.accounts.principal import Principal
 from backend.audit.service import AuditTrail
@@ -84,7 +84,9 @@ def _decode_body(content_type: str | None, body: bytes) -> dict[str, Any]:
     except msgspec.DecodeError as error:
         raise RequestError(400, "The request body is not valid JSON.", "BAD_REQUEST") from error
     if isinstance(payload, list):
-        raise RequestError(400, "Batched requests are not supported: send one operation.", "BATCHING_DISABLED")
+        raise RequestError(
+            400, "Batched requests are not supported: send one operation.", "BATCHING_DISABLED"
+        )
     if not isinstance(payload, dict):
         raise RequestError(400, "The request body must be a JSON object.", "BAD_REQUEST")
     query = payload.get("query")
@@ -134,19 +136,31 @@ async def execute_graphql_post(request: Request[Any, Any, Any]) -> Response[byte
     try:
         media_type = _negotiate(request.headers.get("accept"))
     except RequestError as error:
-        return _respond({"errors": [{"message": error.message, "extensions": {"code": error.code}}]},
-                        error.status, APPLICATION_JSON, request_id)
+        return _respond(
+            {"errors": [{"message": error.message, "extensions": {"code": error.code}}]},
+            error.status,
+            APPLICATION_JSON,
+            request_id,
+        )
     try:
         try:
             body = await request.body()
         except ClientException as error:
-            raise RequestError(error.status_code, "The request body is too large.", "PAYLOAD_TOO_LARGE") from error
+            raise RequestError(
+                error.status_code, "The request body is too large.", "PAYLOAD_TOO_LARGE"
+            ) from error
         payload = _decode_body(request.headers.get("content-type"), body)
     except RequestError as error:
-        return _respond({"errors": [{"message": error.message, "extensions": {"code": error.code}}]},
-                        error.status, media_type, request_id)
+        return _respond(
+            {"errors": [{"message": error.message, "extensions": {"code": error.code}}]},
+            error.status,
+            media_type,
+            request_id,
+        )
 
-    meta = RequestMeta(client_address=client_address(request, settings.trusted_proxies), request_id=request_id)
+    meta = RequestMeta(
+        client_address=client_address(request, settings.trusted_proxies), request_id=request_id
+    )
     schema = request.app.state.schema
     try:
         async with container.database.unit_of_work() as uow:
@@ -167,12 +181,20 @@ async def execute_graphql_post(request: Request[Any, Any, Any]) -> Response[byte
             if result.errors and any(is_unexpected(error) for error in result.errors):
                 uow.set_rollback_only()
     except (MissingQueryError, CannotGetOperationTypeError) as error:
-        return _respond({"errors": [{"message": str(error), "extensions": {"code": "BAD_REQUEST"}}]},
-                        400, media_type, request_id)
+        return _respond(
+            {"errors": [{"message": str(error), "extensions": {"code": "BAD_REQUEST"}}]},
+            400,
+            media_type,
+            request_id,
+        )
     except InvalidOperationTypeError:
         message = "Only queries and mutations are served over HTTP; subscribe over the WebSocket."
-        return _respond({"errors": [{"message": message, "extensions": {"code": "BAD_REQUEST"}}]},
-                        400 if media_type == GRAPHQL_RESPONSE_JSON else 200, media_type, request_id)
+        return _respond(
+            {"errors": [{"message": message, "extensions": {"code": "BAD_REQUEST"}}]},
+            400 if media_type == GRAPHQL_RESPONSE_JSON else 200,
+            media_type,
+            request_id,
+        )
 
     response: dict[str, Any] = {}
     is_request_error = isinstance(result, PreExecutionError)
@@ -211,7 +233,14 @@ def build_graphql_controller(container: Container, schema: Any) -> type:
             if settings.is_dev and "text/html" in request.headers.get("accept", ""):
                 return Response(GRAPHIQL_HTML, media_type="text/html")
             return Response(
-                {"errors": [{"message": "Send GraphQL operations with POST.", "extensions": {"code": "METHOD_NOT_ALLOWED"}}]},
+                {
+                    "errors": [
+                        {
+                            "message": "Send GraphQL operations with POST.",
+                            "extensions": {"code": "METHOD_NOT_ALLOWED"},
+                        }
+                    ]
+                },
                 status_code=405,
                 headers={"allow": "POST"},
             )

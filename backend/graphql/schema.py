@@ -53,7 +53,7 @@ async def _resolve_node(info: Info, global_id: str) -> Node | None:
 @strawberry.type
 class Query(AccountQueries):
     @strawberry.field(description="Refetch any object by its global id; null when absent or not yours.")
-    async def node(self, info: Info, id: strawberry.ID) -> Node | None:  # noqa: A002
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await _resolve_node(info, id)
 
 

@@ -6,7 +6,9 @@ from tests.support.api import Api
 from tests.support.factories import Factory
 
 
-async def test_login_with_correct_password_returns_tokens_that_authenticate(api: Api, factory: Factory) -> None:
+async def test_login_with_correct_password_returns_tokens_that_authenticate(
+    api: Api, factory: Factory
+) -> None:
     # given
     user = await factory.user()
     # when
@@ -17,21 +19,29 @@ async def test_login_with_correct_password_returns_tokens_that_authenticate(api:
     assert tokens.refresh and tokens.refresh != tokens.access
 
 
-async def test_login_with_wrong_password_or_unknown_email_gives_the_same_error(api: Api, factory: Factory) -> None:
+async def test_login_with_wrong_password_or_unknown_email_gives_the_same_error(
+    api: Api, factory: Factory
+) -> None:
     user = await factory.user()
 
     wrong_password = await api.login_result(user.email, "not the password at all")
     unknown_email = await api.login_result("nobody@test.example", "not the password at all")
 
-    assert wrong_password == unknown_email == {
-        "__typename": "AuthError",
-        "code": "INVALID_CREDENTIALS",
-        "message": "E-mail or password is incorrect.",
-        "retryAfterSeconds": None,
-    }
+    assert (
+        wrong_password
+        == unknown_email
+        == {
+            "__typename": "AuthError",
+            "code": "INVALID_CREDENTIALS",
+            "message": "E-mail or password is incorrect.",
+            "retryAfterSeconds": None,
+        }
+    )
 
 
-async def test_account_locks_after_repeated_failures_even_for_the_right_password(api: Api, factory: Factory) -> None:
+async def test_account_locks_after_repeated_failures_even_for_the_right_password(
+    api: Api, factory: Factory
+) -> None:
     user = await factory.user()
     for _ in range(5):
         assert (await api.login_result(user.email, "wrong password!!"))["code"] == "INVALID_CREDENTIALS"

@@ -32,7 +32,8 @@ class Factory:
     async def organization(self, name: str | None = None) -> UUID:
         async with self.container.database.unit_of_work():
             organization = Organization(
-                name=name or f"Test Clinic {secrets.token_hex(3)}", kind=OrganizationKind.CLINIC.value
+                name=name or f"Test Clinic {secrets.token_hex(3)}",
+                kind=OrganizationKind.CLINIC.value,
             )
             await organization.save()
         return UUID(str(organization.id))

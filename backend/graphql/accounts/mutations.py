@@ -65,7 +65,8 @@ InviteUserResult = Annotated[
     InviteUserSuccess | AccountError | InputError, strawberry.union("InviteUserResult")
 ]
 SetMembershipRolesResult = Annotated[
-    SetMembershipRolesSuccess | AccountError | InputError, strawberry.union("SetMembershipRolesResult")
+    SetMembershipRolesSuccess | AccountError | InputError,
+    strawberry.union("SetMembershipRolesResult"),
 ]
 DeactivateUserResult = Annotated[
     DeactivateUserSuccess | AccountError, strawberry.union("DeactivateUserResult")
@@ -88,8 +89,10 @@ def _roles(roles: list[DomainRole]) -> frozenset[DomainRole]:
 
 @strawberry.type
 class AccountMutations:
-    @strawberry.mutation(description="Create a user in your organization and get a one-time invitation token.")
-    async def invite_user(self, info: Info, input: InviteUserInput) -> InviteUserResult:  # noqa: A002
+    @strawberry.mutation(
+        description="Create a user in your organization and get a one-time invitation token."
+    )
+    async def invite_user(self, info: Info, input: InviteUserInput) -> InviteUserResult:
         context = info.context
         principal = context.require_principal()
         try:
@@ -108,7 +111,9 @@ class AccountMutations:
         return InviteUserSuccess(user=user_from_row(invited.user), invitation_token=invited.invitation_token)
 
     @strawberry.mutation(description="Replace a user's roles in your organization.")
-    async def set_membership_roles(self, info: Info, input: SetMembershipRolesInput) -> SetMembershipRolesResult:  # noqa: A002
+    async def set_membership_roles(
+        self, info: Info, input: SetMembershipRolesInput
+    ) -> SetMembershipRolesResult:
         context = info.context
         principal = context.require_principal()
         try:
@@ -124,7 +129,7 @@ class AccountMutations:
         return SetMembershipRolesSuccess(user=user_from_row(user))
 
     @strawberry.mutation(description="Deactivate a user of your organization: their sessions stop at once.")
-    async def deactivate_user(self, info: Info, input: DeactivateUserInput) -> DeactivateUserResult:  # noqa: A002
+    async def deactivate_user(self, info: Info, input: DeactivateUserInput) -> DeactivateUserResult:
         context = info.context
         principal = context.require_principal()
         try:
@@ -139,7 +144,7 @@ class AccountMutations:
         return DeactivateUserSuccess(user=user_from_row(user))
 
     @strawberry.mutation(description="Add a clinician of your organization to the directory.")
-    async def create_provider(self, info: Info, input: CreateProviderInput) -> CreateProviderResult:  # noqa: A002
+    async def create_provider(self, info: Info, input: CreateProviderInput) -> CreateProviderResult:
         context = info.context
         principal = context.require_principal()
         if len(input.specialty_codes) > MAX_SPECIALTIES:

@@ -6,7 +6,13 @@ import strawberry
 
 from backend.accounts import access, repository
 from backend.accounts.errors import AccountError
-from backend.graphql.accounts.types import Organization, Specialty, User, organization_from_row, user_from_row
+from backend.graphql.accounts.types import (
+    Organization,
+    Specialty,
+    User,
+    organization_from_row,
+    user_from_row,
+)
 from backend.graphql.common import uuid_of
 from backend.graphql.context import Info
 
@@ -20,7 +26,7 @@ class AccountQueries:
         return user_from_row(row)
 
     @strawberry.field(description="An organization you belong to; null for any other id.")
-    async def organization(self, info: Info, id: strawberry.ID) -> Organization | None:  # noqa: A002
+    async def organization(self, info: Info, id: strawberry.ID) -> Organization | None:
         principal = info.context.require_principal()
         organization_id = uuid_of(id, "Organization")
         if organization_id is None:

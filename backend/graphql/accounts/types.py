@@ -12,7 +12,14 @@ from backend.accounts import service
 from backend.accounts.roles import OrganizationKind as DomainOrganizationKind
 from backend.accounts.roles import Role as DomainRole
 from backend.graphql.accounts import dataloaders
-from backend.graphql.common import Node, PageInfo, decode_cursor, encode_cursor, page_size, to_global_id
+from backend.graphql.common import (
+    Node,
+    PageInfo,
+    decode_cursor,
+    encode_cursor,
+    page_size,
+    to_global_id,
+)
 from backend.graphql.context import Info
 
 Role = strawberry.enum(DomainRole, description="What a membership lets a user do in an organization.")

@@ -25,7 +25,7 @@ LogoutResult = Annotated[LogoutSuccess | AuthError, strawberry.union("LogoutResu
 @strawberry.type
 class AuthMutations:
     @strawberry.mutation(description="Sign in with e-mail and password; starts a session on this device.")
-    async def login(self, info: Info, input: LoginInput) -> SessionResult:  # noqa: A002
+    async def login(self, info: Info, input: LoginInput) -> SessionResult:
         context = info.context
         try:
             issued = await context.container.auth.login(
@@ -43,7 +43,7 @@ class AuthMutations:
         return AuthPayload.from_session(issued)
 
     @strawberry.mutation(description="Trade a refresh token for new tokens. Each refresh token works once.")
-    async def refresh_session(self, info: Info, input: RefreshSessionInput) -> SessionResult:  # noqa: A002
+    async def refresh_session(self, info: Info, input: RefreshSessionInput) -> SessionResult:
         context = info.context
         try:
             issued = await context.container.auth.refresh(
@@ -62,7 +62,7 @@ class AuthMutations:
         return LogoutSuccess()
 
     @strawberry.mutation(description="Change your password: every session ends; this device gets a new one.")
-    async def change_password(self, info: Info, input: ChangePasswordInput) -> SessionResult:  # noqa: A002
+    async def change_password(self, info: Info, input: ChangePasswordInput) -> SessionResult:
         context = info.context
         principal = context.require_principal()
         try:
@@ -79,7 +79,7 @@ class AuthMutations:
         return AuthPayload.from_session(issued)
 
     @strawberry.mutation(description="Set a password with an invitation token and sign in.")
-    async def accept_invitation(self, info: Info, input: AcceptInvitationInput) -> SessionResult:  # noqa: A002
+    async def accept_invitation(self, info: Info, input: AcceptInvitationInput) -> SessionResult:
         context = info.context
         try:
             issued = await context.container.auth.accept_invitation(
