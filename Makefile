@@ -86,3 +86,12 @@ audit-verify: install ## Verify the audit log's hash chain
 .PHONY: clean
 clean: ## Remove the virtualenv, caches and the local database
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+
+.PHONY: audit-graphql-http
+audit-graphql-http: install ## Run graphql-http's GraphQL-over-HTTP conformance audit (needs node + npm)
+	cd tools/graphql-http-audit && npm install --silent --no-audit --no-fund
+	@$(BIN)/python -m backend migrate >/dev/null
+	@$(BIN)/python -m backend serve --port 8799 > var/audit-server.log 2>&1 & echo $$! > var/audit-server.pid; \
+	for i in $$(seq 50); do curl -sf http://127.0.0.1:8799/healthz >/dev/null && break; sleep 0.2; done; \
+	node tools/graphql-http-audit/audit.mjs http://127.0.0.1:8799/graphql; status=$$?; \
+	kill $$(cat var/audit-server.pid); exit $$status

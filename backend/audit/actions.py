@@ -14,7 +14,6 @@ class AuditAction(StrEnum):
     PASSWORD_CHANGED = "auth.password.changed"
     INVITATION_ACCEPTED = "auth.invitation.accepted"
     USER_INVITED = "accounts.user.invited"
-    USER_READ = "accounts.user.read"
     USER_DEACTIVATED = "accounts.user.deactivated"
     ROLES_CHANGED = "accounts.membership.roles_changed"
     PROVIDER_CREATED = "accounts.provider.created"

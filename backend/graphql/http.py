@@ -21,7 +21,7 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.exceptions import ClientException
-from strawberry.exceptions import MissingQueryError
+from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.litestar import make_graphql_controller
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
@@ -224,6 +224,16 @@ def build_graphql_controller(container: Container, schema: Any) -> type:
     )
 
     class GraphQLController(base):  # type: ignore[misc,valid-type]
+        async def on_ws_connect(self, context: dict[str, Any]) -> dict[str, object]:
+            """Authenticate the socket from the ``connection_init`` payload, or close it with 4403."""
+            params = context.get("connection_params") or {}
+            token = params.get("accessToken") or str(params.get("authorization", "")).removeprefix("Bearer ")
+            principal = await _authenticate(container, token if isinstance(token, str) and token else None)
+            if principal is None:
+                raise ConnectionRejectionError
+            context["principal"] = principal
+            return {"accessTokenExpiresAt": principal.access_expires_at.isoformat()}
+
         @post(status_code=200, include_in_schema=False)
         async def handle_http_post(self, request: Request[Any, Any, Any]) -> Response[bytes]:
             return await execute_graphql_post(request)

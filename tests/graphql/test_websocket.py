@@ -9,14 +9,32 @@ import websockets
 from websockets.exceptions import InvalidStatus
 
 from tests.conftest import LiveServer
+from tests.support.api import Api
+from tests.support.factories import Factory
 
 
-async def test_graphql_transport_ws_handshake_is_acknowledged(live_server: LiveServer) -> None:
+async def test_connection_init_with_an_access_token_is_acknowledged(
+    live_server: LiveServer, api: Api, factory: Factory
+) -> None:
+    user = await factory.user()
+    tokens = await api.login(user.email, user.password)
     async with websockets.connect(live_server.ws_url, subprotocols=["graphql-transport-ws"]) as socket:  # type: ignore[list-item]
-        await socket.send(json.dumps({"type": "connection_init", "payload": {}}))
+        await socket.send(json.dumps({"type": "connection_init", "payload": {"accessToken": tokens.access}}))
         reply = json.loads(await socket.recv())
     assert socket.subprotocol == "graphql-transport-ws"
     assert reply["type"] == "connection_ack"
+    assert "accessTokenExpiresAt" in reply["payload"]
+
+
+@pytest.mark.parametrize("payload", [{}, {"accessToken": "not-a-token"}, {"authorization": "Bearer x.y.z"}])
+async def test_connection_init_without_a_valid_token_is_closed_with_4403(
+    live_server: LiveServer, payload: dict[str, str]
+) -> None:
+    async with websockets.connect(live_server.ws_url, subprotocols=["graphql-transport-ws"]) as socket:  # type: ignore[list-item]
+        await socket.send(json.dumps({"type": "connection_init", "payload": payload}))
+        with pytest.raises(websockets.ConnectionClosed):
+            await socket.recv()
+    assert socket.close_code == 4403
 
 
 @pytest.mark.parametrize("offered", [["graphql-ws"], None])
