@@ -50,6 +50,10 @@ def _seed(_: argparse.Namespace) -> int:
     from backend.container import build_container
     from backend.seed.demo import seed_demo_data
 
+    if get_settings().is_prod:
+        print("refusing to seed demo accounts (published passwords) in production", file=sys.stderr)
+        return 1
+
     async def run() -> bool:
         container = build_container(get_settings())
         await container.database.start()

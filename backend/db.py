@@ -23,7 +23,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
 
 import asyncpg
 from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
@@ -82,19 +81,6 @@ class CareLoopPostgresEngine(PostgresEngine):
 Engine = CareLoopSQLiteEngine | CareLoopPostgresEngine
 
 
-def postgres_config(database_url: str) -> dict[str, Any]:
-    parsed = urlparse(database_url)
-    config: dict[str, Any] = {
-        "host": parsed.hostname or "127.0.0.1",
-        "port": parsed.port or 5432,
-        "database": (parsed.path or "/").lstrip("/") or "postgres",
-        "user": unquote(parsed.username) if parsed.username else "postgres",
-    }
-    if parsed.password:
-        config["password"] = unquote(parsed.password)
-    return config
-
-
 def sqlite_path(database_url: str) -> Path:
     return Path(database_url.removeprefix("sqlite:///"))
 
@@ -106,7 +92,7 @@ def create_engine(settings: Settings) -> Engine:
         with sqlite3.connect(path) as connection:
             connection.execute("PRAGMA journal_mode = WAL")
         return CareLoopSQLiteEngine(path=str(path), timeout=30)
-    return CareLoopPostgresEngine(config=postgres_config(settings.database_url))
+    return CareLoopPostgresEngine(config={"dsn": settings.database_url})
 
 
 def is_unique_violation(error: BaseException) -> bool:
@@ -148,21 +134,25 @@ class Database:
         self.engine = engine
         self.settings = settings
         self._writer_lock = asyncio.Lock()
+        self._owns_pool = False
 
     @property
     def is_sqlite(self) -> bool:
         return isinstance(self.engine, SQLiteEngine)
 
     async def start(self) -> None:
-        if isinstance(self.engine, PostgresEngine):
+        """Open the PostgreSQL pool, unless another app in this process already did (tests)."""
+        if isinstance(self.engine, PostgresEngine) and self.engine.pool is None:
             await self.engine.start_connection_pool(
                 min_size=self.settings.postgres_pool_min,
                 max_size=self.settings.postgres_pool_max,
             )
+            self._owns_pool = True
 
     async def stop(self) -> None:
-        if isinstance(self.engine, PostgresEngine):
+        if isinstance(self.engine, PostgresEngine) and self._owns_pool:
             await self.engine.close_connection_pool()
+            self._owns_pool = False
 
     async def ping(self) -> bool:
         try:

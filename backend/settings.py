@@ -105,6 +105,13 @@ def _list(env: dict[str, str], name: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in env.get(name, "").split(",") if item.strip())
 
 
+def _choice(env: dict[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = (env.get(name, "").strip() or default).upper()
+    if value not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
 def _path(env: dict[str, str], name: str) -> Path | None:
     raw = env.get(name, "").strip()
     return Path(raw) if raw else None
@@ -167,8 +174,11 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         session_max_lifetime_seconds=_int(env, "SESSION_MAX_LIFETIME_SECONDS", 30 * 86400, minimum=60),
         allowed_origins=_list(env, "ALLOWED_ORIGINS"),
         trusted_proxies=trusted_proxies,
-        log_level=env.get("LOG_LEVEL", "INFO").upper(),
-        log_json=env.get("LOG_FORMAT", "json" if environment is Environment.PROD else "console") == "json",
+        log_level=_choice(env, "LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")),
+        log_json=_choice(
+            env, "LOG_FORMAT", "JSON" if environment is Environment.PROD else "CONSOLE", ("JSON", "CONSOLE")
+        )
+        == "JSON",
         postgres_pool_min=_int(env, "POSTGRES_POOL_MIN", 2, minimum=1),
         postgres_pool_max=_int(env, "POSTGRES_POOL_MAX", 10, minimum=1),
         rate_limit_per_minute=_int(env, "RATE_LIMIT_PER_MINUTE", 1200, minimum=1),

@@ -60,8 +60,11 @@ def _drop_postgres_database(url: str) -> None:
 
 
 def _redis_reachable() -> bool:
+    from urllib.parse import urlparse
+
+    parsed = urlparse(REDIS_URL)
     try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 6379), timeout=1):
             return True
     except OSError:
         return False

@@ -61,6 +61,7 @@ def test_production_accepts_a_real_key(tmp_path: Path) -> None:
         ("CARELOOP_ENV", "staging", "one of dev, test, prod"),
         ("DATABASE_URL", "mysql://x", "DATABASE_URL"),
         ("TRUSTED_PROXIES", "not-an-ip", "TRUSTED_PROXIES"),
+        ("LOG_LEVEL", "LOUD", "LOG_LEVEL must be one of"),
     ],
 )
 def test_invalid_values_are_refused_with_a_clear_message(variable: str, value: str, message: str) -> None:

@@ -207,6 +207,8 @@ class AuthService:
         check_new_password(problems, "newPassword", new_password)
         if len(current_password) > MAX_PASSWORD_LENGTH:
             problems.add("currentPassword", "TOO_LONG", "Password too long.")
+        if new_password == current_password:
+            problems.add("newPassword", "UNCHANGED", "Choose a password different from the current one.")
         problems.raise_if_any()
         user = await accounts.user_by_id(principal.user_id)
         assert user is not None

@@ -461,3 +461,16 @@ async def test_me_returns_memberships_and_roles(api: Api, factory: Factory) -> N
             {"organization": {"name": "Me Clinic"}, "roles": ["COORDINATOR", "REFERRAL_MANAGER"]}
         ],
     }
+
+
+async def test_non_admin_member_sees_the_organization_but_not_its_user_list(
+    api: Api, factory: Factory
+) -> None:
+    organization_id = await factory.organization()
+    member = await factory.user(organization_id, roles=(Role.COORDINATOR,))
+    token = (await api.login(member.email, member.password)).access
+
+    body = await api.gql(ORGANIZATION_USERS, {"id": global_id("Organization", organization_id)}, token=token)
+
+    assert "errors" not in body
+    assert body["data"]["organization"]["users"] is None

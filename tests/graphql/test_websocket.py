@@ -67,3 +67,21 @@ async def test_subscribe_before_init_closes_with_4401(live_server: LiveServer) -
         with pytest.raises(websockets.ConnectionClosed):
             await socket.recv()
     assert socket.close_code == 4401
+
+
+async def test_queries_over_the_websocket_are_refused_without_leaking_internals(
+    live_server: LiveServer, api: Api, factory: Factory
+) -> None:
+    user = await factory.user()
+    tokens = await api.login(user.email, user.password)
+    async with websockets.connect(live_server.ws_url, subprotocols=["graphql-transport-ws"]) as socket:  # type: ignore[list-item]
+        await socket.send(json.dumps({"type": "connection_init", "payload": {"accessToken": tokens.access}}))
+        assert json.loads(await socket.recv())["type"] == "connection_ack"
+        await socket.send(
+            json.dumps({"id": "q1", "type": "subscribe", "payload": {"query": "{ me { id } }"}})
+        )
+        reply = json.loads(await socket.recv())
+    assert reply["type"] == "error"
+    assert reply["id"] == "q1"
+    message = reply["payload"][0]["message"]
+    assert "attribute" not in message and "dict" not in message

@@ -65,7 +65,7 @@ InviteUserResult = Annotated[
     InviteUserSuccess | AccountError | InputError, strawberry.union("InviteUserResult")
 ]
 SetMembershipRolesResult = Annotated[
-    SetMembershipRolesSuccess | AccountError | InputError,
+    SetMembershipRolesSuccess | AccountError,
     strawberry.union("SetMembershipRolesResult"),
 ]
 DeactivateUserResult = Annotated[

@@ -9,6 +9,7 @@ from uuid import UUID
 import strawberry
 
 from backend.accounts import service
+from backend.accounts.errors import AccountError
 from backend.accounts.roles import OrganizationKind as DomainOrganizationKind
 from backend.accounts.roles import Role as DomainRole
 from backend.graphql.accounts import dataloaders
@@ -33,16 +34,23 @@ class Organization(Node):
     kind: OrganizationKind  # type: ignore[valid-type]
     raw_id: strawberry.Private[UUID]
 
-    @strawberry.field(description="Users whose home or membership is this organization (org admins only).")
-    async def users(self, info: Info, first: int | None = None, after: str | None = None) -> UserConnection:
+    @strawberry.field(
+        description="Users whose home or membership is this organization; null unless you are its admin."
+    )
+    async def users(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> UserConnection | None:
         context = info.context
         limit = page_size(first, maximum=context.container.settings.graphql_limits.max_page_size)
-        rows = await service.organization_users(
-            context.require_principal(),
-            organization_id=self.raw_id,
-            after_email=decode_cursor(after),
-            limit=limit + 1,
-        )
+        try:
+            rows = await service.organization_users(
+                context.require_principal(),
+                organization_id=self.raw_id,
+                after_email=decode_cursor(after),
+                limit=limit + 1,
+            )
+        except AccountError:
+            return None
         page = rows[:limit]
         return UserConnection(
             edges=[UserEdge(cursor=encode_cursor(row["email"]), node=user_from_row(row)) for row in page],

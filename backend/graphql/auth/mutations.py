@@ -19,7 +19,6 @@ from backend.graphql.common import InputError
 from backend.graphql.context import Info
 
 SessionResult = Annotated[AuthPayload | AuthError | InputError, strawberry.union("SessionResult")]
-LogoutResult = Annotated[LogoutSuccess | AuthError, strawberry.union("LogoutResult")]
 
 
 @strawberry.type
@@ -56,7 +55,7 @@ class AuthMutations:
         return AuthPayload.from_session(issued)
 
     @strawberry.mutation(description="End this device's session: its tokens stop working at once.")
-    async def logout(self, info: Info) -> LogoutResult:
+    async def logout(self, info: Info) -> LogoutSuccess:
         context = info.context
         await context.container.auth.logout(context.require_principal(), context.audit)
         return LogoutSuccess()
