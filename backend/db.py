@@ -66,6 +66,29 @@ class LockedPostgresTransaction(PostgresTransaction):
 
 
 class CareLoopPostgresEngine(PostgresEngine):
+    """Piccolo's engine with one connection pool per event loop.
+
+    An asyncpg pool belongs to the loop that opened it. Production runs one loop per process;
+    tests also run apps on a second loop (the live server's thread), which gets its own pool.
+    """
+
+    @property
+    def pool(self) -> Any:
+        return self._pools_by_loop.get(_running_loop_id())
+
+    @pool.setter
+    def pool(self, value: Any) -> None:
+        pools: dict[int | None, Any] = self.__dict__.setdefault("_pools_by_loop", {})
+        if value is None:
+            pools.pop(_running_loop_id(), None)
+        else:
+            pools[_running_loop_id()] = value
+
+    @property
+    def _pools_by_loop(self) -> dict[int | None, Any]:
+        pools: dict[int | None, Any] = self.__dict__.setdefault("_pools_by_loop", {})
+        return pools
+
     def transaction(self, allow_nested: bool = True) -> LockedPostgresTransaction:
         return LockedPostgresTransaction(engine=self, allow_nested=allow_nested)
 
@@ -79,6 +102,13 @@ class CareLoopPostgresEngine(PostgresEngine):
 
 
 Engine = CareLoopSQLiteEngine | CareLoopPostgresEngine
+
+
+def _running_loop_id() -> int | None:
+    try:
+        return id(asyncio.get_running_loop())
+    except RuntimeError:
+        return None
 
 
 def sqlite_path(database_url: str) -> Path:
@@ -141,7 +171,7 @@ class Database:
         return isinstance(self.engine, SQLiteEngine)
 
     async def start(self) -> None:
-        """Open the PostgreSQL pool, unless another app in this process already did (tests)."""
+        """Open this loop's PostgreSQL pool, unless another app on the same loop already did."""
         if isinstance(self.engine, PostgresEngine) and self.engine.pool is None:
             await self.engine.start_connection_pool(
                 min_size=self.settings.postgres_pool_min,
