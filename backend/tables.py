@@ -13,6 +13,16 @@ from backend.accounts.tables import (
 )
 from backend.audit.tables import AuditEvent
 from backend.auth.tables import AuthSession, LoginThrottle, RefreshToken
+from backend.directory.tables import InsurancePlan, NetworkLink, ProviderLocation, ProviderPlan
+from backend.patients.tables import Patient
+from backend.protocols.tables import Protocol, ProtocolVersion
+from backend.referrals.tables import (
+    Appointment,
+    Document,
+    IdempotencyRecord,
+    Referral,
+    ReferralEvent,
+)
 
 ALL_TABLES: tuple[type[Table], ...] = (
     Organization,
@@ -26,4 +36,16 @@ ALL_TABLES: tuple[type[Table], ...] = (
     LoginThrottle,
     Invitation,
     AuditEvent,
+    InsurancePlan,
+    ProviderPlan,
+    ProviderLocation,
+    NetworkLink,
+    Patient,
+    Protocol,
+    ProtocolVersion,
+    Referral,
+    ReferralEvent,
+    Document,
+    Appointment,
+    IdempotencyRecord,
 )

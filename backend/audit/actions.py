@@ -17,6 +17,14 @@ class AuditAction(StrEnum):
     USER_DEACTIVATED = "accounts.user.deactivated"
     ROLES_CHANGED = "accounts.membership.roles_changed"
     PROVIDER_CREATED = "accounts.provider.created"
+    PATIENT_CREATED = "patients.patient.created"
+    PATIENT_READ = "patients.patient.read"
+    REFERRAL_CREATED = "referrals.referral.created"
+    REFERRAL_READ = "referrals.referral.read"
+    REFERRAL_CHANGED = "referrals.referral.changed"
+    DOCUMENT_ADDED = "referrals.document.added"
+    DOCUMENT_READ = "referrals.document.read"
+    PROTOCOL_CHANGED = "protocols.protocol.changed"
 
 
 class AuditOutcome(StrEnum):

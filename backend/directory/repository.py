@@ -1,0 +1,121 @@
+"""Every directory query: plans, providers' plans and locations, network links, provider search."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from backend.accounts.tables import Provider, ProviderSpecialty
+from backend.directory.tables import InsurancePlan, NetworkLink, ProviderLocation, ProviderPlan
+
+Row = dict[str, Any]
+
+
+async def plan_by_id(plan_id: UUID) -> Row | None:
+    row: Row | None = await InsurancePlan.select().where(InsurancePlan.id == plan_id).first()
+    return row
+
+
+async def plans_by_ids(ids: Sequence[UUID]) -> list[Row]:
+    if not ids:
+        return []
+    rows: list[Row] = await InsurancePlan.select().where(InsurancePlan.id.is_in(list(ids)))
+    return rows
+
+
+async def all_plans() -> list[Row]:
+    rows: list[Row] = await InsurancePlan.select().order_by(InsurancePlan.payer).order_by(InsurancePlan.name)
+    return rows
+
+
+async def provider_by_id(provider_id: UUID) -> Row | None:
+    row: Row | None = await Provider.select().where(Provider.id == provider_id).first()
+    return row
+
+
+async def provider_has_specialty(provider_id: UUID, specialty_id: UUID) -> bool:
+    exists: bool = await ProviderSpecialty.exists().where(
+        (ProviderSpecialty.provider == provider_id) & (ProviderSpecialty.specialty == specialty_id)
+    )
+    return exists
+
+
+async def in_network(organization_id: UUID, provider_id: UUID) -> bool:
+    exists: bool = await NetworkLink.exists().where(
+        (NetworkLink.organization == organization_id) & (NetworkLink.provider == provider_id)
+    )
+    return exists
+
+
+async def network_provider_ids(organization_id: UUID, provider_ids: Sequence[UUID]) -> set[UUID]:
+    if not provider_ids:
+        return set()
+    rows = await NetworkLink.select(NetworkLink.provider).where(
+        (NetworkLink.organization == organization_id) & NetworkLink.provider.is_in(list(provider_ids))
+    )
+    return {row["provider"] for row in rows}
+
+
+async def search_candidates(
+    *, specialty_id: UUID, plan_id: UUID | None, accepting_only: bool, limit: int
+) -> list[Row]:
+    """Providers with the specialty (and plan), at most ``limit``; ranking happens in the service."""
+    with_specialty = ProviderSpecialty.select(ProviderSpecialty.provider).where(
+        ProviderSpecialty.specialty == specialty_id
+    )
+    query = Provider.select().where(Provider.id.is_in(with_specialty))
+    if plan_id is not None:
+        with_plan = ProviderPlan.select(ProviderPlan.provider).where(ProviderPlan.plan == plan_id)
+        query = query.where(Provider.id.is_in(with_plan))
+    if accepting_only:
+        query = query.where(Provider.accepting_new_patients == True)  # noqa: E712 - SQL comparison
+    rows: list[Row] = await query.order_by(Provider.display_name).limit(limit)
+    return rows
+
+
+async def locations_of_providers(provider_ids: Sequence[UUID]) -> dict[UUID, list[Row]]:
+    grouped: dict[UUID, list[Row]] = defaultdict(list)
+    if not provider_ids:
+        return grouped
+    rows = await ProviderLocation.select().where(ProviderLocation.provider.is_in(list(provider_ids)))
+    for row in rows:
+        grouped[row["provider"]].append(row)
+    return grouped
+
+
+async def plan_ids_of_providers(provider_ids: Sequence[UUID]) -> dict[UUID, list[UUID]]:
+    grouped: dict[UUID, list[UUID]] = defaultdict(list)
+    if not provider_ids:
+        return grouped
+    rows = await ProviderPlan.select(ProviderPlan.provider, ProviderPlan.plan).where(
+        ProviderPlan.provider.is_in(list(provider_ids))
+    )
+    for row in rows:
+        grouped[row["provider"]].append(row["plan"])
+    return grouped
+
+
+async def insert_plans(entries: Sequence[tuple[str, str, str]]) -> None:
+    await InsurancePlan.insert(*(InsurancePlan(code=c, payer=p, name=n) for c, p, n in entries))
+
+
+async def link_plans(provider_id: UUID, plan_ids: Sequence[UUID]) -> None:
+    if plan_ids:
+        await ProviderPlan.insert(*(ProviderPlan(provider=provider_id, plan=p) for p in plan_ids))
+
+
+async def insert_location(
+    provider_id: UUID, name: str, address: str, latitude: float | None, longitude: float | None
+) -> None:
+    await ProviderLocation(
+        provider=provider_id, name=name, address=address, latitude=latitude, longitude=longitude
+    ).save()
+
+
+async def link_network(organization_id: UUID, provider_ids: Sequence[UUID]) -> None:
+    if provider_ids:
+        await NetworkLink.insert(
+            *(NetworkLink(organization=organization_id, provider=p) for p in provider_ids)
+        )

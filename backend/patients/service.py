@@ -1,0 +1,117 @@
+"""Patient use cases: register a patient in your organization, find one, read one (audited)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from backend.audit.actions import AuditAction
+from backend.audit.service import AuditTrail
+from backend.core.clock import utcnow
+from backend.core.errors import InvalidInput
+from backend.core.validation import check_text
+from backend.directory import repository as directory
+from backend.patients import repository
+from backend.patients.errors import AdministrativeSex, PatientError, PatientErrorCode
+from backend.referrals import access
+from backend.referrals.access import Viewer
+from backend.referrals.errors import ReferralError
+
+Row = dict[str, Any]
+MAX_NAME = 100
+MAX_MRN = 32
+MAX_PHONE = 32
+MAX_MEMBER_ID = 64
+MIN_SEARCH = 2
+MAX_SEARCH = 100
+
+
+def _not_found() -> PatientError:
+    return PatientError(PatientErrorCode.NOT_FOUND, "Not found.")
+
+
+async def register_patient(
+    viewer: Viewer,
+    audit: AuditTrail,
+    *,
+    organization_id: UUID,
+    mrn: str,
+    given_name: str,
+    family_name: str,
+    birth_date: date,
+    sex: AdministrativeSex,
+    phone: str | None,
+    insurance_plan_id: UUID | None,
+    insurance_member_id: str | None,
+) -> Row:
+    if not viewer.principal.is_member(organization_id):
+        raise _not_found()
+    mrn = mrn.strip()
+    problems = InvalidInput()
+    check_text(problems, "mrn", mrn, max_length=MAX_MRN)
+    check_text(problems, "givenName", given_name, max_length=MAX_NAME)
+    check_text(problems, "familyName", family_name, max_length=MAX_NAME)
+    if phone is not None:
+        check_text(problems, "phone", phone, max_length=MAX_PHONE)
+    if insurance_member_id is not None:
+        check_text(problems, "insuranceMemberId", insurance_member_id, max_length=MAX_MEMBER_ID)
+    today = utcnow().date()
+    if birth_date > today or birth_date.year < today.year - 130:
+        problems.add("birthDate", "OUT_OF_RANGE", "The birth date must be in the past 130 years.")
+    if insurance_plan_id is not None and await directory.plan_by_id(insurance_plan_id) is None:
+        problems.add("insurancePlanId", "UNKNOWN_PLAN", "Unknown insurance plan.")
+    problems.raise_if_any()
+    if await repository.mrn_exists(organization_id, mrn):
+        raise PatientError(PatientErrorCode.MRN_TAKEN, "This MRN is already registered here.", field="mrn")
+    patient_id = await repository.insert_patient(
+        organization_id=organization_id,
+        mrn=mrn,
+        given_name=given_name.strip(),
+        family_name=family_name.strip(),
+        birth_date=birth_date,
+        sex=sex.value,
+        phone=phone.strip() if phone else None,
+        insurance_plan_id=insurance_plan_id,
+        insurance_member_id=insurance_member_id.strip() if insurance_member_id else None,
+    )
+    audit.record(
+        AuditAction.PATIENT_CREATED,
+        actor_user_id=viewer.user_id,
+        organization_id=organization_id,
+        object_type="Patient",
+        object_id=patient_id,
+    )
+    row = await repository.patient_by_id(patient_id)
+    assert row is not None
+    return row
+
+
+async def read_patient(viewer: Viewer, audit: AuditTrail, patient_id: UUID) -> Row:
+    try:
+        patient = await access.access_patient(viewer, await repository.patient_by_id(patient_id))
+    except ReferralError:
+        raise _not_found() from None
+    audit_reads(viewer, audit, [patient])
+    return patient
+
+
+async def search_patients(viewer: Viewer, audit: AuditTrail, *, text: str, limit: int) -> list[Row]:
+    problems = InvalidInput()
+    if not MIN_SEARCH <= len(text.strip()) <= MAX_SEARCH:
+        problems.add("text", "LENGTH", f"Search with {MIN_SEARCH} to {MAX_SEARCH} characters.")
+    problems.raise_if_any()
+    rows = await repository.search(viewer.member_organization_ids, text, limit)
+    audit_reads(viewer, audit, rows)
+    return rows
+
+
+def audit_reads(viewer: Viewer, audit: AuditTrail, patients: list[Row]) -> None:
+    for patient in patients:
+        audit.record(
+            AuditAction.PATIENT_READ,
+            actor_user_id=viewer.user_id,
+            organization_id=patient["organization"],
+            object_type="Patient",
+            object_id=patient["id"],
+        )

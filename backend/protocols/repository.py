@@ -1,0 +1,82 @@
+"""Every protocol query."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from backend.protocols.tables import Protocol, ProtocolVersion
+
+Row = dict[str, Any]
+
+
+async def protocol_for(organization_id: UUID, specialty_id: UUID) -> Row | None:
+    row: Row | None = (
+        await Protocol.select()
+        .where((Protocol.organization == organization_id) & (Protocol.specialty == specialty_id))
+        .first()
+    )
+    return row
+
+
+async def protocols_of_organization(organization_id: UUID) -> list[Row]:
+    rows: list[Row] = (
+        await Protocol.select().where(Protocol.organization == organization_id).order_by(Protocol.name)
+    )
+    return rows
+
+
+async def insert_protocol(organization_id: UUID, specialty_id: UUID, name: str) -> UUID:
+    protocol = Protocol(organization=organization_id, specialty=specialty_id, name=name, current_version=0)
+    await protocol.save()
+    return UUID(str(protocol.id))
+
+
+async def add_version(protocol_id: UUID, *, name: str, definition: Row, created_by: UUID | None) -> Row:
+    """Append the next version and make it current."""
+    protocol = await Protocol.select(Protocol.current_version).where(Protocol.id == protocol_id).first()
+    assert protocol is not None
+    version = protocol["current_version"] + 1
+    await ProtocolVersion(
+        protocol=protocol_id,
+        version=version,
+        required_fields=definition["required_fields"],
+        required_attachment_kinds=definition["required_attachment_kinds"],
+        sla=definition["sla"],
+        created_by=created_by,
+    ).save()
+    await Protocol.update({Protocol.current_version: version, Protocol.name: name}).where(
+        Protocol.id == protocol_id
+    )
+    row = await version_of(protocol_id, version)
+    assert row is not None
+    return row
+
+
+async def version_of(protocol_id: UUID, version: int) -> Row | None:
+    row: Row | None = (
+        await ProtocolVersion.select()
+        .where((ProtocolVersion.protocol == protocol_id) & (ProtocolVersion.version == version))
+        .first()
+    )
+    return row
+
+
+async def versions_by_ids(ids: Sequence[UUID]) -> list[Row]:
+    if not ids:
+        return []
+    rows: list[Row] = await ProtocolVersion.select(
+        *ProtocolVersion.all_columns(), ProtocolVersion.protocol.name.as_alias("protocol_name")
+    ).where(ProtocolVersion.id.is_in(list(ids)))
+    return rows
+
+
+async def current_versions(protocol_ids: Sequence[UUID]) -> list[Row]:
+    if not protocol_ids:
+        return []
+    rows: list[Row] = await ProtocolVersion.select().where(
+        ProtocolVersion.protocol.is_in(list(protocol_ids))
+        & (ProtocolVersion.version == ProtocolVersion.protocol.current_version)
+    )
+    return rows

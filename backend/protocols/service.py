@@ -1,0 +1,102 @@
+"""Protocol use cases: referral managers define what their organization requires, per specialty.
+
+Saving creates a new version; referrals already sent keep the version they were sent under.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from backend.accounts import repository as accounts
+from backend.accounts.principal import Principal
+from backend.accounts.roles import Role
+from backend.audit.actions import AuditAction
+from backend.audit.service import AuditTrail
+from backend.core.errors import DomainError, InvalidInput
+from backend.core.validation import check_text
+from backend.protocols import repository
+from backend.protocols.policy import Deadline, Policy
+from backend.referrals.codes import DocumentKind, RequiredField
+from backend.referrals.lifecycle import Priority
+
+Row = dict[str, Any]
+MAX_RESPOND_HOURS = 24 * 30
+MAX_SCHEDULE_DAYS = 365
+MAX_VALID_DAYS = 730
+
+
+class ProtocolErrorCode(StrEnum):
+    NOT_FOUND = "NOT_FOUND"
+
+
+class ProtocolError(DomainError):
+    code: ProtocolErrorCode
+
+
+async def save_protocol(
+    principal: Principal,
+    audit: AuditTrail,
+    *,
+    organization_id: UUID,
+    specialty_code: str,
+    name: str,
+    required_fields: list[RequiredField],
+    required_attachment_kinds: list[DocumentKind],
+    sla: dict[Priority, Deadline],
+    valid_days: int,
+) -> Row:
+    """Create the organization's protocol for a specialty, or add a version to it."""
+    if not principal.has_role(organization_id, Role.REFERRAL_MANAGER):
+        raise ProtocolError(ProtocolErrorCode.NOT_FOUND, "Not found.")
+    problems = InvalidInput()
+    check_text(problems, "name", name, max_length=200)
+    specialties = await accounts.specialties_by_codes([specialty_code])
+    if not specialties:
+        problems.add("specialtyCode", "UNKNOWN_SPECIALTY", "Unknown specialty code.")
+    for priority, deadline in sla.items():
+        if not 1 <= deadline.respond_hours <= MAX_RESPOND_HOURS:
+            problems.add("sla", "OUT_OF_RANGE", f"{priority}: respond within 1-{MAX_RESPOND_HOURS} hours.")
+        if not 1 <= deadline.schedule_days <= MAX_SCHEDULE_DAYS:
+            problems.add("sla", "OUT_OF_RANGE", f"{priority}: schedule within 1-{MAX_SCHEDULE_DAYS} days.")
+    if not 1 <= valid_days <= MAX_VALID_DAYS:
+        problems.add("validDays", "OUT_OF_RANGE", f"Valid for 1-{MAX_VALID_DAYS} days.")
+    problems.raise_if_any()
+    specialty_id = specialties[0]["id"]
+    policy = Policy(
+        required_fields=tuple(dict.fromkeys(required_fields)),
+        required_attachment_kinds=tuple(dict.fromkeys(required_attachment_kinds)),
+        sla=tuple((p, sla.get(p) or Policy().deadline(p)) for p in Priority),
+        valid_days=valid_days,
+    )
+    existing = await repository.protocol_for(organization_id, specialty_id)
+    protocol_id = (
+        existing["id"]
+        if existing
+        else await repository.insert_protocol(organization_id, specialty_id, name.strip())
+    )
+    version = await repository.add_version(
+        protocol_id, name=name.strip(), definition=policy.to_json(), created_by=principal.user_id
+    )
+    audit.record(
+        AuditAction.PROTOCOL_CHANGED,
+        actor_user_id=principal.user_id,
+        organization_id=organization_id,
+        object_type="Protocol",
+        object_id=protocol_id,
+    )
+    return version
+
+
+async def protocols_of_organization(principal: Principal, organization_id: UUID) -> list[Row]:
+    """Any signed-in user reads an organization's protocols: they say what to send, not PHI."""
+    protocols = await repository.protocols_of_organization(organization_id)
+    versions = {
+        row["protocol"]: row for row in await repository.current_versions([p["id"] for p in protocols])
+    }
+    return [
+        {**versions[p["id"]], "protocol_name": p["name"], "organization": organization_id}
+        for p in protocols
+        if p["id"] in versions
+    ]

@@ -1,0 +1,303 @@
+"""Every referral query: referrals, timeline, documents, appointments, idempotency records.
+
+Changes to a referral go through :func:`update_versioned`, an ``UPDATE … WHERE version = ?
+RETURNING`` that bumps the version: of two concurrent writers holding the same version exactly
+one gets a row back. The inbox pages by keyset on ``(priority_rank, due_at, id)``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from piccolo.query.functions.aggregate import Count
+
+from backend.referrals.codes import AppointmentStatus
+from backend.referrals.tables import Appointment, Document, IdempotencyRecord, Referral, ReferralEvent
+
+Row = dict[str, Any]
+DOCUMENT_COLUMNS = (
+    Document.id,
+    Document.referral,
+    Document.kind,
+    Document.media_type,
+    Document.filename,
+    Document.size_bytes,
+    Document.sha256,
+    Document.is_outcome,
+    Document.added_by,
+    Document.created_at,
+)
+
+
+async def insert_referral(values: Row) -> Row:
+    referral = Referral(**values)
+    await referral.save()
+    row = await referral_by_id(UUID(str(referral.id)))
+    assert row is not None
+    return row
+
+
+async def referral_by_id(referral_id: UUID) -> Row | None:
+    row: Row | None = await Referral.select().where(Referral.id == referral_id).first()
+    return row
+
+
+async def referrals_by_ids(ids: Sequence[UUID]) -> list[Row]:
+    if not ids:
+        return []
+    rows: list[Row] = await Referral.select().where(Referral.id.is_in(list(ids)))
+    return rows
+
+
+async def update_versioned(referral_id: UUID, expected_version: int, changes: Row) -> Row | None:
+    """Apply ``changes`` only if the referral is still at ``expected_version``; bump the version."""
+    values = {getattr(Referral, name): value for name, value in changes.items()}
+    values[Referral.version] = expected_version + 1
+    rows = await (
+        Referral.update(values)
+        .where((Referral.id == referral_id) & (Referral.version == expected_version))
+        .returning(*Referral.all_columns())
+    )
+    return rows[0] if rows else None
+
+
+async def insert_event(
+    *,
+    referral_id: UUID,
+    actor_id: UUID | None,
+    action: str,
+    from_status: str | None,
+    to_status: str,
+    reason_code: str | None,
+    note: str,
+    occurred_at: datetime,
+) -> None:
+    await ReferralEvent(
+        referral=referral_id,
+        actor=actor_id,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        reason_code=reason_code,
+        note=note,
+        occurred_at=occurred_at,
+    ).save()
+
+
+async def events_of_referrals(referral_ids: Sequence[UUID]) -> dict[UUID, list[Row]]:
+    grouped: dict[UUID, list[Row]] = defaultdict(list)
+    if not referral_ids:
+        return grouped
+    rows = (
+        await ReferralEvent.select()
+        .where(ReferralEvent.referral.is_in(list(referral_ids)))
+        .order_by(ReferralEvent.id)
+    )
+    for row in rows:
+        grouped[row["referral"]].append(row)
+    return grouped
+
+
+@dataclass(frozen=True, slots=True)
+class InboxFilters:
+    statuses: Sequence[str] = ()
+    priorities: Sequence[str] = ()
+    specialty_ids: Sequence[UUID] = ()
+    patient_id: UUID | None = None
+    provider_id: UUID | None = None
+    overdue_at: datetime | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InboxKey:
+    priority_rank: int
+    due_at: datetime
+    id: UUID
+
+
+def _filtered(query: Any, visibility: Any, filters: InboxFilters) -> Any:
+    query = query.where(visibility)
+    if filters.statuses:
+        query = query.where(Referral.status.is_in(list(filters.statuses)))
+    if filters.priorities:
+        query = query.where(Referral.priority.is_in(list(filters.priorities)))
+    if filters.specialty_ids:
+        query = query.where(Referral.specialty.is_in(list(filters.specialty_ids)))
+    if filters.patient_id is not None:
+        query = query.where(Referral.patient == filters.patient_id)
+    if filters.provider_id is not None:
+        query = query.where(
+            (Referral.referring_provider == filters.provider_id)
+            | (Referral.receiving_provider == filters.provider_id)
+        )
+    if filters.overdue_at is not None:
+        query = query.where(Referral.due_at < filters.overdue_at)
+    if filters.created_from is not None:
+        query = query.where(Referral.created_at >= filters.created_from)
+    if filters.created_to is not None:
+        query = query.where(Referral.created_at < filters.created_to)
+    return query
+
+
+async def inbox_page(visibility: Any, filters: InboxFilters, after: InboxKey | None, limit: int) -> list[Row]:
+    """One page in priority, then due-time order; one statement whatever the page size."""
+    query = _filtered(Referral.select(), visibility, filters)
+    if after is not None:
+        query = query.where(
+            (Referral.priority_rank > after.priority_rank)
+            | ((Referral.priority_rank == after.priority_rank) & (Referral.due_at > after.due_at))
+            | (
+                (Referral.priority_rank == after.priority_rank)
+                & (Referral.due_at == after.due_at)
+                & (Referral.id > after.id)
+            )
+        )
+    rows: list[Row] = await query.order_by(Referral.priority_rank, Referral.due_at, Referral.id).limit(limit)
+    return rows
+
+
+async def counts_by_status(visibility: Any, filters: InboxFilters) -> dict[str, int]:
+    query = _filtered(Referral.select(Referral.status, Count()), visibility, filters)
+    rows = await query.group_by(Referral.status)
+    return {row["status"]: row["count"] for row in rows}
+
+
+async def any_visible_referral_for_patient(patient_id: UUID, visibility: Any) -> bool:
+    if visibility is None:
+        return False
+    exists: bool = await Referral.exists().where((Referral.patient == patient_id) & visibility)
+    return exists
+
+
+async def insert_document(values: Row) -> UUID:
+    document = Document(**values)
+    await document.save()
+    return UUID(str(document.id))
+
+
+async def count_documents(referral_id: UUID) -> int:
+    count: int = await Document.count().where(Document.referral == referral_id)
+    return count
+
+
+async def documents_of_referrals(referral_ids: Sequence[UUID]) -> dict[UUID, list[Row]]:
+    grouped: dict[UUID, list[Row]] = defaultdict(list)
+    if not referral_ids:
+        return grouped
+    rows = (
+        await Document.select(*DOCUMENT_COLUMNS)
+        .where(Document.referral.is_in(list(referral_ids)))
+        .order_by(Document.created_at)
+    )
+    for row in rows:
+        grouped[row["referral"]].append(row)
+    return grouped
+
+
+async def document_by_id(document_id: UUID, *, with_content: bool = False) -> Row | None:
+    columns = (*DOCUMENT_COLUMNS, Document.content) if with_content else DOCUMENT_COLUMNS
+    row: Row | None = await Document.select(*columns).where(Document.id == document_id).first()
+    return row
+
+
+async def document_kinds(referral_id: UUID) -> set[str]:
+    rows = await Document.select(Document.kind).where(Document.referral == referral_id)
+    return {row["kind"] for row in rows}
+
+
+async def insert_appointment(values: Row) -> UUID:
+    appointment = Appointment(**values)
+    await appointment.save()
+    return UUID(str(appointment.id))
+
+
+async def booked_appointment(referral_id: UUID) -> Row | None:
+    row: Row | None = (
+        await Appointment.select()
+        .where((Appointment.referral == referral_id) & (Appointment.status == AppointmentStatus.BOOKED.value))
+        .first()
+    )
+    return row
+
+
+async def set_appointment_status(appointment_id: UUID, status: AppointmentStatus) -> None:
+    await Appointment.update({Appointment.status: status.value}).where(Appointment.id == appointment_id)
+
+
+async def latest_appointments(referral_ids: Sequence[UUID]) -> dict[UUID, Row]:
+    latest: dict[UUID, Row] = {}
+    if not referral_ids:
+        return latest
+    rows = (
+        await Appointment.select()
+        .where(Appointment.referral.is_in(list(referral_ids)))
+        .order_by(Appointment.created_at)
+    )
+    for row in rows:
+        latest[row["referral"]] = row
+    return latest
+
+
+async def claim_idempotency_key(
+    *, user_id: UUID, key: str, operation: str, request_hash: str, now: datetime
+) -> Row | None:
+    """Reserve the key, or return the record that already holds it.
+
+    On PostgreSQL a concurrent holder's uncommitted insert makes this insert wait; once that
+    transaction commits, the conflict is reported and its record read back.
+    """
+    inserted = await IdempotencyRecord.raw(
+        'INSERT INTO idempotency_record (id, "user", key, operation, request_hash, created_at) '
+        "VALUES ({}, {}, {}, {}, {}, {}) ON CONFLICT DO NOTHING RETURNING id",
+        uuid.uuid4(),
+        user_id,
+        key,
+        operation,
+        request_hash,
+        now,
+    )
+    if inserted:
+        return None
+    row: Row | None = (
+        await IdempotencyRecord.select()
+        .where((IdempotencyRecord.user == user_id) & (IdempotencyRecord.key == key))
+        .first()
+    )
+    return row
+
+
+async def complete_idempotency_key(user_id: UUID, key: str, referral_id: UUID) -> None:
+    await IdempotencyRecord.update({IdempotencyRecord.referral_id: str(referral_id)}).where(
+        (IdempotencyRecord.user == user_id) & (IdempotencyRecord.key == key)
+    )
+
+
+async def release_idempotency_key(user_id: UUID, key: str) -> None:
+    await IdempotencyRecord.delete().where(
+        (IdempotencyRecord.user == user_id) & (IdempotencyRecord.key == key)
+    )
+
+
+async def purge_idempotency_records(older_than: datetime) -> None:
+    await IdempotencyRecord.delete().where(IdempotencyRecord.created_at < older_than)
+
+
+async def referrals_past_expiry(now: datetime, statuses: Sequence[str], limit: int) -> list[Row]:
+    rows: list[Row] = (
+        await Referral.select()
+        .where(
+            Referral.expires_at.is_not_null()
+            & (Referral.expires_at < now)
+            & Referral.status.is_in(list(statuses))
+        )
+        .limit(limit)
+    )
+    return rows
