@@ -242,3 +242,10 @@ async def claim_invitation(token_hash: str, now: datetime) -> UUID | None:
         .returning(Invitation.user)
     )
     return UUID(str(rows[0]["user"])) if rows else None
+
+
+async def specialties_by_ids(ids: Sequence[UUID]) -> list[Row]:
+    if not ids:
+        return []
+    rows: list[Row] = await Specialty.select().where(Specialty.id.is_in(list(ids)))
+    return rows

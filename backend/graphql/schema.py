@@ -20,12 +20,27 @@ from strawberry.types.graphql import OperationType
 from backend.accounts import access
 from backend.accounts import repository as accounts_repository
 from backend.accounts.errors import AccountError
+from backend.core.clock import utcnow
 from backend.graphql.accounts.mutations import AccountMutations
 from backend.graphql.accounts.queries import AccountQueries
 from backend.graphql.accounts.types import organization_from_row, provider_from_row, user_from_row
 from backend.graphql.auth.mutations import AuthMutations
 from backend.graphql.common import Node, from_global_id, uuid_of
 from backend.graphql.context import Info
+from backend.graphql.directory.queries import DirectoryQueries
+from backend.graphql.patients.mutations import PatientMutations
+from backend.graphql.patients.queries import PatientQueries
+from backend.graphql.patients.types import patient_from_row
+from backend.graphql.protocols.mutations import ProtocolMutations
+from backend.graphql.protocols.queries import ProtocolQueries
+from backend.graphql.referrals.mutations import ReferralMutations
+from backend.graphql.referrals.queries import ReferralQueries
+from backend.graphql.referrals.types import referral_from_outcome
+from backend.graphql.referrals.viewer import current_viewer
+from backend.patients import service as patient_service
+from backend.patients.errors import PatientError
+from backend.referrals import service as referral_service
+from backend.referrals.errors import ReferralError
 from backend.settings import GraphQLLimits, Settings
 
 
@@ -45,6 +60,20 @@ async def _resolve_node(info: Info, global_id: str) -> Node | None:
             return organization_from_row(await access.access_organization(principal, raw_id))
     except AccountError:
         return None
+    if type_name == "Referral":
+        try:
+            outcome = await referral_service.read_referral(
+                await current_viewer(info), info.context.audit, raw_id
+            )
+        except ReferralError:
+            return None
+        return referral_from_outcome(outcome, utcnow())
+    if type_name == "Patient":
+        try:
+            row = await patient_service.read_patient(await current_viewer(info), info.context.audit, raw_id)
+        except PatientError:
+            return None
+        return patient_from_row(row)
     if type_name == "Provider":
         rows = await accounts_repository.providers_by_ids([raw_id])
         return provider_from_row(rows[0]) if rows else None
@@ -52,14 +81,14 @@ async def _resolve_node(info: Info, global_id: str) -> Node | None:
 
 
 @strawberry.type
-class Query(AccountQueries):
+class Query(AccountQueries, ReferralQueries, PatientQueries, DirectoryQueries, ProtocolQueries):
     @strawberry.field(description="Refetch any object by its global id; null when absent or not yours.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await _resolve_node(info, id)
 
 
 @strawberry.type
-class Mutation(AuthMutations, AccountMutations):
+class Mutation(AuthMutations, AccountMutations, ReferralMutations, PatientMutations, ProtocolMutations):
     pass
 
 

@@ -67,7 +67,9 @@ async def versions_by_ids(ids: Sequence[UUID]) -> list[Row]:
     if not ids:
         return []
     rows: list[Row] = await ProtocolVersion.select(
-        *ProtocolVersion.all_columns(), ProtocolVersion.protocol.name.as_alias("protocol_name")
+        *ProtocolVersion.all_columns(),
+        ProtocolVersion.protocol.name.as_alias("protocol_name"),
+        ProtocolVersion.protocol.specialty.as_alias("protocol_specialty"),
     ).where(ProtocolVersion.id.is_in(list(ids)))
     return rows
 

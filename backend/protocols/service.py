@@ -86,7 +86,8 @@ async def save_protocol(
         object_type="Protocol",
         object_id=protocol_id,
     )
-    return version
+    rows = await repository.versions_by_ids([version["id"]])
+    return rows[0]
 
 
 async def protocols_of_organization(principal: Principal, organization_id: UUID) -> list[Row]:
@@ -96,7 +97,7 @@ async def protocols_of_organization(principal: Principal, organization_id: UUID)
         row["protocol"]: row for row in await repository.current_versions([p["id"] for p in protocols])
     }
     return [
-        {**versions[p["id"]], "protocol_name": p["name"], "organization": organization_id}
+        {**versions[p["id"]], "protocol_name": p["name"], "protocol_specialty": p["specialty"]}
         for p in protocols
         if p["id"] in versions
     ]

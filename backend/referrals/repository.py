@@ -108,7 +108,7 @@ async def events_of_referrals(referral_ids: Sequence[UUID]) -> dict[UUID, list[R
 class InboxFilters:
     statuses: Sequence[str] = ()
     priorities: Sequence[str] = ()
-    specialty_ids: Sequence[UUID] = ()
+    specialty_codes: Sequence[str] = ()
     patient_id: UUID | None = None
     provider_id: UUID | None = None
     overdue_at: datetime | None = None
@@ -129,8 +129,8 @@ def _filtered(query: Any, visibility: Any, filters: InboxFilters) -> Any:
         query = query.where(Referral.status.is_in(list(filters.statuses)))
     if filters.priorities:
         query = query.where(Referral.priority.is_in(list(filters.priorities)))
-    if filters.specialty_ids:
-        query = query.where(Referral.specialty.is_in(list(filters.specialty_ids)))
+    if filters.specialty_codes:
+        query = query.where(Referral.specialty._.code.is_in(list(filters.specialty_codes)))
     if filters.patient_id is not None:
         query = query.where(Referral.patient == filters.patient_id)
     if filters.provider_id is not None:

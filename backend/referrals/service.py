@@ -205,7 +205,7 @@ def _missing_items(referral: Row, policy: Policy, document_kinds: set[str]) -> l
         RequiredField.REASON: bool(referral["reason"].strip()),
         RequiredField.CLINICAL_QUESTION: bool(referral["clinical_question"].strip()),
         RequiredField.RELEVANT_HISTORY: bool(referral["relevant_history"].strip()),
-        RequiredField.DIAGNOSES: bool(_diagnoses(referral)),
+        RequiredField.DIAGNOSES: bool(diagnoses_of(referral)),
     }
     missing = [f"FIELD:{f.value}" for f in policy.required_fields if not present[f]]
     missing += [
@@ -214,7 +214,7 @@ def _missing_items(referral: Row, policy: Policy, document_kinds: set[str]) -> l
     return missing
 
 
-def _diagnoses(referral: Row) -> list[str]:
+def diagnoses_of(referral: Row) -> list[str]:
     value = referral["diagnoses"]
     loaded = json.loads(value) if isinstance(value, str) else value
     return list(loaded or [])
@@ -915,7 +915,7 @@ async def redirect(
                 declined["reason"],
                 declined["clinical_question"],
                 declined["relevant_history"],
-                tuple(_diagnoses(declined)),
+                tuple(diagnoses_of(declined)),
             ),
             referring_provider_id=declined["referring_provider"],
             receiving_provider_id=receiving_provider_id,

@@ -1,0 +1,62 @@
+"""GraphQL types for patients, and their mapping from repository rows."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import strawberry
+
+from backend.graphql.accounts.types import Organization, load_organization
+from backend.graphql.common import Node, to_global_id
+from backend.graphql.context import Info
+from backend.graphql.directory.types import InsurancePlan, plan_from_row
+from backend.graphql.referrals import dataloaders
+from backend.patients.errors import AdministrativeSex as DomainAdministrativeSex
+
+AdministrativeSex = strawberry.enum(DomainAdministrativeSex)
+
+
+@strawberry.type(
+    description="A patient: visible to staff of their organization and to parties of their referrals."
+)
+class Patient(Node):
+    id: strawberry.ID
+    mrn: str
+    given_name: str
+    family_name: str
+    birth_date: date
+    sex: AdministrativeSex  # type: ignore[valid-type]
+    phone: str | None
+    insurance_member_id: str | None
+    raw_id: strawberry.Private[UUID]
+    organization_id: strawberry.Private[UUID]
+    plan_id: strawberry.Private[UUID | None]
+
+    @strawberry.field
+    async def organization(self, info: Info) -> Organization:
+        return await load_organization(info, self.organization_id)
+
+    @strawberry.field
+    async def insurance_plan(self, info: Info) -> InsurancePlan | None:
+        if self.plan_id is None:
+            return None
+        row = await info.context.loader("plan", dataloaders.plan_loader).load(self.plan_id)
+        return plan_from_row(row) if row else None
+
+
+def patient_from_row(row: dict[str, Any]) -> Patient:
+    return Patient(
+        id=to_global_id("Patient", row["id"]),
+        mrn=row["mrn"],
+        given_name=row["given_name"],
+        family_name=row["family_name"],
+        birth_date=row["birth_date"],
+        sex=DomainAdministrativeSex(row["sex"]),
+        phone=row["phone"],
+        insurance_member_id=row["insurance_member_id"],
+        raw_id=row["id"],
+        organization_id=row["organization"],
+        plan_id=row["insurance_plan"],
+    )

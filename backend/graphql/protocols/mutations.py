@@ -1,0 +1,84 @@
+"""Protocol mutations: referral managers save a new version of their organization's protocol."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from backend.core.errors import InvalidInput
+from backend.graphql.common import Error, InputError, uuid_of
+from backend.graphql.context import Info
+from backend.graphql.protocols.queries import SlaPolicyInput
+from backend.graphql.protocols.types import DocumentKind, Protocol, RequiredField, protocol_from_row
+from backend.protocols import service
+from backend.protocols.policy import DEFAULT_VALID_DAYS, Deadline
+from backend.referrals.codes import DocumentKind as DomainDocumentKind
+from backend.referrals.codes import RequiredField as DomainRequiredField
+from backend.referrals.lifecycle import Priority
+
+ProtocolErrorCode = strawberry.enum(service.ProtocolErrorCode)
+
+
+@strawberry.type(description="A protocol change was refused.")
+class ProtocolError(Error):
+    code: ProtocolErrorCode  # type: ignore[valid-type]
+    message: str
+
+
+@strawberry.input
+class SaveProtocolInput:
+    organization_id: strawberry.ID
+    specialty_code: str
+    name: str
+    required_fields: list[RequiredField]  # type: ignore[valid-type]
+    required_attachment_kinds: list[DocumentKind]  # type: ignore[valid-type]
+    sla: list[SlaPolicyInput]
+    valid_days: int = DEFAULT_VALID_DAYS
+
+
+@strawberry.type
+class SaveProtocolSuccess:
+    protocol: Protocol
+
+
+SaveProtocolResult = Annotated[
+    SaveProtocolSuccess | ProtocolError | InputError, strawberry.union("SaveProtocolResult")
+]
+
+
+@strawberry.type
+class ProtocolMutations:
+    @strawberry.mutation(
+        description="Referral managers: save a new version of the protocol for a specialty. "
+        "Referrals already sent keep the version they were sent under."
+    )
+    async def save_protocol(self, info: Info, input: SaveProtocolInput) -> SaveProtocolResult:
+        principal = info.context.require_principal()
+        organization_id = uuid_of(input.organization_id, "Organization")
+        try:
+            if organization_id is None:
+                raise service.ProtocolError(service.ProtocolErrorCode.NOT_FOUND, "Not found.")
+            if len(input.sla) > len(Priority):
+                problems = InvalidInput()
+                problems.add("sla", "TOO_MANY", "One entry per priority.")
+                raise problems
+            row = await service.save_protocol(
+                principal,
+                info.context.audit,
+                organization_id=organization_id,
+                specialty_code=input.specialty_code,
+                name=input.name,
+                required_fields=[DomainRequiredField(f) for f in input.required_fields],
+                required_attachment_kinds=[DomainDocumentKind(k) for k in input.required_attachment_kinds],
+                sla={
+                    Priority(p.priority): Deadline(p.respond_within_hours, p.schedule_within_days)
+                    for p in input.sla
+                },
+                valid_days=input.valid_days,
+            )
+        except service.ProtocolError as error:
+            return ProtocolError(code=error.code, message=error.message)
+        except InvalidInput as error:
+            return InputError.from_domain(error)
+        return SaveProtocolSuccess(protocol=protocol_from_row(row))

@@ -1,0 +1,28 @@
+"""Protocol queries: what an organization requires with referrals, per specialty."""
+
+from __future__ import annotations
+
+import strawberry
+
+from backend.graphql.common import uuid_of
+from backend.graphql.context import Info
+from backend.graphql.protocols.types import Priority, Protocol, protocol_from_row
+from backend.protocols import service
+
+
+@strawberry.input
+class SlaPolicyInput:
+    priority: Priority  # type: ignore[valid-type]
+    respond_within_hours: int
+    schedule_within_days: int
+
+
+@strawberry.type
+class ProtocolQueries:
+    @strawberry.field(description="The current protocols of an organization (what to send it).")
+    async def protocols(self, info: Info, organization_id: strawberry.ID) -> list[Protocol]:
+        principal = info.context.require_principal()
+        raw_id = uuid_of(organization_id, "Organization")
+        if raw_id is None:
+            return []
+        return [protocol_from_row(row) for row in await service.protocols_of_organization(principal, raw_id)]

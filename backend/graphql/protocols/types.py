@@ -1,0 +1,68 @@
+"""GraphQL types for protocols: requirements and SLA policy of one version."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import strawberry
+
+from backend.graphql.accounts.types import Specialty
+from backend.graphql.common import to_global_id
+from backend.graphql.context import Info
+from backend.graphql.referrals import dataloaders
+from backend.protocols.policy import policy_from_row
+from backend.referrals.codes import DocumentKind as DomainDocumentKind
+from backend.referrals.codes import RequiredField as DomainRequiredField
+from backend.referrals.lifecycle import Priority as DomainPriority
+
+RequiredField = strawberry.enum(DomainRequiredField)
+DocumentKind = strawberry.enum(DomainDocumentKind)
+Priority = strawberry.enum(DomainPriority)
+
+
+@strawberry.type(description="Deadlines for one priority: respond within hours, schedule within days.")
+class SlaPolicy:
+    priority: Priority  # type: ignore[valid-type]
+    respond_within_hours: int
+    schedule_within_days: int
+
+
+@strawberry.type(description="One version of an organization's protocol for a specialty.")
+class Protocol:
+    id: strawberry.ID
+    name: str
+    version: int
+    required_fields: list[RequiredField]  # type: ignore[valid-type]
+    required_attachment_kinds: list[DocumentKind]  # type: ignore[valid-type]
+    sla: list[SlaPolicy]
+    valid_days: int
+    specialty_id: strawberry.Private[UUID]
+
+    @strawberry.field
+    async def specialty(self, info: Info) -> Specialty:
+        row = await info.context.loader("specialty", dataloaders.specialty_loader).load(self.specialty_id)
+        assert row is not None
+        return Specialty(code=row["code"], name=row["name"])
+
+
+def protocol_from_row(row: dict[str, Any]) -> Protocol:
+    """``row``: a protocol version with ``protocol_name`` and ``protocol_specialty`` joined in."""
+    policy = policy_from_row(row)
+    return Protocol(
+        id=to_global_id("ProtocolVersion", row["id"]),
+        name=row["protocol_name"],
+        version=row["version"],
+        required_fields=list(policy.required_fields),
+        required_attachment_kinds=list(policy.required_attachment_kinds),
+        sla=[
+            SlaPolicy(
+                priority=priority,
+                respond_within_hours=deadline.respond_hours,
+                schedule_within_days=deadline.schedule_days,
+            )
+            for priority, deadline in policy.sla
+        ],
+        valid_days=policy.valid_days,
+        specialty_id=row["protocol_specialty"],
+    )

@@ -1,0 +1,98 @@
+"""Per-request DataLoaders for referral objects: one query per kind per request, never per row."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from strawberry.dataloader import DataLoader
+
+from backend.accounts import repository as accounts
+from backend.directory import repository as directory
+from backend.patients import repository as patients
+from backend.protocols import repository as protocols
+from backend.referrals import repository
+
+Row = dict[str, Any]
+
+
+def _by_id(rows: list[Row], ids: Sequence[UUID]) -> list[Row | None]:
+    found = {row["id"]: row for row in rows}
+    return [found.get(i) for i in ids]
+
+
+async def _patients(ids: Sequence[UUID]) -> list[Row | None]:
+    return _by_id(await patients.patients_by_ids(ids), ids)
+
+
+async def _providers(ids: Sequence[UUID]) -> list[Row | None]:
+    return _by_id(await accounts.providers_by_ids(ids), ids)
+
+
+async def _users(ids: Sequence[UUID]) -> list[Row | None]:
+    return _by_id(await accounts.users_by_ids(ids), ids)
+
+
+async def _plans(ids: Sequence[UUID]) -> list[Row | None]:
+    return _by_id(await directory.plans_by_ids(ids), ids)
+
+
+async def _protocol_versions(ids: Sequence[UUID]) -> list[Row | None]:
+    return _by_id(await protocols.versions_by_ids(ids), ids)
+
+
+async def _specialties(ids: Sequence[UUID]) -> list[Row | None]:
+    rows: list[Row] = await accounts.specialties_by_ids(ids)
+    return _by_id(rows, ids)
+
+
+async def _events(referral_ids: Sequence[UUID]) -> list[list[Row]]:
+    grouped = await repository.events_of_referrals(referral_ids)
+    return [grouped.get(i, []) for i in referral_ids]
+
+
+async def _documents(referral_ids: Sequence[UUID]) -> list[list[Row]]:
+    grouped = await repository.documents_of_referrals(referral_ids)
+    return [grouped.get(i, []) for i in referral_ids]
+
+
+async def _appointments(referral_ids: Sequence[UUID]) -> list[Row | None]:
+    latest = await repository.latest_appointments(referral_ids)
+    return [latest.get(i) for i in referral_ids]
+
+
+def patient_loader() -> DataLoader[UUID, Row | None]:
+    return DataLoader(load_fn=_patients)
+
+
+def provider_loader() -> DataLoader[UUID, Row | None]:
+    return DataLoader(load_fn=_providers)
+
+
+def user_loader() -> DataLoader[UUID, Row | None]:
+    return DataLoader(load_fn=_users)
+
+
+def plan_loader() -> DataLoader[UUID, Row | None]:
+    return DataLoader(load_fn=_plans)
+
+
+def protocol_version_loader() -> DataLoader[UUID, Row | None]:
+    return DataLoader(load_fn=_protocol_versions)
+
+
+def specialty_loader() -> DataLoader[UUID, Row | None]:
+    return DataLoader(load_fn=_specialties)
+
+
+def events_loader() -> DataLoader[UUID, list[Row]]:
+    return DataLoader(load_fn=_events)
+
+
+def documents_loader() -> DataLoader[UUID, list[Row]]:
+    return DataLoader(load_fn=_documents)
+
+
+def appointment_loader() -> DataLoader[UUID, Row | None]:
+    return DataLoader(load_fn=_appointments)
