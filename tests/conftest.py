@@ -201,5 +201,20 @@ def factory(live_server: LiveServer) -> Factory:
     return Factory(live_server.container)
 
 
+@pytest.fixture
+def directory(live_server: LiveServer) -> DirectoryFactory:
+    from tests.support.factories import DirectoryFactory
+
+    return DirectoryFactory(live_server.container)
+
+
+@pytest.fixture
+async def world(api: Api, factory: Factory, directory: DirectoryFactory) -> World:
+    from tests.support.referrals import build_world
+
+    return await build_world(api, factory, directory)
+
+
 from tests.support.api import Api  # noqa: E402
-from tests.support.factories import Factory  # noqa: E402
+from tests.support.factories import DirectoryFactory, Factory  # noqa: E402
+from tests.support.referrals import World  # noqa: E402

@@ -67,3 +67,64 @@ class Factory:
     @staticmethod
     def npi() -> str:
         return npi_with_check_digit(f"{secrets.randbelow(900_000_000) + 100_000_000}")
+
+
+@dataclass(frozen=True)
+class Clinician:
+    user: MadeUser
+    provider_id: UUID
+
+
+class DirectoryFactory:
+    """Providers, plans, patients and protocols for referral tests."""
+
+    def __init__(self, container: Container) -> None:
+        self.container = container
+
+    async def clinician(
+        self, factory: Factory, organization_id: UUID, role: Role, specialty_code: str
+    ) -> Clinician:
+        user = await factory.user(organization_id, roles=(role,))
+        async with self.container.database.unit_of_work():
+            specialties = await accounts.specialties_by_codes([specialty_code])
+            provider_id = await accounts.insert_provider(
+                organization_id=organization_id,
+                npi=Factory.npi(),
+                display_name=f"Dr. {user.email[:10]}",
+                user_id=user.id,
+                specialty_ids=[row["id"] for row in specialties],
+            )
+        return Clinician(user, provider_id)
+
+    async def plan(self) -> UUID:
+        from backend.directory import repository as directory
+
+        code = f"plan-{secrets.token_hex(4)}"
+        async with self.container.database.unit_of_work():
+            await directory.insert_plans([(code, "Test Payer", f"Plan {code}")])
+            rows = [row for row in await directory.all_plans() if row["code"] == code]
+        return UUID(str(rows[0]["id"]))
+
+    async def patient(self, organization_id: UUID, *, given: str = "Ada", family: str | None = None) -> UUID:
+        from datetime import date
+
+        from backend.patients import repository as patients
+
+        async with self.container.database.unit_of_work():
+            return await patients.insert_patient(
+                organization_id=organization_id,
+                mrn=f"MRN{secrets.token_hex(4)}",
+                given_name=given,
+                family_name=family or f"Testpatient{secrets.token_hex(2)}",
+                birth_date=date(1961, 4, 12),
+                sex="FEMALE",
+                phone=None,
+                insurance_plan_id=None,
+                insurance_member_id=None,
+            )
+
+    async def network_link(self, organization_id: UUID, provider_id: UUID) -> None:
+        from backend.directory import repository as directory
+
+        async with self.container.database.unit_of_work():
+            await directory.link_network(organization_id, [provider_id])
