@@ -31,18 +31,13 @@ REFERRAL_FIELDS = """
 """
 
 RESULT = (
-    """
-  __typename
-  ... on ReferralChangeSuccess { referral { %s } }
-  ... on ReferralError { code message currentStatus currentVersion allowedActions missingItems field }
-  ... on InputError { fieldErrors { field code message } }
-"""
-    % REFERRAL_FIELDS
+    "__typename ... on ReferralChangeSuccess { referral { " + REFERRAL_FIELDS + " } }"
+    " ... on ReferralError { code message currentStatus currentVersion allowedActions missingItems field }"
+    " ... on InputError { fieldErrors { field code message } }"
 )
 
-CREATE = "mutation($input: CreateReferralInput!) { createReferral(input: $input) { %s } }" % RESULT
-EDIT = "mutation($input: EditReferralDraftInput!) { editReferralDraft(input: $input) { %s } }" % RESULT
-REFERRAL = "query($id: ID!) { referral(id: $id) { %s } }" % REFERRAL_FIELDS
+CREATE = "mutation($input: CreateReferralInput!) { createReferral(input: $input) { " + RESULT + " } }"
+REFERRAL = "query($id: ID!) { referral(id: $id) { " + REFERRAL_FIELDS + " } }"
 
 MUTATIONS = {
     "SEND": ("sendReferral", "ReferralChangeInput"),
