@@ -74,11 +74,12 @@ async def versions_by_ids(ids: Sequence[UUID]) -> list[Row]:
     return rows
 
 
-async def current_versions(protocol_ids: Sequence[UUID]) -> list[Row]:
-    if not protocol_ids:
+async def current_versions(protocols: Sequence[Row]) -> list[Row]:
+    """The current version row of each protocol row given."""
+    if not protocols:
         return []
+    wanted = {(p["id"], p["current_version"]) for p in protocols}
     rows: list[Row] = await ProtocolVersion.select().where(
-        ProtocolVersion.protocol.is_in(list(protocol_ids))
-        & (ProtocolVersion.version == ProtocolVersion.protocol.current_version)
+        ProtocolVersion.protocol.is_in([p["id"] for p in protocols])
     )
-    return rows
+    return [row for row in rows if (row["protocol"], row["version"]) in wanted]

@@ -93,9 +93,7 @@ async def save_protocol(
 async def protocols_of_organization(principal: Principal, organization_id: UUID) -> list[Row]:
     """Any signed-in user reads an organization's protocols: they say what to send, not PHI."""
     protocols = await repository.protocols_of_organization(organization_id)
-    versions = {
-        row["protocol"]: row for row in await repository.current_versions([p["id"] for p in protocols])
-    }
+    versions = {row["protocol"]: row for row in await repository.current_versions(protocols)}
     return [
         {**versions[p["id"]], "protocol_name": p["name"], "protocol_specialty": p["specialty"]}
         for p in protocols

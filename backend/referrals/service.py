@@ -477,10 +477,34 @@ async def _receiving_side(
     return draft.receiving_organization_id
 
 
-async def edit_draft(
-    viewer: Viewer, audit: AuditTrail, change: Change, content: ClinicalContent, out_of_network_reason: str
-) -> Outcome:
+@dataclass(frozen=True, slots=True)
+class DraftEdit:
+    """Fields to change in a draft; None keeps the current value."""
+
+    reason: str | None = None
+    clinical_question: str | None = None
+    relevant_history: str | None = None
+    diagnoses: tuple[str, ...] | None = None
+    out_of_network_reason: str | None = None
+
+
+async def edit_draft(viewer: Viewer, audit: AuditTrail, change: Change, edit: DraftEdit) -> Outcome:
     async def prepare(referral: Row, problems: InvalidInput) -> Row:
+        content = ClinicalContent(
+            reason=referral["reason"] if edit.reason is None else edit.reason,
+            clinical_question=(
+                referral["clinical_question"] if edit.clinical_question is None else edit.clinical_question
+            ),
+            relevant_history=(
+                referral["relevant_history"] if edit.relevant_history is None else edit.relevant_history
+            ),
+            diagnoses=tuple(diagnoses_of(referral)) if edit.diagnoses is None else edit.diagnoses,
+        )
+        out_of_network_reason = (
+            referral["out_of_network_reason"]
+            if edit.out_of_network_reason is None
+            else edit.out_of_network_reason
+        )
         _check_content(problems, content)
         check_text(problems, "outOfNetworkReason", out_of_network_reason, max_length=MAX_NOTE, required=False)
         return {
@@ -491,9 +515,7 @@ async def edit_draft(
             "out_of_network_reason": out_of_network_reason.strip(),
         }
 
-    return await _transition(
-        viewer, audit, change, Action.EDIT, payload=(content, out_of_network_reason), prepare=prepare
-    )
+    return await _transition(viewer, audit, change, Action.EDIT, payload=edit, prepare=prepare)
 
 
 # --- transitions -----------------------------------------------------------------------------

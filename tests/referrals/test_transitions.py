@@ -1,4 +1,4 @@
-"""Every status × action pair: illegal ones fail with the typed error, legal ones succeed only
+"""Every status x action pair: illegal ones fail with the typed error, legal ones succeed only
 for the permitted party, and a refused change writes nothing.
 
 The expected table below is written from SPEC §2 independently of backend/referrals/lifecycle.py,

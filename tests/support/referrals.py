@@ -25,7 +25,7 @@ REFERRAL_FIELDS = """
   insurance { status } priorAuthorization { status payerReference }
   patient { id mrn } receivingProvider { id } receivingOrganization { id }
   appointment { status location startsAt }
-  timeline { action fromStatus toStatus reasonCode note actorName }
+  timeline { action fromStatus toStatus reasonCode note actorName occurredAt }
   documents { id kind mediaType sizeBytes isOutcome }
   checklist { item satisfied }
 """

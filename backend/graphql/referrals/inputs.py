@@ -46,16 +46,16 @@ class CreateReferralInput:
     out_of_network_reason: str = ""
 
 
-@strawberry.input(description=CHANGE_FIELDS)
+@strawberry.input(description=CHANGE_FIELDS + " Omitted fields keep their value.")
 class EditReferralDraftInput:
     referral_id: strawberry.ID
     version: int
     idempotency_key: str
-    reason: str = ""
-    clinical_question: str = ""
-    relevant_history: str = ""
-    diagnoses: list[str] = strawberry.field(default_factory=list)
-    out_of_network_reason: str = ""
+    reason: str | None = None
+    clinical_question: str | None = None
+    relevant_history: str | None = None
+    diagnoses: list[str] | None = None
+    out_of_network_reason: str | None = None
 
 
 @strawberry.input(description=CHANGE_FIELDS)

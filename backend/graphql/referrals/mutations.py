@@ -169,15 +169,14 @@ class ReferralMutations:
     async def edit_referral_draft(
         self, info: Info, input: inputs.EditReferralDraftInput
     ) -> ReferralChangeResult:
-        content = ClinicalContent(
-            input.reason, input.clinical_question, input.relevant_history, tuple(input.diagnoses)
+        edit = service.DraftEdit(
+            reason=input.reason,
+            clinical_question=input.clinical_question,
+            relevant_history=input.relevant_history,
+            diagnoses=None if input.diagnoses is None else tuple(input.diagnoses),
+            out_of_network_reason=input.out_of_network_reason,
         )
-        return await _run(
-            info,
-            lambda v: service.edit_draft(
-                v, info.context.audit, _change(input), content, input.out_of_network_reason
-            ),
-        )
+        return await _run(info, lambda v: service.edit_draft(v, info.context.audit, _change(input), edit))
 
     @strawberry.mutation(description="Send a draft; fails listing every item the protocol still needs.")
     async def send_referral(self, info: Info, input: inputs.ReferralChangeInput) -> ReferralChangeResult:
