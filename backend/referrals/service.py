@@ -56,7 +56,7 @@ NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
 REPORT_DUE_DAYS = 14
 IDEMPOTENCY_RETENTION = timedelta(hours=48)
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
-ICD10 = re.compile(r"^[A-TV-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
+ICD10 = re.compile(r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
 MAX_DIAGNOSES = 12
 MAX_REASON = 2_000
 MAX_QUESTION = 2_000
