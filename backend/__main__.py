@@ -5,6 +5,7 @@ migrate             apply pending migrations
 seed                seed demo data when the database is empty
 audit verify        verify the audit hash chain; exit 1 naming the first broken row
 schema export       write mobile_contract/schema.graphql (``--check`` fails on drift)
+referrals expire    expire referrals past their validity window (run from cron/systemd timer)
 migrations check    fail when the tables and the migrations disagree
 migrations new      create an auto migration for table changes
 """
@@ -35,6 +36,29 @@ def _serve(args: argparse.Namespace) -> int:
         server_header=False,
         log_level="info",
     )
+    return 0
+
+
+def _referrals_expire(_: argparse.Namespace) -> int:
+    import secrets
+
+    from backend.audit.service import AuditTrail
+    from backend.container import build_container
+    from backend.core.clock import utcnow
+    from backend.core.request import RequestMeta
+    from backend.referrals.service import expire_overdue
+
+    async def run() -> int:
+        container = build_container(get_settings())
+        await container.database.start()
+        try:
+            async with container.database.unit_of_work() as uow:
+                meta = RequestMeta(client_address="system", request_id=f"expire-{secrets.token_hex(6)}")
+                return await expire_overdue(AuditTrail(uow, meta), now=utcnow())
+        finally:
+            await container.database.stop()
+
+    print(f"expired {asyncio.run(run())} referral(s)")
     return 0
 
 
@@ -140,6 +164,13 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--check", action="store_true", help="fail when the file differs")
     export.add_argument("--path", default=str(SCHEMA_PATH))
     export.set_defaults(run=_schema_export)
+
+    referrals = commands.add_parser("referrals", help="referral jobs").add_subparsers(
+        dest="referrals", required=True
+    )
+    referrals.add_parser("expire", help="expire referrals past their validity window").set_defaults(
+        run=_referrals_expire
+    )
 
     migrations = commands.add_parser("migrations", help="migration tools").add_subparsers(
         dest="migrations", required=True

@@ -1,0 +1,42 @@
+"""The system expires referrals whose validity window passed with no visit."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+from backend.referrals.tables import Referral
+from tests.support.graphql_ids import uuid_of
+from tests.support.referrals import World, referral_in
+
+
+async def test_the_expire_job_expires_only_referrals_past_their_window(world: World) -> None:
+    # given an accepted referral past its validity window, and another still within it
+    stale = await referral_in(world, "ACCEPTED")
+    fresh = await referral_in(world, "ACCEPTED")
+    await Referral.update({Referral.expires_at: datetime.now(UTC) - timedelta(days=1)}).where(
+        Referral.id == UUID(uuid_of(stale["id"]))
+    )
+
+    # when the job runs
+    result = subprocess.run(
+        [sys.executable, "-m", "backend", "referrals", "expire"], capture_output=True, text=True, check=False
+    )
+
+    # then the stale one is EXPIRED with a system event, and the fresh one is untouched
+    assert result.returncode == 0, result.stderr
+    expired = await world.read(stale["id"], world.referrer)
+    assert expired is not None
+    assert expired["status"] == "EXPIRED"
+    assert expired["allowedActions"] == []
+    assert expired["timeline"][-1] == {
+        **expired["timeline"][-1],
+        "action": "EXPIRE",
+        "fromStatus": "ACCEPTED",
+        "actorName": None,
+    }
+    untouched = await world.read(fresh["id"], world.referrer)
+    assert untouched is not None
+    assert untouched["status"] == "ACCEPTED"
