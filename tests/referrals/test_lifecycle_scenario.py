@@ -77,3 +77,25 @@ async def test_a_declined_referral_is_redirected_to_a_linked_draft(world: World)
     original = await world.read(declined["id"], world.referrer)
     assert original is not None
     assert original["status"] == "DECLINED"
+
+
+async def test_a_referral_to_an_organization_queue_is_routed_by_its_coordinator(world: World) -> None:
+    from tests.support.graphql_ids import global_id
+
+    # given a referral sent to the receiving organization's cardiology queue
+    draft = await world.draft(
+        receivingProviderId=None, receivingOrganizationId=global_id("Organization", world.receiving_org)
+    )
+    sent = await world.step("SEND", draft, world.referrer)
+    assert sent["receivingProvider"] is None
+    # then the specialist does not see it yet, and cannot accept it
+    assert await world.read(sent["id"], world.specialist) is None
+
+    # when the receiving coordinator routes it to the specialist
+    routed = await world.step("ROUTE", sent, world.receiving_coordinator)
+
+    # then the specialist sees it and may accept it
+    assert routed["receivingProvider"]["id"] == world.specialist_gid
+    seen = await world.read(sent["id"], world.specialist)
+    assert seen is not None
+    assert "ACCEPT" in seen["allowedActions"]
