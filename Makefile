@@ -95,3 +95,7 @@ audit-graphql-http: install ## Run graphql-http's GraphQL-over-HTTP conformance 
 	for i in $$(seq 50); do curl -sf http://127.0.0.1:8799/healthz >/dev/null && break; sleep 0.2; done; \
 	node tools/graphql-http-audit/audit.mjs http://127.0.0.1:8799/graphql; status=$$?; \
 	kill $$(cat var/audit-server.pid); exit $$status
+
+.PHONY: bench-inbox
+bench-inbox: install ## Inbox throughput: GraphQL vs a plain JSON endpoint over the same SQL (PostgreSQL)
+	$(BIN)/python -m bench.inbox

@@ -92,4 +92,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         request_max_body_size=settings.graphql_limits.max_request_body_bytes,
         debug=False,
         openapi_config=None,
+        logging_config=None,  # backend.logging configures logging from LOG_LEVEL / LOG_FORMAT
     )

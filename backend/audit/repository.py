@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from backend.audit.chain import GENESIS_HASH, row_hash
+from backend.audit.chain import CHAINED_FIELDS, GENESIS_HASH, row_hash
 from backend.audit.tables import AuditEvent
 
 CHAIN_LOCK_KEY = 7_221_001
+INSERTED_COLUMNS = (*CHAINED_FIELDS, "row_hash")
+ROWS_PER_STATEMENT = 500
+_COLUMN_LIST = ", ".join(f'"{name}"' for name in INSERTED_COLUMNS)
+_ROW_PLACEHOLDERS = "(" + ", ".join("{}" for _ in INSERTED_COLUMNS) + ")"
 
 
 async def append(rows: list[dict[str, Any]], *, is_sqlite: bool) -> None:
@@ -19,12 +23,20 @@ async def append(rows: list[dict[str, Any]], *, is_sqlite: bool) -> None:
         await AuditEvent.select(AuditEvent.row_hash).order_by(AuditEvent.id, ascending=False).limit(1).first()
     )
     previous = head["row_hash"] if head else GENESIS_HASH
-    events = []
+    values: list[Any] = []
     for row in rows:
         chained = {**row, "prev_hash": previous}
-        previous = row_hash(chained)
-        events.append(AuditEvent(**chained, row_hash=previous))
-    await AuditEvent.insert(*events)
+        previous = chained["row_hash"] = row_hash(chained)
+        values.append([chained[name] for name in INSERTED_COLUMNS])
+    # One multi-row INSERT per 500 rows, built directly: an inbox page audits ~100 reads, and
+    # building that many Table objects costs more than the database round trip.
+    for start in range(0, len(values), ROWS_PER_STATEMENT):
+        chunk = values[start : start + ROWS_PER_STATEMENT]
+        placeholders = ", ".join(_ROW_PLACEHOLDERS for _ in chunk)
+        await AuditEvent.raw(
+            f"INSERT INTO audit_log ({_COLUMN_LIST}) VALUES {placeholders}",  # noqa: S608 - constants only
+            *(value for row_values in chunk for value in row_values),
+        )
 
 
 async def iter_chain(batch_size: int = 1000) -> AsyncIterator[dict[str, Any]]:
