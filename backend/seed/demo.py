@@ -1,7 +1,8 @@
 """Seeds an empty database with two health systems, an independent practice and their people.
 
 Every demo user signs in with ``DEMO_PASSWORD``; the README lists the logins. Runs only on an
-empty database, inside one unit of work.
+empty database, inside one unit of work, which also seeds the referral domain on top of these
+accounts (plans, more providers, protocols, patients, referrals: see ``backend.seed.referrals``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from backend.accounts.tables import Organization
 from backend.auth.passwords import Passwords
 from backend.core.validation import npi_with_check_digit
 from backend.db import Database
+from backend.seed.referrals import SeededAccounts, SeededProvider, seed_referral_domain
 
 DEMO_PASSWORD = "careloop-demo-2026"
 
@@ -188,28 +190,51 @@ async def seed_demo_data(database: Database, passwords: Passwords) -> bool:
         return False
     password_hash = await passwords.hash(DEMO_PASSWORD)
     async with database.unit_of_work():
-        await accounts.insert_specialties(SPECIALTIES)
-        specialty_ids = {row["code"]: row["id"] for row in await accounts.all_specialties()}
-        npi_serial = 123_456_000
-        for org in ORGANIZATIONS:
-            organization = Organization(name=org.name, kind=org.kind.value)
-            await organization.save()
-            org_id = UUID(str(organization.id))
-            for person in org.people:
-                user_id = await accounts.insert_user(
-                    email=person.email,
-                    display_name=person.name,
-                    home_organization_id=org_id,
-                    password_hash=password_hash,
-                )
-                await accounts.replace_roles(user_id, org_id, person.roles)
-                if person.specialties:
-                    npi_serial += 7
-                    await accounts.insert_provider(
-                        organization_id=org_id,
-                        npi=npi_with_check_digit(str(npi_serial)),
-                        display_name=person.name,
-                        user_id=user_id,
-                        specialty_ids=[specialty_ids[code] for code in person.specialties],
-                    )
+        seeded = await _seed_accounts(password_hash)
+        await seed_referral_domain(seeded)
     return True
+
+
+async def _seed_accounts(password_hash: str) -> SeededAccounts:
+    """Organizations, users, roles, specialties and the providers among the users."""
+    await accounts.insert_specialties(SPECIALTIES)
+    seeded = SeededAccounts()
+    for row in await accounts.all_specialties():
+        seeded.specialty_ids[row["code"]] = row["id"]
+        seeded.specialty_names[row["code"]] = row["name"]
+    npi_serial = 123_456_000
+    for org in ORGANIZATIONS:
+        organization = Organization(name=org.name, kind=org.kind.value)
+        await organization.save()
+        org_id = UUID(str(organization.id))
+        seeded.organization_ids[org.domain] = org_id
+        for person in org.people:
+            user_id = await accounts.insert_user(
+                email=person.email,
+                display_name=person.name,
+                home_organization_id=org_id,
+                password_hash=password_hash,
+            )
+            seeded.user_ids[person.email] = user_id
+            await accounts.replace_roles(user_id, org_id, person.roles)
+            if person.specialties:
+                npi_serial += 7
+                provider_id = await accounts.insert_provider(
+                    organization_id=org_id,
+                    npi=npi_with_check_digit(str(npi_serial)),
+                    display_name=person.name,
+                    user_id=user_id,
+                    specialty_ids=[seeded.specialty_ids[code] for code in person.specialties],
+                )
+                seeded.providers.append(
+                    SeededProvider(
+                        key=person.email,
+                        id=provider_id,
+                        name=person.name,
+                        organization=org.domain,
+                        specialties=person.specialties,
+                        user_id=user_id,
+                        receives=Role.SPECIALIST in person.roles,
+                    )
+                )
+    return seeded
