@@ -9,7 +9,7 @@ from uuid import UUID
 
 from backend.referrals.tables import Referral
 from tests.support.graphql_ids import uuid_of
-from tests.support.referrals import World, referral_in
+from tests.support.referrals import MUTATIONS, World, referral_in
 
 
 async def test_the_expire_job_expires_only_referrals_past_their_window(world: World) -> None:
@@ -40,3 +40,15 @@ async def test_the_expire_job_expires_only_referrals_past_their_window(world: Wo
     untouched = await world.read(fresh["id"], world.referrer)
     assert untouched is not None
     assert untouched["status"] == "ACCEPTED"
+
+    # and no action is possible on the expired referral any more, for anyone
+    for action in MUTATIONS:
+        for person in (
+            world.referrer,
+            world.referring_coordinator,
+            world.specialist,
+            world.receiving_coordinator,
+        ):
+            refused = await world.act(action, expired, person)
+            assert refused["code"] == "ILLEGAL_TRANSITION", (action, refused)
+            assert refused["currentStatus"] == "EXPIRED"
