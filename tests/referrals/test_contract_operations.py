@@ -11,7 +11,9 @@ OPERATIONS = Path(__file__).resolve().parents[2] / "mobile_contract" / "operatio
 
 
 def _operation(name: str) -> str:
-    return (OPERATIONS / f"{name}.graphql").read_text()
+    from tests.test_contract import with_fragments
+
+    return with_fragments((OPERATIONS / f"{name}.graphql").read_text())
 
 
 async def test_the_apps_operations_answer_without_errors(world: World) -> None:
