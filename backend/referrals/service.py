@@ -381,13 +381,12 @@ async def create_referral(
         problems.raise_if_any()
         assert referring is not None
         assert receiving_org is not None
-        now = utcnow()
-        referral = await repository.insert_referral(
+        return await _insert_draft(
+            viewer,
+            audit,
             {
-                "status": Status.DRAFT.value,
                 "priority": draft.priority.value,
                 "priority_rank": lifecycle.PRIORITY_RANK[draft.priority],
-                "due_at": NO_DEADLINE,
                 "patient": draft.patient_id,
                 "referring_provider": referring["id"],
                 "referring_organization": referring["organization"],
@@ -399,32 +398,46 @@ async def create_referral(
                 "relevant_history": draft.content.relevant_history.strip(),
                 "diagnoses": list(draft.content.diagnoses),
                 "out_of_network_reason": draft.out_of_network_reason.strip(),
-                "created_by": viewer.user_id,
-                "created_at": now,
-                "updated_at": now,
-                "status_changed_at": now,
-            }
+            },
         )
-        await repository.insert_event(
-            referral_id=referral["id"],
-            actor_id=viewer.user_id,
-            action="CREATE",
-            from_status=None,
-            to_status=Status.DRAFT.value,
-            reason_code=None,
-            note="",
-            occurred_at=now,
-        )
-        audit.record(
-            AuditAction.REFERRAL_CREATED,
-            actor_user_id=viewer.user_id,
-            organization_id=referral["referring_organization"],
-            object_type="Referral",
-            object_id=referral["id"],
-        )
-        return Outcome(referral, access.parties(viewer, referral))
 
     return await _idempotent(viewer, idempotency_key, "CREATE", draft, run)
+
+
+async def _insert_draft(
+    viewer: Viewer, audit: AuditTrail, values: Row, *, reason_code: str | None = None
+) -> Outcome:
+    """A new draft with its CREATE event and audit entry (for create and for redirect)."""
+    now = utcnow()
+    referral = await repository.insert_referral(
+        values
+        | {
+            "status": Status.DRAFT.value,
+            "due_at": NO_DEADLINE,
+            "created_by": viewer.user_id,
+            "created_at": now,
+            "updated_at": now,
+            "status_changed_at": now,
+        }
+    )
+    await repository.insert_event(
+        referral_id=referral["id"],
+        actor_id=viewer.user_id,
+        action="CREATE",
+        from_status=None,
+        to_status=Status.DRAFT.value,
+        reason_code=reason_code,
+        note="",
+        occurred_at=now,
+    )
+    audit.record(
+        AuditAction.REFERRAL_CREATED,
+        actor_user_id=viewer.user_id,
+        organization_id=referral["referring_organization"],
+        object_type="Referral",
+        object_id=referral["id"],
+    )
+    return Outcome(referral, access.parties(viewer, referral))
 
 
 async def _referring_provider(viewer: Viewer, provider_id: UUID | None, problems: InvalidInput) -> Row | None:
@@ -950,53 +963,29 @@ async def redirect(
         problems.raise_if_any()
         assert receiving_org is not None
         await _apply(viewer, audit, referral=declined, parties=parties, action=Action.REDIRECT, changes={})
-        now = utcnow()
-        referral = await repository.insert_referral(
-            {
-                key: declined[key]
-                for key in (
-                    "priority",
-                    "priority_rank",
-                    "patient",
-                    "referring_provider",
-                    "referring_organization",
-                    "specialty",
-                    "reason",
-                    "clinical_question",
-                    "relevant_history",
-                    "diagnoses",
-                )
-            }
+        copied = (
+            "priority",
+            "priority_rank",
+            "patient",
+            "referring_provider",
+            "referring_organization",
+            "specialty",
+            "reason",
+            "clinical_question",
+            "relevant_history",
+            "diagnoses",
+        )
+        return await _insert_draft(
+            viewer,
+            audit,
+            {key: declined[key] for key in copied}
             | {
-                "status": Status.DRAFT.value,
-                "due_at": NO_DEADLINE,
                 "receiving_provider": receiving_provider_id,
                 "receiving_organization": receiving_org,
                 "redirected_from": declined["id"],
-                "created_by": viewer.user_id,
-                "created_at": now,
-                "updated_at": now,
-                "status_changed_at": now,
-            }
-        )
-        await repository.insert_event(
-            referral_id=referral["id"],
-            actor_id=viewer.user_id,
-            action="CREATE",
-            from_status=None,
-            to_status=Status.DRAFT.value,
+            },
             reason_code="REDIRECTED",
-            note="",
-            occurred_at=now,
         )
-        audit.record(
-            AuditAction.REFERRAL_CREATED,
-            actor_user_id=viewer.user_id,
-            organization_id=referral["referring_organization"],
-            object_type="Referral",
-            object_id=referral["id"],
-        )
-        return Outcome(referral, access.parties(viewer, referral))
 
     payload = (receiving_provider_id, receiving_organization_id)
     return await _idempotent(viewer, change.idempotency_key, f"REDIRECT:{change.referral_id}", payload, run)
