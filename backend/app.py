@@ -1,7 +1,7 @@
 """The Litestar app factory: GraphQL at /graphql, health and readiness probes, JWKS.
 
-Lifespan: open the database pool (and Redis, when configured) on start-up; close them on
-shutdown. Everything long-lived hangs off ``app.state.container``.
+Lifespan: open the database pool (and Redis, when configured) and start the realtime bus on
+start-up; stop them on shutdown. Everything long-lived hangs off ``app.state.container``.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from backend.graphql.http import build_graphql_controller
 from backend.graphql.network import client_address
 from backend.graphql.schema import build_schema
 from backend.logging import configure_logging
+from backend.realtime.bus import InProcessBus, RedisBus
+from backend.realtime.hub import Hub
 from backend.settings import Settings, get_settings
 
 
@@ -58,17 +60,24 @@ def create_app(settings: Settings | None = None) -> Litestar:
     configure_logging(settings)
     container = build_container(settings)
     schema = build_schema(settings)
+    hub = Hub()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await container.database.start()
+        bus: InProcessBus | RedisBus = InProcessBus(hub)
         if settings.redis_url:
             import redis.asyncio as redis
 
             container.redis = redis.Redis.from_url(settings.redis_url)
+            bus = RedisBus(hub, container.redis)
+        container.database.publisher = bus
+        await bus.start()
         try:
             yield
         finally:
+            await bus.stop()
+            container.database.publisher = None
             if container.redis is not None:
                 await container.redis.aclose()
             await container.database.stop()
@@ -84,8 +93,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     cors = CORSConfig(allow_origins=list(settings.allowed_origins)) if settings.allowed_origins else None
 
     return Litestar(
-        route_handlers=[build_graphql_controller(container, schema), healthz, readyz, jwks],
-        state=State({"container": container, "schema": schema}),
+        route_handlers=[build_graphql_controller(container, schema, hub), healthz, readyz, jwks],
+        state=State({"container": container, "schema": schema, "hub": hub}),
         lifespan=[lifespan],
         middleware=[rate_limit.middleware],
         cors_config=cors,

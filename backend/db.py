@@ -18,6 +18,7 @@ statements so concurrently resolved GraphQL fields never share the connection at
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
@@ -29,9 +30,20 @@ from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType
 from piccolo.querystring import QueryString
 
+from backend.logging import get_logger
 from backend.settings import Settings
 
 AfterCommit = Callable[[], Awaitable[None]]
+_CURRENT: contextvars.ContextVar[UnitOfWork | None] = contextvars.ContextVar("careloop_uow", default=None)
+logger = get_logger(__name__)
+
+
+def current_unit_of_work() -> UnitOfWork:
+    """The unit of work the caller runs in; services use it to queue after-commit work."""
+    uow = _CURRENT.get()
+    if uow is None:
+        raise RuntimeError("no unit of work: run inside Database.unit_of_work()")
+    return uow
 
 
 class StatementCounter:
@@ -133,18 +145,36 @@ def is_unique_violation(error: BaseException) -> bool:
 
 
 class UnitOfWork:
-    """The transaction of one request, job or message, and what must happen around its commit."""
+    """The transaction of one request, job or message, and what must happen around its commit.
 
-    __slots__ = ("_after_commit", "_before_commit", "_rollback_only", "is_sqlite")
+    ``extensions`` holds per-transaction buffers of other modules (the realtime event outbox);
+    ``publisher`` is what after-commit hooks hand events to (None in CLI commands and jobs that
+    run without a server). ``current_unit_of_work()`` returns the one the caller runs in.
+    """
 
-    def __init__(self, *, is_sqlite: bool) -> None:
+    __slots__ = (
+        "_after_commit",
+        "_before_commit",
+        "_final_before_commit",
+        "_rollback_only",
+        "extensions",
+        "is_sqlite",
+        "publisher",
+    )
+
+    def __init__(self, *, is_sqlite: bool, publisher: Any = None) -> None:
         self.is_sqlite = is_sqlite
+        self.publisher = publisher
+        self.extensions: dict[str, Any] = {}
         self._before_commit: list[AfterCommit] = []
+        self._final_before_commit: list[AfterCommit] = []
         self._after_commit: list[AfterCommit] = []
         self._rollback_only = False
 
-    def before_commit(self, hook: AfterCommit) -> None:
-        self._before_commit.append(hook)
+    def before_commit(self, hook: AfterCommit, *, last: bool = False) -> None:
+        """Run ``hook`` inside the transaction just before COMMIT; ``last`` hooks run after the
+        others, so every transaction takes the locks those hooks need in the same order."""
+        (self._final_before_commit if last else self._before_commit).append(hook)
 
     def after_commit(self, hook: AfterCommit) -> None:
         self._after_commit.append(hook)
@@ -165,6 +195,7 @@ class Database:
         self.settings = settings
         self._writer_lock = asyncio.Lock()
         self._owns_pool = False
+        self.publisher: Any = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -193,16 +224,23 @@ class Database:
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
-        uow = UnitOfWork(is_sqlite=self.is_sqlite)
-        async with self._writer_slot(), self._new_transaction() as transaction:
-            yield uow
-            for hook in uow._before_commit:
-                await hook()
-            if uow.rollback_only:
-                await transaction.rollback()
+        uow = UnitOfWork(is_sqlite=self.is_sqlite, publisher=self.publisher)
+        token = _CURRENT.set(uow)
+        try:
+            async with self._writer_slot(), self._new_transaction() as transaction:
+                yield uow
+                for hook in [*uow._before_commit, *uow._final_before_commit]:
+                    await hook()
+                if uow.rollback_only:
+                    await transaction.rollback()
+        finally:
+            _CURRENT.reset(token)
         if not uow.rollback_only:
             for hook in uow._after_commit:
-                await hook()
+                try:
+                    await hook()
+                except Exception as error:  # the change is committed: report, never undo
+                    logger.error("unit_of_work.after_commit_failed", error_type=type(error).__name__)
 
     def _writer_slot(self) -> asyncio.Lock | AbstractAsyncContextManager[None]:
         return self._writer_lock if self.is_sqlite else nullcontext()

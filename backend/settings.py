@@ -52,6 +52,14 @@ class LoginThrottle:
 
 
 @dataclass(frozen=True, slots=True)
+class RealtimeLimits:
+    ping_interval_seconds: float = 20.0
+    max_backlog: int = 1000
+    max_message_bytes: int = 65_536
+    max_subscriptions: int = 20
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     environment: Environment
     database_url: str
@@ -74,6 +82,7 @@ class Settings:
     password_hashing: PasswordHashing = field(default_factory=PasswordHashing)
     graphql_limits: GraphQLLimits = field(default_factory=GraphQLLimits)
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    realtime: RealtimeLimits = field(default_factory=RealtimeLimits)
 
     @property
     def is_dev(self) -> bool:
@@ -160,6 +169,13 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         lockout_seconds=_int(env, "LOGIN_LOCKOUT_SECONDS", 900, minimum=1),
     )
 
+    realtime = RealtimeLimits(
+        ping_interval_seconds=float(_int(env, "WS_PING_INTERVAL_SECONDS", 20, minimum=1)),
+        max_backlog=_int(env, "WS_MAX_BACKLOG", 1000, minimum=10),
+        max_message_bytes=_int(env, "WS_MAX_MESSAGE_BYTES", 65_536, minimum=1024),
+        max_subscriptions=_int(env, "WS_MAX_SUBSCRIPTIONS", 20, minimum=1),
+    )
+
     settings = Settings(
         environment=environment,
         database_url=database_url,
@@ -185,6 +201,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         password_hashing=hashing,
         graphql_limits=limits,
         login_throttle=throttle,
+        realtime=realtime,
     )
     _validate_production(settings)
     return settings

@@ -16,6 +16,7 @@ from backend.auth.tables import AuthSession, LoginThrottle, RefreshToken
 from backend.directory.tables import InsurancePlan, NetworkLink, ProviderLocation, ProviderPlan
 from backend.patients.tables import Patient
 from backend.protocols.tables import Protocol, ProtocolVersion
+from backend.realtime.tables import StreamCursor, StreamEvent
 from backend.referrals.tables import (
     Appointment,
     Document,
@@ -48,4 +49,6 @@ ALL_TABLES: tuple[type[Table], ...] = (
     Document,
     Appointment,
     IdempotencyRecord,
+    StreamCursor,
+    StreamEvent,
 )

@@ -249,3 +249,15 @@ async def specialties_by_ids(ids: Sequence[UUID]) -> list[Row]:
         return []
     rows: list[Row] = await Specialty.select().where(Specialty.id.is_in(list(ids)))
     return rows
+
+
+async def active_memberships_in(organization_ids: Sequence[UUID]) -> list[Row]:
+    """(user, organization, role) of active users in these organizations."""
+    if not organization_ids:
+        return []
+    rows: list[Row] = await Membership.select(
+        Membership.user, Membership.organization, Membership.role
+    ).where(
+        Membership.organization.is_in(list(organization_ids)) & (Membership.user._.is_active == True)  # noqa: E712
+    )
+    return rows

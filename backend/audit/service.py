@@ -51,7 +51,7 @@ class AuditTrail:
         object_id: UUID | str | None = None,
     ) -> None:
         if not self._entries:
-            self._uow.before_commit(self._flush)
+            self._uow.before_commit(self._flush, last=True)
         self._entries.append(
             AuditEntry(
                 action=action,

@@ -36,6 +36,9 @@ from backend.core.request import RequestMeta
 from backend.graphql.context import Context
 from backend.graphql.errors import is_unexpected, present_errors
 from backend.graphql.network import client_address
+from backend.graphql.realtime.handler import bind_handler
+from backend.realtime import repository as stream_repository
+from backend.realtime.hub import Hub
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 APPLICATION_JSON = "application/json"
@@ -171,6 +174,11 @@ async def execute_graphql_post(request: Request[Any, Any, Any]) -> Response[byte
                 audit=AuditTrail(uow, meta),
                 principal=await _authenticate(container, _bearer(request)),
             )
+            if context.principal is not None and "streamPosition" in payload["query"]:
+                # read before anything else the query loads, so no change falls between the two
+                context.loaders["stream_position"] = await stream_repository.last_sequence(
+                    context.principal.user_id
+                )
             result = await schema.execute(
                 payload["query"],
                 variable_values=payload.get("variables"),
@@ -208,7 +216,7 @@ async def execute_graphql_post(request: Request[Any, Any, Any]) -> Response[byte
     return _respond(response, status, media_type, request_id)
 
 
-def build_graphql_controller(container: Container, schema: Any) -> type:
+def build_graphql_controller(container: Container, schema: Any, hub: Hub) -> type:
     """Strawberry's controller for the WebSocket side, with our own HTTP handlers."""
     settings = container.settings
     base = make_graphql_controller(
@@ -219,11 +227,18 @@ def build_graphql_controller(container: Container, schema: Any) -> type:
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         connection_init_wait_timeout=timedelta(seconds=10),
         multipart_uploads_enabled=False,
-        max_subscriptions_per_connection=20,
+        max_subscriptions_per_connection=settings.realtime.max_subscriptions,
         allowed_origins=list(settings.allowed_origins),
     )
 
     class GraphQLController(base):  # type: ignore[misc,valid-type]
+        graphql_transport_ws_handler_class = bind_handler(
+            container,
+            hub,
+            ping_interval=settings.realtime.ping_interval_seconds,
+            max_backlog=settings.realtime.max_backlog,
+        )
+
         async def on_ws_connect(self, context: dict[str, Any]) -> dict[str, object]:
             """Authenticate the socket from the ``connection_init`` payload, or close it with 4403."""
             params = context.get("connection_params") or {}
@@ -232,6 +247,7 @@ def build_graphql_controller(container: Container, schema: Any) -> type:
             if principal is None:
                 raise ConnectionRejectionError
             context["principal"] = principal
+            context["access_token"] = token
             return {"accessTokenExpiresAt": principal.access_expires_at.isoformat()}
 
         @post(status_code=200, include_in_schema=False)

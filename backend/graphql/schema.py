@@ -33,6 +33,7 @@ from backend.graphql.patients.queries import PatientQueries
 from backend.graphql.patients.types import patient_from_row
 from backend.graphql.protocols.mutations import ProtocolMutations
 from backend.graphql.protocols.queries import ProtocolQueries
+from backend.graphql.realtime.types import EVENT_TYPES, Subscription
 from backend.graphql.referrals.mutations import ReferralMutations
 from backend.graphql.referrals.queries import ReferralQueries
 from backend.graphql.referrals.types import referral_from_outcome
@@ -135,6 +136,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     return CareLoopSchema(
         query=Query,
         mutation=Mutation,
-        types=[],
+        subscription=Subscription,
+        types=list(EVENT_TYPES),
         extensions=extensions,
     )

@@ -110,6 +110,31 @@ def _any(clauses: list[Any]) -> Any:
     return combined
 
 
+async def recipients(referral: Row) -> list[UUID]:
+    """Every active user :func:`parties` would grant access to this referral (for its events)."""
+    sides = [(referral["referring_provider"], referral["referring_organization"])]
+    if referral["status"] != Status.DRAFT:
+        sides.append((referral["receiving_provider"], referral["receiving_organization"]))
+    memberships = await accounts.active_memberships_in(sorted({org for _, org in sides}, key=str))
+    providers = {
+        row["id"]: row["user"]
+        for row in await accounts.providers_by_ids([p for p, _ in sides if p is not None])
+        if row["user"] is not None
+    }
+    found: set[UUID] = set()
+    for provider_id, organization_id in sides:
+        members = {m["user"]: Role(m["role"]) for m in memberships if m["organization"] == organization_id}
+        found.update(
+            m["user"]
+            for m in memberships
+            if m["organization"] == organization_id and Role(m["role"]) in STAFF_ROLES
+        )
+        provider_user = providers.get(provider_id) if provider_id else None
+        if provider_user is not None and provider_user in members:
+            found.add(provider_user)
+    return sorted(found, key=str)
+
+
 async def access_referral(viewer: Viewer, referral_id: UUID) -> tuple[Row, frozenset[Party]]:
     from backend.referrals import repository
 

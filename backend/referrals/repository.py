@@ -213,10 +213,12 @@ async def document_kinds(referral_id: UUID) -> set[str]:
     return {row["kind"] for row in rows}
 
 
-async def insert_appointment(values: Row) -> UUID:
+async def insert_appointment(values: Row) -> Row:
     appointment = Appointment(**values)
     await appointment.save()
-    return UUID(str(appointment.id))
+    row: Row | None = await Appointment.select().where(Appointment.id == appointment.id).first()
+    assert row is not None
+    return row
 
 
 async def booked_appointment(referral_id: UUID) -> Row | None:

@@ -34,6 +34,7 @@ from backend.patients import repository as patients
 from backend.protocols import repository as protocols
 from backend.protocols.policy import Policy, policy_from_row
 from backend.referrals import access, lifecycle, repository
+from backend.referrals import events as referral_events
 from backend.referrals.access import Viewer
 from backend.referrals.codes import (
     ALLOWED_MEDIA_TYPES,
@@ -298,6 +299,7 @@ async def _apply(
         occurred_at=now,
     )
     _audit_change(viewer, audit, updated)
+    await referral_events.referral_changed(referral, updated, action.value)
     return Outcome(updated, access.parties(viewer, updated))
 
 
@@ -348,7 +350,7 @@ async def _transition(
             note=note,
         )
         if after is not None:
-            await after(referral)
+            await after(outcome.referral)
         return outcome
 
     return await _idempotent(
@@ -437,6 +439,7 @@ async def _insert_draft(
         object_type="Referral",
         object_id=referral["id"],
     )
+    await referral_events.referral_changed(None, referral, "CREATE")
     return Outcome(referral, access.parties(viewer, referral))
 
 
@@ -676,9 +679,7 @@ async def cancel(
         return {"status_reason": reason.value, "due_at": NO_DEADLINE}
 
     async def cancel_appointment(referral: Row) -> None:
-        booked = await repository.booked_appointment(referral["id"])
-        if booked is not None:
-            await repository.set_appointment_status(booked["id"], AppointmentStatus.CANCELLED)
+        await _settle_booked(referral, Action.CANCEL, AppointmentStatus.CANCELLED)
 
     return await _transition(
         viewer,
@@ -728,10 +729,8 @@ async def _book(
         return {"due_at": _seconds(slot.starts_at.astimezone(UTC)) if slot.starts_at.tzinfo else NO_DEADLINE}
 
     async def book(referral: Row) -> None:
-        booked = await repository.booked_appointment(referral["id"])
-        if booked is not None:
-            await repository.set_appointment_status(booked["id"], AppointmentStatus.CANCELLED)
-        await repository.insert_appointment(
+        await _settle_booked(referral, action, AppointmentStatus.CANCELLED)
+        appointment = await repository.insert_appointment(
             {
                 "referral": referral["id"],
                 "starts_at": slot.starts_at,
@@ -740,8 +739,17 @@ async def _book(
                 "status": AppointmentStatus.BOOKED.value,
             }
         )
+        await referral_events.appointment_changed(referral, appointment, action.value)
 
     return await _transition(viewer, audit, change, action, payload=slot, prepare=prepare, after=book)
+
+
+async def _settle_booked(referral: Row, action: Action, status: AppointmentStatus) -> None:
+    """Give the booked appointment, if any, its final status, and tell the stream."""
+    booked = await repository.booked_appointment(referral["id"])
+    if booked is not None:
+        await repository.set_appointment_status(booked["id"], status)
+        await referral_events.appointment_changed(referral, booked | {"status": status.value}, action.value)
 
 
 async def _settle_appointment(
@@ -756,9 +764,7 @@ async def _settle_appointment(
         return {"schedule_by": schedule_by, "due_at": schedule_by}
 
     async def settle(referral: Row) -> None:
-        booked = await repository.booked_appointment(referral["id"])
-        if booked is not None:
-            await repository.set_appointment_status(booked["id"], status)
+        await _settle_booked(referral, action, status)
 
     return await _transition(viewer, audit, change, action, payload=None, prepare=prepare, after=settle)
 
@@ -846,6 +852,8 @@ async def _store_document(
         object_type="Document",
         object_id=document_id,
     )
+    action = Action.CLOSE if is_outcome else Action.ADD_DOCUMENT
+    await referral_events.document_added(referral, str(document_id), document.kind.value, action.value)
     return document_id
 
 
@@ -1057,6 +1065,7 @@ async def expire_overdue(audit: AuditTrail, *, now: datetime, limit: int = 500) 
             note="",
             occurred_at=now,
         )
+        await referral_events.referral_changed(referral, updated, Action.EXPIRE.value)
         audit.record(
             AuditAction.REFERRAL_CHANGED,
             organization_id=referral["referring_organization"],

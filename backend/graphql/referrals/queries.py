@@ -25,6 +25,7 @@ from backend.graphql.referrals.types import (
     referral_from_outcome,
 )
 from backend.graphql.referrals.viewer import current_viewer
+from backend.realtime import repository as stream_repository
 from backend.referrals import service
 from backend.referrals.errors import ReferralError
 from backend.referrals.lifecycle import Priority, Status
@@ -154,6 +155,19 @@ class ReferralQueries:
             filters=_filters(filter),
         )
         return [StatusCount(status=Status(s), count=counts[s]) for s in Status if s in counts]
+
+    @strawberry.field(
+        description="The last sequence of your event stream. Ask for it in the same query as the data "
+        "you show, and subscribe with `after:` it: it is read before the rest of the query, so you get "
+        "every change from there on (possibly one you already see: events carry the version)."
+    )
+    async def stream_position(self, info: Info) -> int:
+        principal = info.context.require_principal()
+        prefetched = info.context.loaders.get("stream_position")
+        position = (
+            prefetched if prefetched is not None else await stream_repository.last_sequence(principal.user_id)
+        )
+        return int(position)
 
     @strawberry.field(description="A document's content, if you may see its referral; null otherwise.")
     async def document(self, info: Info, id: strawberry.ID) -> DocumentContent | None:

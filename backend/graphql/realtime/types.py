@@ -1,0 +1,96 @@
+"""GraphQL types of the realtime stream: typed events and the two subscriptions.
+
+Subscriptions are served by :mod:`backend.graphql.realtime.handler`, which renders events
+straight from the stream (one rendering per event and document, shared by every subscriber);
+the resolvers below only declare the fields for the schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from datetime import datetime
+
+import strawberry
+
+from backend.graphql.context import Info
+from backend.graphql.protocols.types import DocumentKind
+from backend.graphql.referrals.types import AppointmentStatus, ReferralStatus
+from backend.realtime.events import EventType
+
+StreamEventType = strawberry.enum(EventType, description="The kind of a stream event.")
+
+TYPENAMES: dict[str, str] = {
+    EventType.REFERRAL_CREATED: "ReferralCreated",
+    EventType.REFERRAL_STATUS_CHANGED: "ReferralStatusChanged",
+    EventType.REFERRAL_UPDATED: "ReferralUpdated",
+    EventType.APPOINTMENT_CHANGED: "AppointmentChanged",
+    EventType.DOCUMENT_ADDED: "DocumentAdded",
+}
+
+
+@strawberry.interface(
+    description="One event of your stream. `sequence` increases by one per event addressed to you: "
+    "resume with `after:` the last one you processed."
+)
+class StreamEvent:
+    sequence: int
+    event_id: strawberry.ID = strawberry.field(description="The same for every recipient of one change.")
+    type: StreamEventType  # type: ignore[valid-type]
+    occurred_at: datetime
+    referral_id: strawberry.ID
+    version: int = strawberry.field(description="The referral's version after the change.")
+    status: ReferralStatus  # type: ignore[valid-type]
+    action: str = strawberry.field(description="The ReferralAction (or CREATE) that caused it.")
+
+
+@strawberry.type(description="A referral you may see was created (a draft, for its referring side).")
+class ReferralCreated(StreamEvent):
+    pass
+
+
+@strawberry.type(description="A referral's status changed.")
+class ReferralStatusChanged(StreamEvent):
+    previous_status: ReferralStatus  # type: ignore[valid-type]
+    reason_code: str | None
+
+
+@strawberry.type(description="A referral changed without a status change (edit, routing, tracks).")
+class ReferralUpdated(StreamEvent):
+    pass
+
+
+@strawberry.type(description="An appointment of a referral was booked, moved, cancelled, missed or held.")
+class AppointmentChanged(StreamEvent):
+    appointment_id: strawberry.ID
+    appointment_status: AppointmentStatus  # type: ignore[valid-type]
+    starts_at: datetime
+
+
+@strawberry.type(description="A document was added to a referral.")
+class DocumentAdded(StreamEvent):
+    document_id: strawberry.ID
+    kind: DocumentKind  # type: ignore[valid-type]
+
+
+EVENT_TYPES = (ReferralCreated, ReferralStatusChanged, ReferralUpdated, AppointmentChanged, DocumentAdded)
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="Every event addressed to you, in order: first those after `after` (replayed from "
+        "the server's log), then live ones. Use `streamPosition` from a query as `after`."
+    )
+    async def events(self, info: Info, after: int = 0) -> AsyncGenerator[StreamEvent, None]:
+        raise NotImplementedError("served by backend.graphql.realtime.handler")
+        yield  # pragma: no cover
+
+    @strawberry.subscription(
+        description="The events of one referral you may see, after `after` (your stream's sequence). "
+        "A referral you may not see answers like one that does not exist (error NOT_FOUND)."
+    )
+    async def referral_events(
+        self, info: Info, referral_id: strawberry.ID, after: int = 0
+    ) -> AsyncGenerator[StreamEvent, None]:
+        raise NotImplementedError("served by backend.graphql.realtime.handler")
+        yield  # pragma: no cover

@@ -1,0 +1,161 @@
+"""Recording stream events inside a unit of work and publishing them after it commits.
+
+    service ── emit(type, referral_id, payload, recipients) ──► buffered on the unit of work
+    before COMMIT ──► allocate each recipient's next sequence numbers, insert one row per recipient
+    after COMMIT  ──► one bus message per event: the event once, plus {recipient: sequence}
+
+A rolled-back unit of work never reaches the after-commit step, so it publishes nothing. The
+payload holds ids, codes and times only (no PHI): apps fetch details over the authenticated API.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+from uuid import UUID
+
+from backend.core.clock import utcnow
+from backend.db import UnitOfWork, current_unit_of_work
+from backend.realtime import repository
+
+OUTBOX_KEY = "realtime.outbox"
+
+
+class EventType(StrEnum):
+    REFERRAL_CREATED = "REFERRAL_CREATED"
+    REFERRAL_STATUS_CHANGED = "REFERRAL_STATUS_CHANGED"
+    REFERRAL_UPDATED = "REFERRAL_UPDATED"
+    APPOINTMENT_CHANGED = "APPOINTMENT_CHANGED"
+    DOCUMENT_ADDED = "DOCUMENT_ADDED"
+
+
+@dataclass(frozen=True, slots=True)
+class StreamMessage:
+    """One event as it travels on the bus: shared content plus each recipient's sequence."""
+
+    event: dict[str, Any]
+    sequences: dict[UUID, int]
+
+
+class Publisher(Protocol):
+    async def publish_events(self, messages: list[StreamMessage]) -> None: ...
+
+    async def publish_access_changed(self, user_ids: list[UUID]) -> None: ...
+
+
+@dataclass(slots=True)
+class PendingEvent:
+    type: EventType
+    referral_id: UUID | None
+    payload: dict[str, Any]
+    recipients: list[UUID]
+    event_id: UUID = field(default_factory=uuid.uuid4)
+    occurred_at: datetime = field(default_factory=utcnow)
+
+    def shared(self) -> dict[str, Any]:
+        return {
+            "eventId": str(self.event_id),
+            "type": self.type.value,
+            "occurredAt": self.occurred_at.isoformat(),
+            "referralId": str(self.referral_id) if self.referral_id else None,
+            **self.payload,
+        }
+
+
+class EventOutbox:
+    """The events of one unit of work."""
+
+    __slots__ = ("_access_changed", "_messages", "_pending", "_uow")
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+        self._pending: list[PendingEvent] = []
+        self._messages: list[StreamMessage] = []
+        self._access_changed: set[UUID] = set()
+        uow.before_commit(self._write)
+        uow.after_commit(self._publish)
+
+    def add(self, event: PendingEvent) -> None:
+        if event.recipients:
+            self._pending.append(event)
+
+    def access_changed(self, user_ids: list[UUID]) -> None:
+        self._access_changed.update(user_ids)
+
+    async def _write(self) -> None:
+        if not self._pending:
+            return
+        increments: dict[UUID, int] = {}
+        for event in self._pending:
+            for user in event.recipients:
+                increments[user] = increments.get(user, 0) + 1
+        last = await repository.allocate_sequences(increments)
+        next_sequence = {user: last[user] - count + 1 for user, count in increments.items()}
+        rows = []
+        for event in self._pending:
+            sequences = {}
+            for user in event.recipients:
+                sequences[user] = next_sequence[user]
+                next_sequence[user] += 1
+                rows.append(
+                    {
+                        "user": user,
+                        "sequence": sequences[user],
+                        "event_id": event.event_id,
+                        "type": event.type.value,
+                        "referral": event.referral_id,
+                        "payload": event.payload,
+                        "occurred_at": event.occurred_at,
+                    }
+                )
+            self._messages.append(StreamMessage(event=event.shared(), sequences=sequences))
+        await repository.insert_events(rows)
+
+    async def _publish(self) -> None:
+        publisher: Publisher | None = self._uow.publisher
+        if publisher is None:
+            return
+        if self._messages:
+            await publisher.publish_events(self._messages)
+        if self._access_changed:
+            await publisher.publish_access_changed(sorted(self._access_changed, key=str))
+
+
+def outbox() -> EventOutbox:
+    uow = current_unit_of_work()
+    found = uow.extensions.get(OUTBOX_KEY)
+    if found is None:
+        found = uow.extensions[OUTBOX_KEY] = EventOutbox(uow)
+    assert isinstance(found, EventOutbox)
+    return found
+
+
+def emit(
+    event_type: EventType, *, referral_id: UUID | None, payload: dict[str, Any], recipients: list[UUID]
+) -> None:
+    """Queue an event for these users in the current unit of work."""
+    outbox().add(PendingEvent(event_type, referral_id, payload, sorted(set(recipients), key=str)))
+
+
+def access_changed(user_ids: list[UUID]) -> None:
+    """After commit, tell these users' open sockets to re-check who they are and what they see."""
+    outbox().access_changed(user_ids)
+
+
+def replayed(row: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """A stored row as (sequence, shared event content), the same shape the bus carries."""
+    import json
+
+    payload = row["payload"]
+    payload = json.loads(payload) if isinstance(payload, str) else payload
+    event = {
+        "eventId": str(row["event_id"]),
+        "type": row["type"],
+        "occurredAt": row["occurred_at"].isoformat(),
+        "referralId": str(row["referral"]) if row["referral"] else None,
+        **payload,
+    }
+    return int(row["sequence"]), event

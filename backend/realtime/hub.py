@@ -1,0 +1,136 @@
+"""This process's live subscribers, and the hand-off from the bus to them.
+
+    bus message ──► Hub.deliver ──► each Subscription of each recipient: offer(sequence, event)
+    subscription consumer (one task per socket operation):
+        replay from the database after the client's last sequence, then live items:
+        seq <= last: already sent (drop) · seq == last + 1: send · seq > last + 1: a gap, so read
+        the database from last (the truth) and continue
+
+Items are (sequence, shared event dict): one decoded event is shared by every subscriber. A
+subscriber whose backlog passes ``max_backlog`` is marked overflowed and its socket is closed
+(the client resumes from its last sequence), so a stalled reader cannot grow memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
+from uuid import UUID
+
+from backend.realtime.events import StreamMessage
+
+Event = dict[str, Any]
+
+
+class AccessWatcher(Protocol):
+    """A socket that re-checks its user's session and access when told to."""
+
+    @property
+    def user_id(self) -> UUID: ...
+
+    def access_changed(self) -> None: ...
+
+
+class Subscription:
+    __slots__ = (
+        "_signal",
+        "items",
+        "last_sequence",
+        "max_backlog",
+        "needs_resync",
+        "on_overflow",
+        "overflowed",
+        "referral_id",
+        "user_id",
+    )
+
+    def __init__(
+        self,
+        user_id: UUID,
+        after: int,
+        referral_id: str | None,
+        *,
+        max_backlog: int,
+        on_overflow: Callable[[], None] | None = None,
+    ) -> None:
+        self.user_id = user_id
+        self.on_overflow = on_overflow
+        self.last_sequence = after
+        self.referral_id = referral_id
+        self.max_backlog = max_backlog
+        self.items: deque[tuple[int, Event]] = deque()
+        self.overflowed = False
+        self.needs_resync = False
+        self._signal = asyncio.Event()
+
+    def offer(self, sequence: int, event: Event) -> None:
+        if self.overflowed:
+            return
+        if len(self.items) >= self.max_backlog:
+            self.overflowed = True
+            self.items.clear()
+            if self.on_overflow is not None:
+                self.on_overflow()
+        else:
+            self.items.append((sequence, event))
+        self._signal.set()
+
+    def resync(self) -> None:
+        self.needs_resync = True
+        self._signal.set()
+
+    async def wait(self) -> None:
+        await self._signal.wait()
+        self._signal.clear()
+
+    def wants(self, event: Event) -> bool:
+        return self.referral_id is None or event.get("referralId") == self.referral_id
+
+
+class Hub:
+    def __init__(self) -> None:
+        self._subscriptions: dict[UUID, set[Subscription]] = {}
+        self._watchers: dict[UUID, set[AccessWatcher]] = {}
+
+    def subscribe(self, subscription: Subscription) -> None:
+        self._subscriptions.setdefault(subscription.user_id, set()).add(subscription)
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        _discard(self._subscriptions, subscription.user_id, subscription)
+
+    def watch(self, watcher: AccessWatcher) -> None:
+        self._watchers.setdefault(watcher.user_id, set()).add(watcher)
+
+    def unwatch(self, watcher: AccessWatcher) -> None:
+        _discard(self._watchers, watcher.user_id, watcher)
+
+    def deliver(self, messages: Iterable[StreamMessage]) -> None:
+        for message in messages:
+            for user_id, sequence in message.sequences.items():
+                for subscription in self._subscriptions.get(user_id, ()):
+                    subscription.offer(sequence, message.event)
+
+    def access_changed(self, user_ids: Iterable[UUID]) -> None:
+        for user_id in user_ids:
+            for watcher in list(self._watchers.get(user_id, ())):
+                watcher.access_changed()
+
+    def resync_all(self) -> None:
+        """After the bus may have lost messages: every subscriber re-reads the database."""
+        for subscriptions in self._subscriptions.values():
+            for subscription in subscriptions:
+                subscription.resync()
+
+    @property
+    def subscription_count(self) -> int:
+        return sum(len(s) for s in self._subscriptions.values())
+
+
+def _discard(index: dict[UUID, set[Any]], key: UUID, item: Any) -> None:
+    found = index.get(key)
+    if found is not None:
+        found.discard(item)
+        if not found:
+            del index[key]
