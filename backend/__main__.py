@@ -32,6 +32,8 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         ws_per_message_deflate=False,
+        ws_max_size=get_settings().realtime.max_message_bytes,
+        ws_ping_interval=None,  # the graphql-transport-ws handler sends protocol pings itself
         proxy_headers=False,
         server_header=False,
         log_level="info",

@@ -57,6 +57,7 @@ class RealtimeLimits:
     max_backlog: int = 1000
     max_message_bytes: int = 65_536
     max_subscriptions: int = 20
+    init_timeout_seconds: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +175,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         max_backlog=_int(env, "WS_MAX_BACKLOG", 1000, minimum=10),
         max_message_bytes=_int(env, "WS_MAX_MESSAGE_BYTES", 65_536, minimum=1024),
         max_subscriptions=_int(env, "WS_MAX_SUBSCRIPTIONS", 20, minimum=1),
+        init_timeout_seconds=float(_int(env, "WS_CONNECTION_INIT_TIMEOUT_SECONDS", 10, minimum=1)),
     )
 
     settings = Settings(

@@ -97,6 +97,8 @@ os.environ.update(
         "RATE_LIMIT_PER_MINUTE": "100000",
         "LOG_FORMAT": "json",
         "POSTGRES_POOL_MAX": "20",
+        "WS_CONNECTION_INIT_TIMEOUT_SECONDS": "1",
+        "WS_MAX_BACKLOG": "200",
     }
 )
 if REDIS_AVAILABLE:
@@ -151,6 +153,7 @@ async def live_server() -> AsyncIterator[LiveServer]:
         port=port,
         log_level="warning",
         ws_per_message_deflate=False,
+        ws_max_size=get_settings().realtime.max_message_bytes,
         lifespan="on",
     )
     server = uvicorn.Server(config)

@@ -21,6 +21,7 @@ from backend.core.clock import utcnow
 from backend.core.errors import InvalidInput
 from backend.core.secrets import new_opaque_token, token_digest
 from backend.core.validation import check_email, check_text, is_valid_npi, normalize_email
+from backend.realtime import events as realtime_events
 
 INVITATION_LIFETIME = timedelta(days=7)
 MAX_NAME_LENGTH = 200
@@ -94,6 +95,7 @@ async def set_roles(
                     field="roles",
                 )
     await repository.replace_roles(user_id, organization_id, sorted(roles))
+    realtime_events.access_changed([user_id])
     audit.record(
         AuditAction.ROLES_CHANGED,
         actor_user_id=principal.user_id,
@@ -118,6 +120,7 @@ async def deactivate_user(
         raise AccountError(AccountErrorCode.CANNOT_DEACTIVATE_SELF, "You cannot deactivate yourself.")
     if user["is_active"]:
         await repository.deactivate_user(user_id, utcnow())
+        realtime_events.access_changed([user_id])
         audit.record(
             AuditAction.USER_DEACTIVATED,
             actor_user_id=principal.user_id,

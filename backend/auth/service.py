@@ -37,6 +37,7 @@ from backend.core.validation import (
     check_new_password,
     normalize_email,
 )
+from backend.realtime import events as realtime_events
 from backend.settings import Settings
 
 DEVICE_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -156,6 +157,7 @@ class AuthService:
             await self._revoke_family_for_reuse(audit, session_id, user_id, now)
         if row["device_id"] != device_id:
             await repository.revoke_session(session_id, RevokeReason.DEVICE_MISMATCH, now)
+            realtime_events.access_changed([user_id])
             audit.record(
                 AuditAction.TOKEN_REUSE_DETECTED,
                 outcome=AuditOutcome.DENIED,
@@ -193,6 +195,7 @@ class AuthService:
 
     async def logout(self, principal: Principal, audit: AuditTrail) -> None:
         await repository.revoke_session(principal.session_id, RevokeReason.LOGOUT, utcnow())
+        realtime_events.access_changed([principal.user_id])
         audit.record(
             AuditAction.LOGOUT,
             actor_user_id=principal.user_id,
@@ -229,6 +232,7 @@ class AuthService:
         device_id = await repository.session_device_id(principal.session_id) or "unknown"
         await accounts.set_password_hash(principal.user_id, await self.passwords.hash(new_password), now)
         await repository.revoke_user_sessions(principal.user_id, RevokeReason.PASSWORD_CHANGED, now)
+        realtime_events.access_changed([principal.user_id])
         audit.record(
             AuditAction.PASSWORD_CHANGED,
             actor_user_id=principal.user_id,
@@ -285,6 +289,7 @@ class AuthService:
         self, audit: AuditTrail, session_id: UUID, user_id: UUID, now: datetime
     ) -> None:
         await repository.revoke_session(session_id, RevokeReason.REFRESH_TOKEN_REUSE, now)
+        realtime_events.access_changed([user_id])
         audit.record(
             AuditAction.TOKEN_REUSE_DETECTED,
             outcome=AuditOutcome.DENIED,

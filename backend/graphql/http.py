@@ -225,7 +225,7 @@ def build_graphql_controller(container: Container, schema: Any, hub: Hub) -> typ
         graphql_ide=None,
         allow_queries_via_get=False,
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
-        connection_init_wait_timeout=timedelta(seconds=10),
+        connection_init_wait_timeout=timedelta(seconds=settings.realtime.init_timeout_seconds),
         multipart_uploads_enabled=False,
         max_subscriptions_per_connection=settings.realtime.max_subscriptions,
         allowed_origins=list(settings.allowed_origins),
