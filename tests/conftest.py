@@ -99,6 +99,7 @@ os.environ.update(
         "POSTGRES_POOL_MAX": "20",
         "WS_CONNECTION_INIT_TIMEOUT_SECONDS": "1",
         "WS_MAX_BACKLOG": "200",
+        "WS_PING_INTERVAL_SECONDS": "1",
     }
 )
 if REDIS_AVAILABLE:

@@ -209,3 +209,12 @@ async def test_a_consumer_that_falls_too_far_behind_is_closed_with_4004(
         )
         # then the server drops the socket instead of buffering without bound
         assert await socket.closed_with() == 4004
+
+
+async def test_the_server_pings_idle_sockets(live_server: LiveServer, api: Api, factory: Factory) -> None:
+    async with connect(live_server.ws_url, await _token(api, factory)) as socket:
+        message = __import__("json").loads(await asyncio.wait_for(socket.connection.recv(), 3))
+        assert message == {"type": "ping"}
+        await socket.send({"type": "pong"})
+        await socket.subscribe("1", EVENTS, {"after": 0})
+        await socket.nothing_more(1.5)  # pings are answered by the helper; the socket stays open

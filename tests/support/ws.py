@@ -60,11 +60,17 @@ class Socket:
         return found
 
     async def nothing_more(self, wait: float = 0.3) -> None:
-        try:
-            message = await self.receive(wait)
-        except TimeoutError:
-            return
-        raise AssertionError(f"unexpected message: {message}")
+        """No message but pings arrives for ``wait`` seconds."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        while (remaining := deadline - loop.time()) > 0:
+            try:
+                message = json.loads(await asyncio.wait_for(self.connection.recv(), remaining))
+            except TimeoutError:
+                return
+            if message["type"] != "ping":
+                raise AssertionError(f"unexpected message: {message}")
+            await self.send({"type": "pong"})
 
     async def closed_with(self, within: float = 5.0) -> int | None:
         try:

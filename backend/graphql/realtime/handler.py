@@ -96,17 +96,12 @@ class CareLoopTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
             self._tasks: set[asyncio.Task[None]] = set()
             self._recheck_task: asyncio.Task[None] | None = None
             self.hub.watch(self)
-            self._timers = [
-                asyncio.create_task(self._close_when_token_expires()),
-                asyncio.create_task(self._ping_periodically()),
-                asyncio.create_task(self._recheck_periodically()),
-            ]
+            self._housekeeping_task = asyncio.create_task(self._housekeeping())
 
     async def shutdown(self) -> None:
         if self.connection_acknowledged and self.principal is not None:
             self.hub.unwatch(self)
-            for task in self._timers:
-                task.cancel()
+            self._housekeeping_task.cancel()
         await super().shutdown()
 
     @property
@@ -134,21 +129,25 @@ class CareLoopTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _close_when_token_expires(self) -> None:
+    async def _housekeeping(self) -> None:
+        """One timer task per socket: pings, the periodic session re-check, token expiry."""
         assert self.principal is not None
-        delay = (self.principal.access_expires_at - utcnow()).total_seconds()
-        await asyncio.sleep(max(delay, 0))
-        await self._close(CloseCode.ACCESS_TOKEN_EXPIRED, "access token expired: refresh, reconnect, resume")
-
-    async def _ping_periodically(self) -> None:
+        loop = asyncio.get_running_loop()
+        expires = loop.time() + (self.principal.access_expires_at - utcnow()).total_seconds()
+        next_ping = loop.time() + self.ping_interval
+        next_check = loop.time() + SESSION_RECHECK_SECONDS
         while True:
-            await asyncio.sleep(self.ping_interval)
-            await self.send_message({"type": "ping"})
-
-    async def _recheck_periodically(self) -> None:
-        while True:
-            await asyncio.sleep(SESSION_RECHECK_SECONDS)
-            await self._recheck()
+            await asyncio.sleep(max(min(expires, next_ping, next_check) - loop.time(), 0))
+            now = loop.time()
+            if now >= expires:
+                await self._close(CloseCode.ACCESS_TOKEN_EXPIRED, "access token expired: refresh, reconnect")
+                return
+            if now >= next_ping:
+                next_ping = now + self.ping_interval
+                await self.send_message({"type": "ping"})
+            if now >= next_check:
+                next_check = now + SESSION_RECHECK_SECONDS
+                await self._recheck()
 
     def access_changed(self) -> None:
         """Called by the hub when this user's session or access may have changed."""
