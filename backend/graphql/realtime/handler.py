@@ -161,7 +161,11 @@ class CareLoopTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
         except NotAuthenticated:
             principal = None
         if principal is None:
-            await self._close(CloseCode.SESSION_ENDED, "session ended: sign in again")
+            current = self.principal
+            if current is not None and current.access_expires_at <= utcnow():
+                await self._close(CloseCode.ACCESS_TOKEN_EXPIRED, "access token expired: refresh, reconnect")
+            else:
+                await self._close(CloseCode.SESSION_ENDED, "session ended: sign in again")
             return
         self.context["principal"] = principal
         for operation_id, stream in list(self._streams.items()):
