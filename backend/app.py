@@ -6,6 +6,8 @@ start-up; stop them on shutdown. Everything long-lived hangs off ``app.state.con
 
 from __future__ import annotations
 
+import asyncio
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -73,9 +75,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
             bus = RedisBus(hub, container.redis)
         container.database.publisher = bus
         await bus.start()
+        housekeeping = asyncio.create_task(hub.housekeep(), name="careloop-socket-housekeeping")
+        # What exists after start-up lives as long as the process: keep it out of every future
+        # garbage collection (thousands of sockets make full collections long; see bench-realtime).
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
+            housekeeping.cancel()
             await bus.stop()
             container.database.publisher = None
             if container.redis is not None:

@@ -32,6 +32,8 @@ class AccessWatcher(Protocol):
 
     def access_changed(self) -> None: ...
 
+    def tick(self, now: float) -> None: ...
+
 
 class Subscription:
     __slots__ = (
@@ -122,6 +124,16 @@ class Hub:
         for subscriptions in self._subscriptions.values():
             for subscription in subscriptions:
                 subscription.resync()
+
+    async def housekeep(self, interval: float = 1.0) -> None:
+        """Tick every watched socket about once per ``interval`` (pings, expiry, re-checks)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(interval)
+            now = loop.time()
+            for watchers in list(self._watchers.values()):
+                for watcher in list(watchers):
+                    watcher.tick(now)
 
     @property
     def subscription_count(self) -> int:

@@ -1,7 +1,8 @@
 """The graphql-transport-ws handler: authenticated sockets serving the stream subscriptions.
 
     connection_init {accessToken} ──► authenticate (4403 if refused) ──► connection_ack
-        ├─ timers: close 4001 when the access token expires; ping every PING_INTERVAL seconds
+        ├─ housekeeping (one task per process, see Hub.housekeep): close 4001 when the access
+        │  token expires; ping every PING_INTERVAL seconds; re-check the session every minute
         └─ access watch: logout, deactivation, password change, role change ─► re-check at once
                session gone ─► close 4002 · a referral no longer visible ─► its operation errors
     subscribe {events | referralEvents} ──► validate once per document ─► Subscription in the hub
@@ -29,6 +30,7 @@ from graphql import (
     GraphQLSchema,
     GraphQLSyntaxError,
     OperationType,
+    VariableNode,
     get_operation_ast,
     parse,
     validate,
@@ -96,12 +98,17 @@ class CareLoopTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
             self._tasks: set[asyncio.Task[None]] = set()
             self._recheck_task: asyncio.Task[None] | None = None
             self.hub.watch(self)
-            self._housekeeping_task = asyncio.create_task(self._housekeeping())
+            now = asyncio.get_running_loop().time()
+            self._expires_at = now + (self.principal.access_expires_at - utcnow()).total_seconds()
+            self._next_ping = now + self.ping_interval
+            self._next_check = now + SESSION_RECHECK_SECONDS
+            self._closing = False
 
     async def shutdown(self) -> None:
         if self.connection_acknowledged and self.principal is not None:
             self.hub.unwatch(self)
-            self._housekeeping_task.cancel()
+            for task in list(self._tasks):
+                task.cancel()
         await super().shutdown()
 
     @property
@@ -125,29 +132,32 @@ class CareLoopTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
         self._background(self._close(CloseCode.SLOW_CONSUMER, "too far behind: reconnect and resume"))
 
     def _background(self, coroutine: Any) -> None:
-        task = asyncio.create_task(coroutine)
+        task = asyncio.create_task(self._quietly(coroutine))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _housekeeping(self) -> None:
-        """One timer task per socket: pings, the periodic session re-check, token expiry."""
-        assert self.principal is not None
-        loop = asyncio.get_running_loop()
-        expires = loop.time() + (self.principal.access_expires_at - utcnow()).total_seconds()
-        next_ping = loop.time() + self.ping_interval
-        next_check = loop.time() + SESSION_RECHECK_SECONDS
-        while True:
-            await asyncio.sleep(max(min(expires, next_ping, next_check) - loop.time(), 0))
-            now = loop.time()
-            if now >= expires:
-                await self._close(CloseCode.ACCESS_TOKEN_EXPIRED, "access token expired: refresh, reconnect")
-                return
-            if now >= next_ping:
-                next_ping = now + self.ping_interval
-                await self.send_message({"type": "ping"})
-            if now >= next_check:
-                next_check = now + SESSION_RECHECK_SECONDS
-                await self._recheck()
+    @staticmethod
+    async def _quietly(coroutine: Any) -> None:
+        with contextlib.suppress(Exception):
+            await coroutine
+
+    def tick(self, now: float) -> None:
+        """Called about once a second by the hub's housekeeping task (one task per process, not
+        per socket): token expiry, pings, the periodic session re-check."""
+        if self._closing:
+            return
+        if now >= self._expires_at:
+            self._closing = True
+            self._background(
+                self._close(CloseCode.ACCESS_TOKEN_EXPIRED, "access token expired: refresh, reconnect")
+            )
+            return
+        if now >= self._next_ping:
+            self._next_ping = now + self.ping_interval
+            self._background(self.send_message({"type": "ping"}))
+        if now >= self._next_check:
+            self._next_check = now + SESSION_RECHECK_SECONDS
+            self._background(self._recheck())
 
     def access_changed(self) -> None:
         """Called by the hub when this user's session or access may have changed."""
@@ -235,7 +245,7 @@ class CareLoopTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
         arguments = get_argument_values(field, root, variables)
         if arguments.get("after", 0) < 0:
             return [GraphQLError("`after` must be 0 or a sequence you received.")]
-        return Projection(document, definition, variables), arguments
+        return _projection(operation, document, definition, variables, root), arguments
 
     async def _stream(
         self, operation: Operation[Any, Any], projection: Projection, arguments: dict[str, Any]
@@ -320,6 +330,35 @@ def bind_handler(
         (CareLoopTransportWSHandler,),
         {"container": container, "hub": hub, "ping_interval": ping_interval, "max_backlog": max_backlog},
     )
+
+
+_projections: dict[tuple[str, str | None, str], Projection] = {}
+
+
+def _projection(
+    operation: Operation[Any, Any],
+    document: DocumentNode,
+    definition: Any,
+    variables: Any,
+    root: FieldNode,
+) -> Projection:
+    """One projection per document and directive variables, shared by every subscription using it
+    (the root field's own arguments, such as ``after``, do not change how events render)."""
+    argument_variables = {
+        argument.value.name.value
+        for argument in root.arguments or ()
+        if isinstance(argument.value, VariableNode)
+    }
+    rendering_variables = {
+        k: v for k, v in (operation.variables or {}).items() if k not in argument_variables
+    }
+    key = (operation.query, operation.operation_name, _encoder.encode(rendering_variables).decode())
+    found = _projections.get(key)
+    if found is None:
+        found = Projection(document, definition, variables)
+        if len(_projections) < MAX_CACHED_DOCUMENTS:
+            _projections[key] = found
+    return found
 
 
 def _not_found() -> GraphQLError:
