@@ -94,6 +94,7 @@ class CareLoopTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
     async def handle_connection_init(self, message: Any) -> None:
         await super().handle_connection_init(message)
         if self.connection_acknowledged and self.principal is not None:
+            self.context.pop("connection_params", None)  # the token is kept once, as access_token
             self._streams: dict[str, StreamOperation] = {}
             self._tasks: set[asyncio.Task[None]] = set()
             self._recheck_task: asyncio.Task[None] | None = None
@@ -226,6 +227,9 @@ class CareLoopTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
             document = _parse(operation.query)
         except GraphQLSyntaxError:
             return None
+        cached = _checked.get(operation.query)
+        if cached is not None:
+            operation.query = cached[2]  # one copy of the document text per process, not per socket
         definition = get_operation_ast(document, operation.operation_name)
         if definition is None or definition.operation != OperationType.SUBSCRIPTION:
             return None
@@ -365,7 +369,7 @@ def _not_found() -> GraphQLError:
     return GraphQLError("Not found.", extensions={"code": "NOT_FOUND"})
 
 
-_checked: dict[str, tuple[DocumentNode, list[GraphQLError]]] = {}
+_checked: dict[str, tuple[DocumentNode, list[GraphQLError], str]] = {}
 MAX_CACHED_DOCUMENTS = 256
 
 
@@ -381,5 +385,5 @@ def _validate(schema: GraphQLSchema, document: DocumentNode, query: str) -> list
         return found[1]
     errors = list(validate(schema, document))
     if len(_checked) < MAX_CACHED_DOCUMENTS:
-        _checked[query] = (document, errors)
+        _checked[query] = (document, errors, query)
     return errors
