@@ -99,3 +99,7 @@ audit-graphql-http: install ## Run graphql-http's GraphQL-over-HTTP conformance 
 .PHONY: bench-inbox
 bench-inbox: install ## Inbox throughput: GraphQL vs a plain JSON endpoint over the same SQL (PostgreSQL)
 	$(BIN)/python -m bench.inbox
+
+.PHONY: bench-realtime
+bench-realtime: install ## Realtime fan-out latency (1/100/1000 subscribers) and idle memory per connection vs plain WebSockets
+	$(BIN)/python -m bench.realtime
