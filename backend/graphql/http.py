@@ -15,16 +15,14 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import timedelta
 from typing import Any
 
 import msgspec
-from litestar import Request, Response, get, post
+from litestar import Controller, Request, Response, WebSocket, get, post, websocket
 from litestar.exceptions import ClientException
-from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
-from strawberry.litestar import make_graphql_controller
+from strawberry.exceptions import MissingQueryError
+from strawberry.http.websocket_origin import normalize_origin
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
-from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
@@ -36,7 +34,7 @@ from backend.core.request import RequestMeta
 from backend.graphql.context import Context
 from backend.graphql.errors import is_unexpected, present_errors
 from backend.graphql.network import client_address
-from backend.graphql.realtime.handler import bind_handler
+from backend.graphql.realtime.connection import RealtimeConfig, serve_socket
 from backend.realtime import repository as stream_repository
 from backend.realtime.hub import Hub
 
@@ -216,39 +214,26 @@ async def execute_graphql_post(request: Request[Any, Any, Any]) -> Response[byte
     return _respond(response, status, media_type, request_id)
 
 
-def build_graphql_controller(container: Container, schema: Any, hub: Hub) -> type:
-    """Strawberry's controller for the WebSocket side, with our own HTTP handlers."""
+def build_graphql_controller(container: Container, schema: Any, hub: Hub) -> type[Controller]:
+    """/graphql: our GraphQL-over-HTTP handler, and the graphql-transport-ws endpoint."""
     settings = container.settings
-    base = make_graphql_controller(
-        schema,
-        path="/graphql",
-        graphql_ide=None,
-        allow_queries_via_get=False,
-        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
-        connection_init_wait_timeout=timedelta(seconds=settings.realtime.init_timeout_seconds),
-        multipart_uploads_enabled=False,
-        max_subscriptions_per_connection=settings.realtime.max_subscriptions,
-        allowed_origins=list(settings.allowed_origins),
+    realtime = RealtimeConfig(
+        container=container,
+        hub=hub,
+        schema=schema._schema,
+        allowed_origins=frozenset(filter(None, (normalize_origin(o) for o in settings.allowed_origins))),
+        init_timeout=settings.realtime.init_timeout_seconds,
+        ping_interval=settings.realtime.ping_interval_seconds,
+        max_backlog=settings.realtime.max_backlog,
+        max_operations=settings.realtime.max_subscriptions,
     )
 
-    class GraphQLController(base):  # type: ignore[misc,valid-type]
-        graphql_transport_ws_handler_class = bind_handler(
-            container,
-            hub,
-            ping_interval=settings.realtime.ping_interval_seconds,
-            max_backlog=settings.realtime.max_backlog,
-        )
+    class GraphQLController(Controller):
+        path = "/graphql"
 
-        async def on_ws_connect(self, context: dict[str, Any]) -> dict[str, object]:
-            """Authenticate the socket from the ``connection_init`` payload, or close it with 4403."""
-            params = context.get("connection_params") or {}
-            token = params.get("accessToken") or str(params.get("authorization", "")).removeprefix("Bearer ")
-            principal = await _authenticate(container, token if isinstance(token, str) and token else None)
-            if principal is None:
-                raise ConnectionRejectionError
-            context["principal"] = principal
-            context["access_token"] = token
-            return {"accessTokenExpiresAt": principal.access_expires_at.isoformat()}
+        @websocket(include_in_schema=False)
+        async def websocket_endpoint(self, socket: WebSocket[Any, Any, Any]) -> None:
+            await serve_socket(socket, realtime)
 
         @post(status_code=200, include_in_schema=False)
         async def handle_http_post(self, request: Request[Any, Any, Any]) -> Response[bytes]:

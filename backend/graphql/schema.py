@@ -15,7 +15,6 @@ from strawberry.extensions import (
 )
 from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.types import ExecutionContext
-from strawberry.types.graphql import OperationType
 
 from backend.accounts import access
 from backend.accounts import repository as accounts_repository
@@ -94,28 +93,6 @@ class Mutation(AuthMutations, AccountMutations, ReferralMutations, PatientMutati
 
 
 class CareLoopSchema(strawberry.Schema):
-    async def stream(  # noqa: PLR0917 - mirrors strawberry.Schema.stream
-        self,
-        query: str | None,
-        variable_values: dict[str, Any] | None = None,
-        context_value: Any | None = None,
-        root_value: Any | None = None,
-        operation_name: str | None = None,
-        operation_extensions: dict[str, Any] | None = None,
-        allowed_operation_types: Any = None,
-    ) -> Any:
-        """Over the WebSocket only subscriptions run: queries and mutations go through HTTP,
-        where the unit of work, authentication and error masking live."""
-        return await super().stream(
-            query,
-            variable_values,
-            context_value,
-            root_value,
-            operation_name,
-            operation_extensions,
-            allowed_operation_types=(OperationType.SUBSCRIPTION,),
-        )
-
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:

@@ -218,3 +218,24 @@ async def test_the_server_pings_idle_sockets(live_server: LiveServer, api: Api, 
         await socket.send({"type": "pong"})
         await socket.subscribe("1", EVENTS, {"after": 0})
         await socket.nothing_more(1.5)  # pings are answered by the helper; the socket stays open
+
+
+async def test_a_second_connection_init_is_closed_with_4429(
+    live_server: LiveServer, api: Api, factory: Factory
+) -> None:
+    token = await _token(api, factory)
+    async with connect(live_server.ws_url, token) as socket:
+        await socket.send({"type": "connection_init", "payload": {"accessToken": token}})
+        assert await socket.closed_with() == 4429
+
+
+async def test_queries_over_the_socket_are_refused_with_a_clear_error(
+    live_server: LiveServer, api: Api, factory: Factory
+) -> None:
+    async with connect(live_server.ws_url, await _token(api, factory)) as socket:
+        await socket.subscribe("q", "query { me { id } }", {})
+        reply = await socket.receive()
+        assert reply["type"] == "error"
+        assert "POST" in reply["payload"][0]["message"]
+        await socket.send({"type": "ping"})
+        assert (await socket.receive())["type"] == "pong"

@@ -1,6 +1,6 @@
 """GraphQL types of the realtime stream: typed events and the two subscriptions.
 
-Subscriptions are served by :mod:`backend.graphql.realtime.handler`, which renders events
+Subscriptions are served by :mod:`backend.graphql.realtime.connection`, which renders events
 straight from the stream (one rendering per event and document, shared by every subscriber);
 the resolvers below only declare the fields for the schema.
 """
@@ -82,7 +82,7 @@ class Subscription:
         "the server's log), then live ones. Use `streamPosition` from a query as `after`."
     )
     async def events(self, info: Info, after: int = 0) -> AsyncGenerator[StreamEvent, None]:
-        raise NotImplementedError("served by backend.graphql.realtime.handler")
+        raise NotImplementedError("served by backend.graphql.realtime.connection")
         yield  # pragma: no cover
 
     @strawberry.subscription(
@@ -92,5 +92,5 @@ class Subscription:
     async def referral_events(
         self, info: Info, referral_id: strawberry.ID, after: int = 0
     ) -> AsyncGenerator[StreamEvent, None]:
-        raise NotImplementedError("served by backend.graphql.realtime.handler")
+        raise NotImplementedError("served by backend.graphql.realtime.connection")
         yield  # pragma: no cover

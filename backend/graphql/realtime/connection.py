@@ -1,0 +1,559 @@
+"""The WebSocket side of /graphql: graphql-transport-ws, implemented for the stream subscriptions.
+
+    handshake ─► origin allowed? (else refused: HTTP 403) ─► subprotocol graphql-transport-ws?
+        (else accepted and closed 4406)
+    connection_init {accessToken} within WS_CONNECTION_INIT_TIMEOUT (else 4408)
+        ─► authenticate (4403 if refused) ─► connection_ack {accessTokenExpiresAt}
+    subscribe {events | referralEvents} ─► validated once per document ─► a Subscription in the hub
+        ─► one task: replay from the log after `after`, then live (see backend/realtime/hub.py);
+           each event rendered once per document (projection.py), only `sequence` and the
+           operation id differ per subscriber; frames encoded with msgspec
+    housekeeping (one task per process, Hub.housekeep): pings, token expiry (4001), session
+        re-check; "access changed" from the bus re-checks at once (4002, or NOT_FOUND per operation)
+
+Only subscriptions run here (queries and mutations go over HTTP, where the unit of work and the
+audit live), and the schema has only the two stream subscriptions, so this module implements the
+protocol itself instead of running Strawberry's per-socket handler: a subscribed socket then costs
+a fraction of the memory, and no GraphQL execution happens per event and subscriber. Protocol
+behaviour (codes, messages) follows graphql-ws's PROTOCOL.md; close codes for the apps are in
+mobile_contract/REALTIME.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    GraphQLError,
+    GraphQLSchema,
+    GraphQLSyntaxError,
+    OperationType,
+    VariableNode,
+    get_operation_ast,
+    parse,
+    validate,
+)
+from graphql.execution.values import get_argument_values, get_variable_values
+from litestar import WebSocket
+from strawberry.http.websocket_origin import is_same_origin, normalize_origin
+
+from backend.accounts.principal import Principal
+from backend.auth.errors import NotAuthenticated
+from backend.container import Container
+from backend.core.clock import utcnow
+from backend.graphql.common import uuid_of
+from backend.graphql.realtime.projection import Projection
+from backend.logging import get_logger
+from backend.realtime import repository
+from backend.realtime.events import replayed
+from backend.realtime.hub import Hub, Subscription
+from backend.referrals import access
+from backend.referrals.errors import ReferralError
+
+logger = get_logger(__name__)
+
+PROTOCOL = "graphql-transport-ws"
+STREAM_FIELDS = frozenset({"events", "referralEvents"})
+REPLAY_PAGE = 500
+MAX_DOCUMENT_CHARS = 8_000
+MAX_OPERATION_ID_CHARS = 128
+SESSION_RECHECK_SECONDS = 60.0
+MAX_CACHED_DOCUMENTS = 256
+
+
+class CloseCode:
+    ACCESS_TOKEN_EXPIRED = 4001
+    SESSION_ENDED = 4002
+    SLOW_CONSUMER = 4004
+    BAD_REQUEST = 4400
+    UNAUTHORIZED = 4401
+    FORBIDDEN = 4403
+    SUBPROTOCOL_NOT_ACCEPTABLE = 4406
+    INIT_TIMEOUT = 4408
+    SUBSCRIBER_EXISTS = 4409
+    TOO_MANY_INITIALISATION_REQUESTS = 4429
+
+
+@dataclass(frozen=True, slots=True)
+class RealtimeConfig:
+    container: Container
+    hub: Hub
+    schema: GraphQLSchema
+    allowed_origins: frozenset[str]
+    init_timeout: float
+    ping_interval: float
+    max_backlog: int
+    max_operations: int
+
+
+@dataclass(slots=True)
+class StreamOperation:
+    task: asyncio.Task[None]
+    subscription: Subscription | None = None
+    referral_id: UUID | None = None
+
+
+_encoder = msgspec.json.Encoder()
+_decoder = msgspec.json.Decoder()
+
+
+class ProtocolViolation(Exception):
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+async def serve_socket(socket: WebSocket[Any, Any, Any], config: RealtimeConfig) -> None:
+    """The whole life of one WebSocket on /graphql."""
+    if not _origin_allowed(socket, config.allowed_origins):
+        await socket.close(code=1008)  # before accept: the server answers the handshake with 403
+        return
+    offered = socket.scope.get("subprotocols") or []
+    if PROTOCOL not in offered:
+        await socket.accept()
+        await socket.close(code=CloseCode.SUBPROTOCOL_NOT_ACCEPTABLE, reason="Subprotocol not acceptable")
+        return
+    await socket.accept(subprotocols=PROTOCOL)
+    connection = RealtimeConnection(socket, config)
+    try:
+        await connection.run()
+    finally:
+        connection.shutdown()
+
+
+class RealtimeConnection:
+    __slots__ = (
+        "_closing",
+        "_expires_at",
+        "_next_check",
+        "_next_ping",
+        "_recheck_task",
+        "_tasks",
+        "access_token",
+        "config",
+        "initialised",
+        "operations",
+        "principal",
+        "socket",
+    )
+
+    def __init__(self, socket: WebSocket[Any, Any, Any], config: RealtimeConfig) -> None:
+        self.socket = socket
+        self.config = config
+        self.principal: Principal | None = None
+        self.access_token: str | None = None
+        self.initialised = False
+        self.operations: dict[str, StreamOperation] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._recheck_task: asyncio.Task[None] | None = None
+        self._closing = False
+        self._expires_at = self._next_ping = self._next_check = 0.0
+
+    @property
+    def user_id(self) -> UUID:
+        assert self.principal is not None
+        return self.principal.user_id
+
+    # --- the receive loop ---------------------------------------------------------------
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        init_deadline = loop.time() + self.config.init_timeout
+        try:
+            while True:
+                if self.principal is None:
+                    remaining = init_deadline - loop.time()
+                    if remaining <= 0:
+                        raise ProtocolViolation(CloseCode.INIT_TIMEOUT, "Connection initialisation timeout")
+                    try:
+                        message = await asyncio.wait_for(self.socket.receive(), remaining)
+                    except TimeoutError:
+                        raise ProtocolViolation(
+                            CloseCode.INIT_TIMEOUT, "Connection initialisation timeout"
+                        ) from None
+                else:
+                    message = await self.socket.receive()
+                if message["type"] == "websocket.disconnect":
+                    return
+                await self._handle(_decode(dict(message)))
+        except ProtocolViolation as violation:
+            await self._close(violation.code, violation.reason)
+
+    async def _handle(self, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        if kind == "connection_init":
+            await self._connection_init(message)
+        elif kind == "ping":
+            await self._send({"type": "pong"})
+        elif kind == "pong":
+            return
+        elif kind == "subscribe":
+            await self._subscribe(message)
+        elif kind == "complete":
+            self._complete(_operation_id(message))
+        else:
+            raise ProtocolViolation(CloseCode.BAD_REQUEST, f"Unknown message type: {str(kind)[:40]!r}")
+
+    async def _connection_init(self, message: dict[str, Any]) -> None:
+        payload = message.get("payload") or {}
+        if not isinstance(payload, dict):
+            raise ProtocolViolation(CloseCode.BAD_REQUEST, "Invalid connection init payload")
+        if self.initialised:
+            raise ProtocolViolation(
+                CloseCode.TOO_MANY_INITIALISATION_REQUESTS, "Too many initialisation requests"
+            )
+        self.initialised = True
+        token = payload.get("accessToken") or str(payload.get("authorization", "")).removeprefix("Bearer ")
+        principal = None
+        if isinstance(token, str) and token:
+            with contextlib.suppress(NotAuthenticated):
+                principal = await self.config.container.auth.authenticate(token)
+        if principal is None:
+            raise ProtocolViolation(CloseCode.FORBIDDEN, "Forbidden")
+        self.principal, self.access_token = principal, token
+        now = asyncio.get_running_loop().time()
+        self._expires_at = now + (principal.access_expires_at - utcnow()).total_seconds()
+        self._next_ping = now + self.config.ping_interval
+        self._next_check = now + SESSION_RECHECK_SECONDS
+        self.config.hub.watch(self)
+        await self._send(
+            {
+                "type": "connection_ack",
+                "payload": {"accessTokenExpiresAt": principal.access_expires_at.isoformat()},
+            }
+        )
+
+    async def _subscribe(self, message: dict[str, Any]) -> None:
+        if self.principal is None:
+            raise ProtocolViolation(CloseCode.UNAUTHORIZED, "Unauthorized")
+        operation_id = _operation_id(message)
+        payload = message.get("payload")
+        if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+            raise ProtocolViolation(CloseCode.BAD_REQUEST, "Invalid subscribe payload")
+        if operation_id in self.operations:
+            raise ProtocolViolation(
+                CloseCode.SUBSCRIBER_EXISTS, f"Subscriber for {operation_id} already exists"
+            )
+        if len(self.operations) >= self.config.max_operations:
+            await self._send_errors(operation_id, [GraphQLError("Subscription limit reached")])
+            return
+        variables = payload.get("variables") or {}
+        if not isinstance(variables, dict):
+            raise ProtocolViolation(CloseCode.BAD_REQUEST, "Invalid subscribe payload")
+        prepared = self._prepare(payload["query"], payload.get("operationName"), variables)
+        if isinstance(prepared, list):
+            await self._send_errors(operation_id, prepared)
+            return
+        task = asyncio.create_task(self._run_stream(operation_id, *prepared))
+        self.operations[operation_id] = StreamOperation(task)
+        task.add_done_callback(lambda _: self._forget(operation_id, task))
+
+    def _complete(self, operation_id: str) -> None:
+        operation = self.operations.pop(operation_id, None)
+        if operation is not None:
+            operation.task.cancel()
+
+    def _forget(self, operation_id: str, task: asyncio.Task[None]) -> None:
+        found = self.operations.get(operation_id)
+        if found is not None and found.task is task:
+            del self.operations[operation_id]
+
+    def shutdown(self) -> None:
+        if self.principal is not None:
+            self.config.hub.unwatch(self)
+        for operation in self.operations.values():
+            operation.task.cancel()
+        for task in self._tasks:
+            task.cancel()
+
+    # --- preparing a subscription -------------------------------------------------------
+
+    def _prepare(
+        self, query: str, operation_name: Any, variables: dict[str, Any]
+    ) -> tuple[Projection, dict[str, Any]] | list[GraphQLError]:
+        if len(query) > MAX_DOCUMENT_CHARS:
+            return [GraphQLError(f"Documents are limited to {MAX_DOCUMENT_CHARS} characters.")]
+        schema = self.config.schema
+        try:
+            document, errors = _checked_document(schema, query)
+        except GraphQLSyntaxError as error:
+            raise ProtocolViolation(CloseCode.BAD_REQUEST, error.message[:120]) from None
+        if errors:
+            return errors
+        definition = get_operation_ast(document, operation_name if isinstance(operation_name, str) else None)
+        if definition is None:
+            return [GraphQLError("Name the operation to run (operationName).")]
+        root = definition.selection_set.selections[0]
+        if definition.operation != OperationType.SUBSCRIPTION or not isinstance(root, FieldNode):
+            return [
+                GraphQLError(
+                    "Only subscriptions run over the WebSocket: send queries and mutations with POST."
+                )
+            ]
+        if root.name.value not in STREAM_FIELDS:  # pragma: no cover - the schema has only these
+            return [GraphQLError(f"Unknown subscription {root.name.value}.")]
+        coerced = get_variable_values(schema, definition.variable_definitions or (), variables)
+        if isinstance(coerced, list):
+            return coerced
+        assert schema.subscription_type is not None
+        arguments = get_argument_values(schema.subscription_type.fields[root.name.value], root, coerced)
+        if arguments.get("after", 0) < 0:
+            return [GraphQLError("`after` must be 0 or a sequence you received.")]
+        return _projection(
+            query,
+            operation_name=operation_name,
+            variables=variables,
+            document=document,
+            definition=definition,
+            coerced=coerced,
+            root=root,
+        ), arguments
+
+    # --- a running stream ---------------------------------------------------------------
+
+    async def _run_stream(self, operation_id: str, projection: Projection, arguments: dict[str, Any]) -> None:
+        try:
+            await self._stream(operation_id, projection, arguments)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            logger.error("realtime.stream_failed", error_type=type(error).__name__)
+            with contextlib.suppress(Exception):
+                await self._send_errors(operation_id, [GraphQLError("Internal server error.")])
+
+    async def _stream(self, operation_id: str, projection: Projection, arguments: dict[str, Any]) -> None:
+        principal = self.principal
+        assert principal is not None
+        referral_id: UUID | None = None
+        if projection.root_field.name.value == "referralEvents":
+            referral_id = uuid_of(arguments["referralId"], "Referral")
+            if referral_id is None or not await self._may_see(principal, referral_id):
+                await self._send_errors(operation_id, [_not_found()])
+                return
+        subscription = Subscription(
+            principal.user_id,
+            arguments.get("after", 0),
+            str(referral_id) if referral_id else None,
+            max_backlog=self.config.max_backlog,
+            on_overflow=self._slow_consumer,
+        )
+        operation = self.operations[operation_id]
+        operation.subscription, operation.referral_id = subscription, referral_id
+        hub = self.config.hub
+        hub.subscribe(subscription)
+        try:
+            await self._catch_up(operation_id, projection, subscription)
+            while True:
+                await subscription.wait()
+                if subscription.overflowed:
+                    return
+                if subscription.needs_resync:
+                    subscription.needs_resync = False
+                    await self._catch_up(operation_id, projection, subscription)
+                while subscription.items:
+                    sequence, event = subscription.items.popleft()
+                    if sequence <= subscription.last_sequence:
+                        continue
+                    if sequence == subscription.last_sequence + 1:
+                        await self._deliver(operation_id, projection, subscription, sequence, event)
+                    else:
+                        await self._catch_up(operation_id, projection, subscription)
+        finally:
+            hub.unsubscribe(subscription)
+
+    async def _catch_up(self, operation_id: str, projection: Projection, subscription: Subscription) -> None:
+        """Send what the log holds after the last sequence sent (the database is the truth)."""
+        while True:
+            rows = await repository.events_after(
+                subscription.user_id, subscription.last_sequence, limit=REPLAY_PAGE
+            )
+            for row in rows:
+                sequence, event = replayed(row)
+                await self._deliver(operation_id, projection, subscription, sequence, event)
+            if len(rows) < REPLAY_PAGE:
+                return
+
+    async def _deliver(
+        self,
+        operation_id: str,
+        projection: Projection,
+        subscription: Subscription,
+        sequence: int,
+        event: dict[str, Any],
+    ) -> None:
+        subscription.last_sequence = sequence
+        if not subscription.wants(event):
+            return
+        data, sequence_keys = projection.render(event)
+        if sequence_keys:
+            data = {**data, **dict.fromkeys(sequence_keys, sequence)}
+        await self._send(
+            {"id": operation_id, "type": "next", "payload": {"data": {projection.root_key: data}}}
+        )
+
+    # --- session and access -------------------------------------------------------------
+
+    def tick(self, now: float) -> None:
+        """About once a second, from the hub's one housekeeping task: expiry, pings, re-checks."""
+        if self._closing:
+            return
+        if now >= self._expires_at:
+            self._closing = True
+            self._background(
+                self._close(CloseCode.ACCESS_TOKEN_EXPIRED, "access token expired: refresh, reconnect")
+            )
+            return
+        if now >= self._next_ping:
+            self._next_ping = now + self.config.ping_interval
+            self._background(self._send({"type": "ping"}))
+        if now >= self._next_check:
+            self._next_check = now + SESSION_RECHECK_SECONDS
+            self._background(self._recheck())
+
+    def access_changed(self) -> None:
+        """The bus says this user's session or access may have changed: re-check now."""
+        if self._recheck_task is None or self._recheck_task.done():
+            self._recheck_task = asyncio.create_task(self._recheck())
+
+    async def _recheck(self) -> None:
+        principal = None
+        if self.access_token:
+            with contextlib.suppress(NotAuthenticated):
+                principal = await self.config.container.auth.authenticate(self.access_token)
+        if principal is None:
+            expired = self.principal is not None and self.principal.access_expires_at <= utcnow()
+            if expired:
+                await self._close(CloseCode.ACCESS_TOKEN_EXPIRED, "access token expired: refresh, reconnect")
+            else:
+                await self._close(CloseCode.SESSION_ENDED, "session ended: sign in again")
+            return
+        self.principal = principal
+        for operation_id, operation in list(self.operations.items()):
+            if operation.referral_id is not None and not await self._may_see(
+                principal, operation.referral_id
+            ):
+                self._complete(operation_id)
+                await self._send_errors(operation_id, [_not_found()])
+
+    async def _may_see(self, principal: Principal, referral_id: UUID) -> bool:
+        try:
+            await access.access_referral(await access.viewer_for(principal), referral_id)
+        except ReferralError:
+            return False
+        return True
+
+    def _slow_consumer(self) -> None:
+        """A subscription's backlog overflowed (the client stopped reading): drop the socket."""
+        for operation in self.operations.values():
+            if operation.subscription is not None:
+                operation.subscription.items.clear()
+        self._background(self._close(CloseCode.SLOW_CONSUMER, "too far behind: reconnect and resume"))
+
+    # --- sending ------------------------------------------------------------------------
+
+    async def _send(self, message: dict[str, Any]) -> None:
+        await self.socket.send_data(data=_encoder.encode(message).decode())
+
+    async def _send_errors(self, operation_id: str, errors: list[GraphQLError]) -> None:
+        await self._send({"id": operation_id, "type": "error", "payload": [e.formatted for e in errors]})
+
+    async def _close(self, code: int, reason: str) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.socket.close(code=code, reason=reason), timeout=5)
+
+    def _background(self, coroutine: Any) -> None:
+        task = asyncio.create_task(_quietly(coroutine))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+async def _quietly(coroutine: Any) -> None:
+    with contextlib.suppress(Exception):
+        await coroutine
+
+
+def _decode(message: dict[str, Any]) -> dict[str, Any]:
+    text = message.get("text")
+    if text is None:
+        raise ProtocolViolation(CloseCode.BAD_REQUEST, "WebSocket message type must be text")
+    try:
+        decoded = _decoder.decode(text)
+    except msgspec.DecodeError:
+        raise ProtocolViolation(CloseCode.BAD_REQUEST, "WebSocket message must be valid JSON") from None
+    if not isinstance(decoded, dict):
+        raise ProtocolViolation(CloseCode.BAD_REQUEST, "WebSocket message must be a JSON object")
+    return decoded
+
+
+def _operation_id(message: dict[str, Any]) -> str:
+    operation_id = message.get("id")
+    if not isinstance(operation_id, str) or not operation_id or len(operation_id) > MAX_OPERATION_ID_CHARS:
+        raise ProtocolViolation(CloseCode.BAD_REQUEST, "Invalid operation id")
+    return operation_id
+
+
+def _origin_allowed(socket: WebSocket[Any, Any, Any], allowed: frozenset[str]) -> bool:
+    """Browsers always send Origin on WebSocket handshakes; native apps send none."""
+    origin = socket.headers.get("origin")
+    if origin is None:
+        return True
+    if socket.headers.get("sec-fetch-site") == "same-origin" or is_same_origin(
+        origin, socket.headers.get("host")
+    ):
+        return True
+    return normalize_origin(origin) in allowed
+
+
+def _not_found() -> GraphQLError:
+    return GraphQLError("Not found.", extensions={"code": "NOT_FOUND"})
+
+
+_checked: dict[str, tuple[DocumentNode, list[GraphQLError]]] = {}
+_projections: dict[tuple[str, str | None, str], Projection] = {}
+
+
+def _checked_document(schema: GraphQLSchema, query: str) -> tuple[DocumentNode, list[GraphQLError]]:
+    """Parsed and validated once per document text (the apps send the same few documents)."""
+    found = _checked.get(query)
+    if found is None:
+        document = parse(query)
+        found = (document, list(validate(schema, document)))
+        if len(_checked) < MAX_CACHED_DOCUMENTS:
+            _checked[query] = found
+    return found
+
+
+def _projection(
+    query: str,
+    *,
+    operation_name: Any,
+    variables: dict[str, Any],
+    document: DocumentNode,
+    definition: Any,
+    coerced: Any,
+    root: FieldNode,
+) -> Projection:
+    """One projection per document and directive variables, shared by every subscription using it
+    (the root field's own arguments, such as ``after``, do not change how events render)."""
+    argument_variables = {
+        argument.value.name.value
+        for argument in root.arguments or ()
+        if isinstance(argument.value, VariableNode)
+    }
+    rendering = {k: v for k, v in variables.items() if k not in argument_variables}
+    name = operation_name if isinstance(operation_name, str) else None
+    key = (query, name, _encoder.encode(rendering).decode())
+    found = _projections.get(key)
+    if found is None:
+        found = Projection(document, definition, coerced)
+        if len(_projections) < MAX_CACHED_DOCUMENTS:
+            _projections[key] = found
+    return found
