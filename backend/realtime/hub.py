@@ -14,7 +14,6 @@ subscriber whose backlog passes ``max_backlog`` is marked overflowed and its soc
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 from uuid import UUID
@@ -37,7 +36,8 @@ class AccessWatcher(Protocol):
 
 class Subscription:
     __slots__ = (
-        "_signal",
+        "_signalled",
+        "_waiter",
         "items",
         "last_sequence",
         "max_backlog",
@@ -62,10 +62,11 @@ class Subscription:
         self.last_sequence = after
         self.referral_id = referral_id
         self.max_backlog = max_backlog
-        self.items: deque[tuple[int, Event]] = deque()
+        self.items: list[tuple[int, Event]] = []  # small and short-lived: cheaper than a deque
         self.overflowed = False
         self.needs_resync = False
-        self._signal = asyncio.Event()
+        self._signalled = False
+        self._waiter: asyncio.Future[None] | None = None  # created only while the consumer waits
 
     def offer(self, sequence: int, event: Event) -> None:
         if self.overflowed:
@@ -77,15 +78,30 @@ class Subscription:
                 self.on_overflow()
         else:
             self.items.append((sequence, event))
-        self._signal.set()
+        self._signal()
 
     def resync(self) -> None:
         self.needs_resync = True
-        self._signal.set()
+        self._signal()
+
+    def take(self) -> list[tuple[int, Event]]:
+        items, self.items = self.items, []
+        return items
+
+    def _signal(self) -> None:
+        self._signalled = True
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
 
     async def wait(self) -> None:
-        await self._signal.wait()
-        self._signal.clear()
+        """Until something was offered or a resync requested since the last wait."""
+        if not self._signalled:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        self._signalled = False
 
     def wants(self, event: Event) -> bool:
         return self.referral_id is None or event.get("referralId") == self.referral_id

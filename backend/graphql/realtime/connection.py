@@ -358,8 +358,7 @@ class RealtimeConnection:
                 if subscription.needs_resync:
                     subscription.needs_resync = False
                     await self._catch_up(operation_id, projection, subscription)
-                while subscription.items:
-                    sequence, event = subscription.items.popleft()
+                for sequence, event in subscription.take():
                     if sequence <= subscription.last_sequence:
                         continue
                     if sequence == subscription.last_sequence + 1:
