@@ -35,20 +35,14 @@ class AccessWatcher(Protocol):
 
 
 class Subscription:
-    """One stream subscription: what is waiting for it, and how far it has been sent.
-
-    It holds no task: ``on_ready`` is called when something arrives (or a resync is asked), and
-    the socket then drains its subscriptions in one short-lived task, so an idle subscription is
-    a few hundred bytes.
-    """
-
     __slots__ = (
+        "_signalled",
+        "_waiter",
         "items",
         "last_sequence",
         "max_backlog",
         "needs_resync",
         "on_overflow",
-        "on_ready",
         "overflowed",
         "referral_id",
         "user_id",
@@ -61,37 +55,53 @@ class Subscription:
         referral_id: str | None,
         *,
         max_backlog: int,
-        on_ready: Callable[[], None],
-        on_overflow: Callable[[], None],
+        on_overflow: Callable[[], None] | None = None,
     ) -> None:
         self.user_id = user_id
+        self.on_overflow = on_overflow
         self.last_sequence = after
         self.referral_id = referral_id
         self.max_backlog = max_backlog
-        self.on_ready = on_ready
-        self.on_overflow = on_overflow
-        self.items: list[tuple[int, Event]] = []
+        self.items: list[tuple[int, Event]] = []  # small and short-lived: cheaper than a deque
         self.overflowed = False
-        self.needs_resync = True  # the first drain replays the log after `after`
+        self.needs_resync = False
+        self._signalled = False
+        self._waiter: asyncio.Future[None] | None = None  # created only while the consumer waits
 
     def offer(self, sequence: int, event: Event) -> None:
         if self.overflowed:
             return
         if len(self.items) >= self.max_backlog:
             self.overflowed = True
-            self.items = []
-            self.on_overflow()
-            return
-        self.items.append((sequence, event))
-        self.on_ready()
+            self.items.clear()
+            if self.on_overflow is not None:
+                self.on_overflow()
+        else:
+            self.items.append((sequence, event))
+        self._signal()
 
     def resync(self) -> None:
         self.needs_resync = True
-        self.on_ready()
+        self._signal()
 
     def take(self) -> list[tuple[int, Event]]:
         items, self.items = self.items, []
         return items
+
+    def _signal(self) -> None:
+        self._signalled = True
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def wait(self) -> None:
+        """Until something was offered or a resync requested since the last wait."""
+        if not self._signalled:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        self._signalled = False
 
     def wants(self, event: Event) -> bool:
         return self.referral_id is None or event.get("referralId") == self.referral_id

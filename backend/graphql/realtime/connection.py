@@ -95,8 +95,8 @@ class RealtimeConfig:
 
 @dataclass(slots=True)
 class StreamOperation:
-    projection: Projection
-    subscription: Subscription | None = None  # None until its access check passed
+    task: asyncio.Task[None]
+    subscription: Subscription | None = None
     referral_id: UUID | None = None
 
 
@@ -132,7 +132,6 @@ async def serve_socket(socket: WebSocket[Any, Any, Any], config: RealtimeConfig)
 class RealtimeConnection:
     __slots__ = (
         "_closing",
-        "_drainer",
         "_expires_at",
         "_next_check",
         "_next_ping",
@@ -155,7 +154,6 @@ class RealtimeConnection:
         self.operations: dict[str, StreamOperation] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._recheck_task: asyncio.Task[None] | None = None
-        self._drainer: asyncio.Task[None] | None = None
         self._closing = False
         self._expires_at = self._next_ping = self._next_check = 0.0
 
@@ -254,23 +252,27 @@ class RealtimeConnection:
         if isinstance(prepared, list):
             await self._send_errors(operation_id, prepared)
             return
-        projection, arguments = prepared
-        self.operations[operation_id] = StreamOperation(projection)
-        self._background(self._start(operation_id, arguments))
+        task = asyncio.create_task(self._run_stream(operation_id, *prepared))
+        self.operations[operation_id] = StreamOperation(task)
+        task.add_done_callback(lambda _: self._forget(operation_id, task))
 
     def _complete(self, operation_id: str) -> None:
         operation = self.operations.pop(operation_id, None)
-        if operation is not None and operation.subscription is not None:
-            self.config.hub.unsubscribe(operation.subscription)
+        if operation is not None:
+            operation.task.cancel()
+
+    def _forget(self, operation_id: str, task: asyncio.Task[None]) -> None:
+        found = self.operations.get(operation_id)
+        if found is not None and found.task is task:
+            del self.operations[operation_id]
 
     def shutdown(self) -> None:
         if self.principal is not None:
             self.config.hub.unwatch(self)
-        for operation_id in list(self.operations):
-            self._complete(operation_id)
-        for task in (*self._tasks, self._drainer):
-            if task is not None:
-                task.cancel()
+        for operation in self.operations.values():
+            operation.task.cancel()
+        for task in self._tasks:
+            task.cancel()
 
     # --- preparing a subscription -------------------------------------------------------
 
@@ -317,69 +319,54 @@ class RealtimeConnection:
 
     # --- a running stream ---------------------------------------------------------------
 
-    async def _start(self, operation_id: str, arguments: dict[str, Any]) -> None:
-        """Check access (referralEvents), then register the subscription and replay the log."""
-        principal = self.principal
-        operation = self.operations.get(operation_id)
-        assert principal is not None
-        if operation is None:
-            return
-        referral_id: UUID | None = None
-        if operation.projection.root_field.name.value == "referralEvents":
-            referral_id = uuid_of(arguments["referralId"], "Referral")
-            if referral_id is None or not await self._may_see(principal, referral_id):
-                if self.operations.pop(operation_id, None) is not None:
-                    await self._send_errors(operation_id, [_not_found()])
-                return
-        if self.operations.get(operation_id) is not operation:
-            return  # completed by the client meanwhile
-        operation.referral_id = referral_id
-        operation.subscription = Subscription(
-            principal.user_id,
-            arguments.get("after", 0),
-            str(referral_id) if referral_id else None,
-            max_backlog=self.config.max_backlog,
-            on_ready=self._schedule_drain,
-            on_overflow=self._slow_consumer,
-        )
-        self.config.hub.subscribe(operation.subscription)
-        self._schedule_drain()
-
-    def _schedule_drain(self) -> None:
-        if self._drainer is None or self._drainer.done():
-            self._drainer = asyncio.create_task(self._drain())
-
-    async def _drain(self) -> None:
-        """Send what is waiting for every subscription of this socket, then end (no idle task)."""
+    async def _run_stream(self, operation_id: str, projection: Projection, arguments: dict[str, Any]) -> None:
         try:
-            while await self._drain_once():
-                pass
+            await self._stream(operation_id, projection, arguments)
         except asyncio.CancelledError:
             raise
         except Exception as error:
             logger.error("realtime.stream_failed", error_type=type(error).__name__)
-            await self._close(1011, "internal error: reconnect and resume")
+            with contextlib.suppress(Exception):
+                await self._send_errors(operation_id, [GraphQLError("Internal server error.")])
 
-    async def _drain_once(self) -> bool:
-        progressed = False
-        for operation_id, operation in list(self.operations.items()):
-            subscription = operation.subscription
-            if subscription is None or subscription.overflowed:
-                continue
-            if subscription.needs_resync:
-                subscription.needs_resync = False
-                progressed = True
-                await self._catch_up(operation_id, operation.projection, subscription)
-            items = subscription.take()
-            progressed = progressed or bool(items)
-            for sequence, event in items:
-                if sequence <= subscription.last_sequence:
-                    continue
-                if sequence == subscription.last_sequence + 1:
-                    await self._deliver(operation_id, operation.projection, subscription, sequence, event)
-                else:
-                    await self._catch_up(operation_id, operation.projection, subscription)
-        return progressed
+    async def _stream(self, operation_id: str, projection: Projection, arguments: dict[str, Any]) -> None:
+        principal = self.principal
+        assert principal is not None
+        referral_id: UUID | None = None
+        if projection.root_field.name.value == "referralEvents":
+            referral_id = uuid_of(arguments["referralId"], "Referral")
+            if referral_id is None or not await self._may_see(principal, referral_id):
+                await self._send_errors(operation_id, [_not_found()])
+                return
+        subscription = Subscription(
+            principal.user_id,
+            arguments.get("after", 0),
+            str(referral_id) if referral_id else None,
+            max_backlog=self.config.max_backlog,
+            on_overflow=self._slow_consumer,
+        )
+        operation = self.operations[operation_id]
+        operation.subscription, operation.referral_id = subscription, referral_id
+        hub = self.config.hub
+        hub.subscribe(subscription)
+        try:
+            await self._catch_up(operation_id, projection, subscription)
+            while True:
+                await subscription.wait()
+                if subscription.overflowed:
+                    return
+                if subscription.needs_resync:
+                    subscription.needs_resync = False
+                    await self._catch_up(operation_id, projection, subscription)
+                for sequence, event in subscription.take():
+                    if sequence <= subscription.last_sequence:
+                        continue
+                    if sequence == subscription.last_sequence + 1:
+                        await self._deliver(operation_id, projection, subscription, sequence, event)
+                    else:
+                        await self._catch_up(operation_id, projection, subscription)
+        finally:
+            hub.unsubscribe(subscription)
 
     async def _catch_up(self, operation_id: str, projection: Projection, subscription: Subscription) -> None:
         """Send what the log holds after the last sequence sent (the database is the truth)."""
@@ -402,7 +389,7 @@ class RealtimeConnection:
         event: dict[str, Any],
     ) -> None:
         subscription.last_sequence = sequence
-        if not subscription.wants(event) or operation_id not in self.operations:
+        if not subscription.wants(event):
             return
         data, sequence_keys = projection.render(event)
         if sequence_keys:
@@ -466,7 +453,7 @@ class RealtimeConnection:
         """A subscription's backlog overflowed (the client stopped reading): drop the socket."""
         for operation in self.operations.values():
             if operation.subscription is not None:
-                operation.subscription.items = []
+                operation.subscription.items.clear()
         self._background(self._close(CloseCode.SLOW_CONSUMER, "too far behind: reconnect and resume"))
 
     # --- sending ------------------------------------------------------------------------
