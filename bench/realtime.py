@@ -63,10 +63,11 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 from websockets.typing import Subprotocol
 
+from bench.database import BenchError, drop, provision
+
 if TYPE_CHECKING:
     from litestar import Litestar
 
-ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 ROOT = Path(__file__).resolve().parents[1]
 USERS = 2_000
 # (subscribers, events per side per round, pause after each event in s): 200, 200 and 120
@@ -96,59 +97,6 @@ EVENTS = (ROOT / "mobile_contract" / "operations" / "Events.graphql").read_text(
 T = TypeVar("T")
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder()
-
-
-class BenchError(RuntimeError):
-    """The benchmark cannot produce a trustworthy figure."""
-
-
-# --- database --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    engine: str
-    database_url: str
-    description: str
-    postgres_name: str | None = None
-
-
-async def _admin(*statements: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(ADMIN_URL, timeout=5)
-    try:
-        for statement in statements:
-            await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
-def _provision(var_dir: Path) -> Target:
-    """A fresh PostgreSQL database, or a temp SQLite file when PostgreSQL is unreachable."""
-    name = f"careloop_bench_{os.getpid()}"
-    server = ADMIN_URL.split("@")[-1].rsplit("/", 1)[0]
-    try:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'))
-    except Exception as error:
-        print(f"PostgreSQL unreachable at {server} ({error!r}): falling back to SQLite (not the headline)")
-        path = var_dir / "bench.sqlite3"
-        return Target("sqlite", f"sqlite:///{path}", f"SQLite (fallback) at {path}")
-    return Target(
-        "postgresql",
-        f"{ADMIN_URL.rsplit('/', 1)[0]}/{name}",
-        f"PostgreSQL at {server}, database {name}",
-        postgres_name=name,
-    )
-
-
-def _drop(target: Target) -> None:
-    if target.postgres_name is None:
-        return
-    try:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{target.postgres_name}" WITH (FORCE)'))
-    except Exception as error:
-        print(f"warning: could not drop database {target.postgres_name}: {error!r}", file=sys.stderr)
 
 
 def _configure_environment(var_dir: Path, database_url: str) -> None:
@@ -908,7 +856,7 @@ def bench() -> int:
     signal.signal(signal.SIGTERM, _terminate)  # clean up (drop the database) on SIGTERM too
     _raise_fd_limit()
     var_dir = Path(tempfile.mkdtemp(prefix="careloop-bench-"))
-    target = _provision(var_dir)
+    target = provision(var_dir)
     print(f"engine: {target.description}")
     try:
         _configure_environment(var_dir, target.database_url)
@@ -924,7 +872,7 @@ def bench() -> int:
         print(f"bench-realtime failed: {error}", file=sys.stderr)
         return 1
     finally:
-        _drop(target)
+        drop(target)
         shutil.rmtree(var_dir, ignore_errors=True)
 
     print(f"engine: {target.engine}; wall time {time.perf_counter() - started:.1f} s")
