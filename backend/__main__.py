@@ -25,12 +25,15 @@ SCHEMA_PATH = PROJECT_ROOT / "mobile_contract" / "schema.graphql"
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from backend.realtime import UVICORN_WEBSOCKETS
+
     uvicorn.run(
         "backend.app:create_app",
         factory=True,
         host=args.host,
         port=args.port,
         workers=args.workers,
+        ws=UVICORN_WEBSOCKETS,
         ws_per_message_deflate=False,
         ws_max_size=get_settings().realtime.max_message_bytes,
         ws_ping_interval=None,  # the graphql-transport-ws handler sends protocol pings itself

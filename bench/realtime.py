@@ -63,6 +63,7 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 from websockets.typing import Subprotocol
 
+from backend.realtime import UVICORN_WEBSOCKETS
 from bench.database import BenchError, drop, provision
 
 if TYPE_CHECKING:
@@ -192,7 +193,7 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _uvicorn(app: Litestar, port: int) -> None:
+def _uvicorn(app: Litestar, port: int, ws: str = "auto") -> None:
     """Serve as ``python -m backend serve`` does (compression off, no transport pings)."""
     import uvicorn
 
@@ -200,6 +201,7 @@ def _uvicorn(app: Litestar, port: int) -> None:
         app,
         host="127.0.0.1",
         port=port,
+        ws=ws,  # type: ignore[arg-type]
         ws_per_message_deflate=False,
         ws_max_size=65_536,
         ws_ping_interval=None,
@@ -251,7 +253,7 @@ def _serve_careloop(port: int) -> None:
 
     for handler in (set_audience, deliver, status):
         app.register(handler)
-    _uvicorn(app, port)
+    _uvicorn(app, port, ws=UVICORN_WEBSOCKETS)  # as `python -m backend serve` runs it
 
 
 def _serve_litestar(port: int) -> None:

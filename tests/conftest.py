@@ -141,6 +141,7 @@ async def live_server() -> AsyncIterator[LiveServer]:
 
     from backend.app import create_app
     from backend.migrations_tools import migrate
+    from backend.realtime import UVICORN_WEBSOCKETS
     from backend.settings import get_settings
 
     await migrate()
@@ -153,6 +154,7 @@ async def live_server() -> AsyncIterator[LiveServer]:
         host="127.0.0.1",
         port=port,
         log_level="warning",
+        ws=UVICORN_WEBSOCKETS,
         ws_per_message_deflate=False,
         ws_max_size=get_settings().realtime.max_message_bytes,
         lifespan="on",

@@ -109,17 +109,18 @@ class Subscription:
 
 class Hub:
     def __init__(self) -> None:
-        self._subscriptions: dict[UUID, set[Subscription]] = {}
-        self._watchers: dict[UUID, set[AccessWatcher]] = {}
+        # lists, not sets: a user has one or two of each, and an empty set alone is 216 bytes
+        self._subscriptions: dict[UUID, list[Subscription]] = {}
+        self._watchers: dict[UUID, list[AccessWatcher]] = {}
 
     def subscribe(self, subscription: Subscription) -> None:
-        self._subscriptions.setdefault(subscription.user_id, set()).add(subscription)
+        self._subscriptions.setdefault(subscription.user_id, []).append(subscription)
 
     def unsubscribe(self, subscription: Subscription) -> None:
         _discard(self._subscriptions, subscription.user_id, subscription)
 
     def watch(self, watcher: AccessWatcher) -> None:
-        self._watchers.setdefault(watcher.user_id, set()).add(watcher)
+        self._watchers.setdefault(watcher.user_id, []).append(watcher)
 
     def unwatch(self, watcher: AccessWatcher) -> None:
         _discard(self._watchers, watcher.user_id, watcher)
@@ -156,9 +157,9 @@ class Hub:
         return sum(len(s) for s in self._subscriptions.values())
 
 
-def _discard(index: dict[UUID, set[Any]], key: UUID, item: Any) -> None:
+def _discard(index: dict[UUID, list[Any]], key: UUID, item: Any) -> None:
     found = index.get(key)
-    if found is not None:
-        found.discard(item)
+    if found is not None and item in found:
+        found.remove(item)
         if not found:
             del index[key]

@@ -252,7 +252,7 @@ class RealtimeConnection:
         if isinstance(prepared, list):
             await self._send_errors(operation_id, prepared)
             return
-        task = asyncio.create_task(self._run_stream(operation_id, *prepared))
+        task = asyncio.create_task(self._stream(operation_id, *prepared))
         self.operations[operation_id] = StreamOperation(task)
         task.add_done_callback(lambda _: self._forget(operation_id, task))
 
@@ -319,9 +319,10 @@ class RealtimeConnection:
 
     # --- a running stream ---------------------------------------------------------------
 
-    async def _run_stream(self, operation_id: str, projection: Projection, arguments: dict[str, Any]) -> None:
+    async def _stream(self, operation_id: str, projection: Projection, arguments: dict[str, Any]) -> None:
+        """The life of one subscription (its task): replay from the log, then live."""
         try:
-            await self._stream(operation_id, projection, arguments)
+            await self._follow(operation_id, projection, arguments)
         except asyncio.CancelledError:
             raise
         except Exception as error:
@@ -329,7 +330,7 @@ class RealtimeConnection:
             with contextlib.suppress(Exception):
                 await self._send_errors(operation_id, [GraphQLError("Internal server error.")])
 
-    async def _stream(self, operation_id: str, projection: Projection, arguments: dict[str, Any]) -> None:
+    async def _follow(self, operation_id: str, projection: Projection, arguments: dict[str, Any]) -> None:
         principal = self.principal
         assert principal is not None
         referral_id: UUID | None = None
