@@ -268,7 +268,17 @@ class AuthService:
             claims = self._tokens.verify(bearer_token)
         except InvalidAccessToken as error:
             raise NotAuthenticated from error
-        row = await repository.active_session_principal_row(claims.session_id, claims.user_id)
+        return await self._principal(claims.user_id, claims.session_id, claims.expires_at)
+
+    async def reauthenticate(self, principal: Principal) -> Principal:
+        """The same caller as now: session still live, user still active, roles as they are now
+        (long-lived connections re-check without keeping the token)."""
+        if principal.access_expires_at <= utcnow():
+            raise NotAuthenticated
+        return await self._principal(principal.user_id, principal.session_id, principal.access_expires_at)
+
+    async def _principal(self, user_id: UUID, session_id: UUID, access_expires_at: datetime) -> Principal:
+        row = await repository.active_session_principal_row(session_id, user_id)
         now = utcnow()
         if (
             row is None
@@ -278,11 +288,11 @@ class AuthService:
         ):
             raise NotAuthenticated
         return Principal(
-            user_id=claims.user_id,
-            session_id=claims.session_id,
+            user_id=user_id,
+            session_id=session_id,
             home_organization_id=row["home_organization_id"],
-            roles_by_organization=await accounts.roles_by_organization(claims.user_id),
-            access_expires_at=claims.expires_at,
+            roles_by_organization=await accounts.roles_by_organization(user_id),
+            access_expires_at=access_expires_at,
         )
 
     async def _revoke_family_for_reuse(

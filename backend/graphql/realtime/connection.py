@@ -137,7 +137,6 @@ class RealtimeConnection:
         "_next_ping",
         "_recheck_task",
         "_tasks",
-        "access_token",
         "config",
         "initialised",
         "operations",
@@ -149,10 +148,9 @@ class RealtimeConnection:
         self.socket = socket
         self.config = config
         self.principal: Principal | None = None
-        self.access_token: str | None = None
         self.initialised = False
         self.operations: dict[str, StreamOperation] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[None]] | None = None  # created on first use
         self._recheck_task: asyncio.Task[None] | None = None
         self._closing = False
         self._expires_at = self._next_ping = self._next_check = 0.0
@@ -218,7 +216,7 @@ class RealtimeConnection:
                 principal = await self.config.container.auth.authenticate(token)
         if principal is None:
             raise ProtocolViolation(CloseCode.FORBIDDEN, "Forbidden")
-        self.principal, self.access_token = principal, token
+        self.principal = principal
         now = asyncio.get_running_loop().time()
         self._expires_at = now + (principal.access_expires_at - utcnow()).total_seconds()
         self._next_ping = now + self.config.ping_interval
@@ -271,7 +269,7 @@ class RealtimeConnection:
             self.config.hub.unwatch(self)
         for operation in self.operations.values():
             operation.task.cancel()
-        for task in self._tasks:
+        for task in self._tasks or ():
             task.cancel()
 
     # --- preparing a subscription -------------------------------------------------------
@@ -321,16 +319,6 @@ class RealtimeConnection:
 
     async def _stream(self, operation_id: str, projection: Projection, arguments: dict[str, Any]) -> None:
         """The life of one subscription (its task): replay from the log, then live."""
-        try:
-            await self._follow(operation_id, projection, arguments)
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:
-            logger.error("realtime.stream_failed", error_type=type(error).__name__)
-            with contextlib.suppress(Exception):
-                await self._send_errors(operation_id, [GraphQLError("Internal server error.")])
-
-    async def _follow(self, operation_id: str, projection: Projection, arguments: dict[str, Any]) -> None:
         principal = self.principal
         assert principal is not None
         referral_id: UUID | None = None
@@ -353,7 +341,7 @@ class RealtimeConnection:
         try:
             await self._catch_up(operation_id, projection, subscription)
             while True:
-                await subscription.wait()
+                await subscription.ready()
                 if subscription.overflowed:
                     return
                 if subscription.needs_resync:
@@ -366,6 +354,12 @@ class RealtimeConnection:
                         await self._deliver(operation_id, projection, subscription, sequence, event)
                     else:
                         await self._catch_up(operation_id, projection, subscription)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            logger.error("realtime.stream_failed", error_type=type(error).__name__)
+            with contextlib.suppress(Exception):
+                await self._send_errors(operation_id, [GraphQLError("Internal server error.")])
         finally:
             hub.unsubscribe(subscription)
 
@@ -425,9 +419,9 @@ class RealtimeConnection:
 
     async def _recheck(self) -> None:
         principal = None
-        if self.access_token:
+        if self.principal is not None:
             with contextlib.suppress(NotAuthenticated):
-                principal = await self.config.container.auth.authenticate(self.access_token)
+                principal = await self.config.container.auth.reauthenticate(self.principal)
         if principal is None:
             expired = self.principal is not None and self.principal.access_expires_at <= utcnow()
             if expired:
@@ -470,6 +464,8 @@ class RealtimeConnection:
             await asyncio.wait_for(self.socket.close(code=code, reason=reason), timeout=5)
 
     def _background(self, coroutine: Any) -> None:
+        if self._tasks is None:
+            self._tasks = set()
         task = asyncio.create_task(_quietly(coroutine))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
