@@ -89,7 +89,17 @@ async def roles_by_organization(user_id: UUID) -> dict[UUID, frozenset[Role]]:
     grouped: dict[UUID, set[Role]] = defaultdict(set)
     for row in rows:
         grouped[row["organization"]].add(Role(row["role"]))
-    return {org: frozenset(roles) for org, roles in grouped.items()}
+    return {org: _shared_role_set(roles) for org, roles in grouped.items()}
+
+
+_ROLE_SETS: dict[frozenset[Role], frozenset[Role]] = {}
+
+
+def _shared_role_set(roles: set[Role]) -> frozenset[Role]:
+    """One frozenset per distinct combination of roles (a few dozen exist), shared by every
+    principal: long-lived connections each hold one."""
+    key = frozenset(roles)
+    return _ROLE_SETS.setdefault(key, key)
 
 
 async def roles_for_users(organization_id: UUID, user_ids: Sequence[UUID]) -> dict[UUID, set[Role]]:

@@ -66,6 +66,7 @@ MAX_DOCUMENT_CHARS = 8_000
 MAX_OPERATION_ID_CHARS = 128
 SESSION_RECHECK_SECONDS = 60.0
 MAX_CACHED_DOCUMENTS = 256
+STREAM_TASK_NAME = "careloop-stream"  # one shared name, not a new string per task
 
 
 class CloseCode:
@@ -250,18 +251,18 @@ class RealtimeConnection:
         if isinstance(prepared, list):
             await self._send_errors(operation_id, prepared)
             return
-        task = asyncio.create_task(self._stream(operation_id, *prepared))
+        task = asyncio.create_task(self._stream(operation_id, *prepared), name=STREAM_TASK_NAME)
         self.operations[operation_id] = StreamOperation(task)
-        task.add_done_callback(lambda _: self._forget(operation_id, task))
 
     def _complete(self, operation_id: str) -> None:
         operation = self.operations.pop(operation_id, None)
         if operation is not None:
             operation.task.cancel()
 
-    def _forget(self, operation_id: str, task: asyncio.Task[None]) -> None:
+    def _forget(self, operation_id: str) -> None:
+        """A subscription's task ended on its own: free its id (unless a new one took it)."""
         found = self.operations.get(operation_id)
-        if found is not None and found.task is task:
+        if found is not None and found.task is asyncio.current_task():
             del self.operations[operation_id]
 
     def shutdown(self) -> None:
@@ -317,16 +318,22 @@ class RealtimeConnection:
 
     # --- a running stream ---------------------------------------------------------------
 
-    async def _stream(self, operation_id: str, projection: Projection, arguments: dict[str, Any]) -> None:
-        """The life of one subscription (its task): replay from the log, then live."""
+    async def _open(
+        self, operation_id: str, projection: Projection, arguments: dict[str, Any]
+    ) -> Subscription | None:
+        """The subscription of an operation, after its access check (None: it already ended)."""
         principal = self.principal
         assert principal is not None
         referral_id: UUID | None = None
         if projection.root_field.name.value == "referralEvents":
             referral_id = uuid_of(arguments["referralId"], "Referral")
             if referral_id is None or not await self._may_see(principal, referral_id):
+                self._forget(operation_id)
                 await self._send_errors(operation_id, [_not_found()])
-                return
+                return None
+        operation = self.operations.get(operation_id)
+        if operation is None:
+            return None  # completed by the client before it started
         subscription = Subscription(
             principal.user_id,
             arguments.get("after", 0),
@@ -334,8 +341,14 @@ class RealtimeConnection:
             max_backlog=self.config.max_backlog,
             on_overflow=self._slow_consumer,
         )
-        operation = self.operations[operation_id]
         operation.subscription, operation.referral_id = subscription, referral_id
+        return subscription
+
+    async def _stream(self, operation_id: str, projection: Projection, arguments: dict[str, Any]) -> None:
+        """The life of one subscription (its task): replay from the log, then live."""
+        subscription = await self._open(operation_id, projection, arguments)
+        if subscription is None:
+            return
         hub = self.config.hub
         hub.subscribe(subscription)
         try:
@@ -362,6 +375,7 @@ class RealtimeConnection:
                 await self._send_errors(operation_id, [GraphQLError("Internal server error.")])
         finally:
             hub.unsubscribe(subscription)
+            self._forget(operation_id)
 
     async def _catch_up(self, operation_id: str, projection: Projection, subscription: Subscription) -> None:
         """Send what the log holds after the last sequence sent (the database is the truth)."""
