@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -112,22 +113,10 @@ class ProtocolViolation(Exception):
         self.reason = reason
 
 
-async def serve_socket(socket: WebSocket[Any, Any, Any], config: RealtimeConfig) -> None:
-    """The whole life of one WebSocket on /graphql."""
-    if not _origin_allowed(socket, config.allowed_origins):
-        await socket.close(code=1008)  # before accept: the server answers the handshake with 403
-        return
-    offered = socket.scope.get("subprotocols") or []
-    if PROTOCOL not in offered:
-        await socket.accept()
-        await socket.close(code=CloseCode.SUBPROTOCOL_NOT_ACCEPTABLE, reason="Subprotocol not acceptable")
-        return
-    await socket.accept(subprotocols=PROTOCOL)
-    connection = RealtimeConnection(socket, config)
-    try:
-        await connection.run()
-    finally:
-        connection.shutdown()
+def serve_socket(socket: WebSocket[Any, Any, Any], config: RealtimeConfig) -> Coroutine[Any, Any, None]:
+    """The whole life of one WebSocket on /graphql (returns the coroutine to await: one frame
+    less held by every open socket)."""
+    return RealtimeConnection(socket, config).serve()
 
 
 class RealtimeConnection:
@@ -163,7 +152,16 @@ class RealtimeConnection:
 
     # --- the receive loop ---------------------------------------------------------------
 
-    async def run(self) -> None:
+    async def serve(self) -> None:
+        socket = self.socket
+        if not _origin_allowed(socket, self.config.allowed_origins):
+            await socket.close(code=1008)  # before accept: the server answers the handshake with 403
+            return
+        if PROTOCOL not in (socket.scope.get("subprotocols") or []):
+            await socket.accept()
+            await socket.close(code=CloseCode.SUBPROTOCOL_NOT_ACCEPTABLE, reason="Subprotocol not acceptable")
+            return
+        await socket.accept(subprotocols=PROTOCOL)
         loop = asyncio.get_running_loop()
         init_deadline = loop.time() + self.config.init_timeout
         try:
@@ -185,6 +183,8 @@ class RealtimeConnection:
                 await self._handle(_decode(dict(message)))
         except ProtocolViolation as violation:
             await self._close(violation.code, violation.reason)
+        finally:
+            self.shutdown()
 
     async def _handle(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
