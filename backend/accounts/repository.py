@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 from uuid import UUID
 
@@ -84,22 +85,25 @@ async def deactivate_user(user_id: UUID, at: datetime) -> None:
     await User.update({User.is_active: False, User.deactivated_at: at}).where(User.id == user_id)
 
 
-async def roles_by_organization(user_id: UUID) -> dict[UUID, frozenset[Role]]:
+async def roles_by_organization(user_id: UUID) -> Mapping[UUID, frozenset[Role]]:
     rows = await Membership.select(Membership.organization, Membership.role).where(Membership.user == user_id)
     grouped: dict[UUID, set[Role]] = defaultdict(set)
     for row in rows:
         grouped[row["organization"]].add(Role(row["role"]))
-    return {org: _shared_role_set(roles) for org, roles in grouped.items()}
+    mapping = {org: frozenset(roles) for org, roles in grouped.items()}
+    key = frozenset(mapping.items())
+    shared = _ROLE_MAPPINGS.get(key)
+    if shared is None:
+        shared = MappingProxyType(mapping)
+        if len(_ROLE_MAPPINGS) < MAX_SHARED_ROLE_MAPPINGS:
+            _ROLE_MAPPINGS[key] = shared
+    return shared
 
 
-_ROLE_SETS: dict[frozenset[Role], frozenset[Role]] = {}
-
-
-def _shared_role_set(roles: set[Role]) -> frozenset[Role]:
-    """One frozenset per distinct combination of roles (a few dozen exist), shared by every
-    principal: long-lived connections each hold one."""
-    key = frozenset(roles)
-    return _ROLE_SETS.setdefault(key, key)
+# Colleagues with the same roles in the same organizations share one read-only mapping: every
+# open WebSocket holds its user's principal, so this is per-socket memory.
+_ROLE_MAPPINGS: dict[frozenset[tuple[UUID, frozenset[Role]]], Mapping[UUID, frozenset[Role]]] = {}
+MAX_SHARED_ROLE_MAPPINGS = 10_000
 
 
 async def roles_for_users(organization_id: UUID, user_ids: Sequence[UUID]) -> dict[UUID, set[Role]]:
