@@ -68,6 +68,7 @@ class Settings:
     var_dir: Path
     jwt_private_key_file: Path | None
     jwt_extra_public_keys_file: Path | None
+    data_keys_file: Path | None
     jwt_issuer: str
     jwt_audience: str
     access_token_ttl_seconds: int
@@ -185,6 +186,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         var_dir=var_dir,
         jwt_private_key_file=_path(env, "JWT_PRIVATE_KEY_FILE"),
         jwt_extra_public_keys_file=_path(env, "JWT_EXTRA_PUBLIC_KEYS_FILE"),
+        data_keys_file=_path(env, "DATA_KEYS_FILE"),
         jwt_issuer=env.get("JWT_ISSUER", "").strip() or "https://careloop.local",
         jwt_audience=env.get("JWT_AUDIENCE", "").strip() or "careloop-mobile",
         access_token_ttl_seconds=access_ttl,

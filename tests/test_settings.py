@@ -67,3 +67,16 @@ def test_production_accepts_a_real_key(tmp_path: Path) -> None:
 def test_invalid_values_are_refused_with_a_clear_message(variable: str, value: str, message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         load_settings({variable: value})
+
+
+def test_production_refuses_missing_or_development_data_keys(tmp_path: Path) -> None:
+    from backend.crypto.keys import load_key_encryption_keys
+
+    dev = load_settings({"CARELOOP_ENV": "dev", "CARELOOP_VAR_DIR": str(tmp_path)})
+    assert load_key_encryption_keys(dev).is_development
+    base = {"CARELOOP_ENV": "prod", "DATABASE_URL": POSTGRES, "JWT_PRIVATE_KEY_FILE": str(tmp_path / "k.pem")}
+    with pytest.raises(SettingsError, match="DATA_KEYS_FILE is required"):
+        load_key_encryption_keys(load_settings(base))
+    development_file = str(tmp_path / "data-keys.dev.json")
+    with pytest.raises(SettingsError, match="development data keys"):
+        load_key_encryption_keys(load_settings({**base, "DATA_KEYS_FILE": development_file}))

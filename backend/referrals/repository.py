@@ -17,10 +17,14 @@ from uuid import UUID
 
 from piccolo.query.functions.aggregate import Count
 
+from backend.crypto import envelope
+from backend.crypto.keys import key_encryption_keys
 from backend.referrals.codes import AppointmentStatus
 from backend.referrals.tables import Appointment, Document, IdempotencyRecord, Referral, ReferralEvent
 
 Row = dict[str, Any]
+SCOPE = "referral"
+ENCRYPTED_FIELDS = frozenset({"reason", "clinical_question", "relevant_history", "outcome_report"})
 DOCUMENT_COLUMNS = (
     Document.id,
     Document.referral,
@@ -36,27 +40,40 @@ DOCUMENT_COLUMNS = (
 
 
 async def insert_referral(values: Row) -> Row:
-    referral = Referral(**values)
-    await referral.save()
-    row = await referral_by_id(UUID(str(referral.id)))
+    """Insert a referral, its clinical text sealed under a new data key of its own."""
+    referral_id = values.get("id") or uuid.uuid4()
+    data_key = envelope.new_data_key()
+    text = dict.fromkeys(ENCRYPTED_FIELDS, "")
+    sealed = _seal({**text, **values, "id": referral_id}, data_key)
+    sealed["wrapped_key"] = envelope.wrap_data_key(
+        key_encryption_keys(), data_key, scope=SCOPE, record_id=str(referral_id)
+    )
+    await Referral(**sealed).save()
+    row = await referral_by_id(referral_id)
     assert row is not None
     return row
 
 
 async def referral_by_id(referral_id: UUID) -> Row | None:
     row: Row | None = await Referral.select().where(Referral.id == referral_id).first()
-    return row
+    return _opened(row) if row else None
 
 
 async def referrals_by_ids(ids: Sequence[UUID]) -> list[Row]:
     if not ids:
         return []
     rows: list[Row] = await Referral.select().where(Referral.id.is_in(list(ids)))
-    return rows
+    return [_opened(row) for row in rows]
 
 
 async def update_versioned(referral_id: UUID, expected_version: int, changes: Row) -> Row | None:
     """Apply ``changes`` only if the referral is still at ``expected_version``; bump the version."""
+    if any(name in ENCRYPTED_FIELDS for name in changes):
+        current = await Referral.select(Referral.wrapped_key).where(Referral.id == referral_id).first()
+        if current is None:
+            return None
+        changes = _seal({**changes, "id": referral_id}, _data_key(referral_id, current["wrapped_key"]))
+        changes.pop("id")
     values = {getattr(Referral, name): value for name, value in changes.items()}
     values[Referral.version] = expected_version + 1
     rows = await (
@@ -64,7 +81,37 @@ async def update_versioned(referral_id: UUID, expected_version: int, changes: Ro
         .where((Referral.id == referral_id) & (Referral.version == expected_version))
         .returning(*Referral.all_columns())
     )
-    return rows[0] if rows else None
+    return _opened(rows[0]) if rows else None
+
+
+def _data_key(referral_id: UUID, wrapped_key: str) -> bytes:
+    return envelope.unwrap_data_key(
+        key_encryption_keys(), wrapped_key, scope=SCOPE, record_id=str(referral_id)
+    )
+
+
+def _seal(values: Row, data_key: bytes) -> Row:
+    record_id = str(values["id"])
+    return {
+        name: envelope.encrypt_field(data_key, value or "", scope=SCOPE, record_id=record_id, field=name)
+        if name in ENCRYPTED_FIELDS
+        else value
+        for name, value in values.items()
+    }
+
+
+def _opened(row: Row) -> Row:
+    """The row with its clinical text decrypted (rows from before encryption pass as they are)."""
+    if not row.get("wrapped_key"):
+        return row
+    record_id = str(row["id"])
+    data_key = _data_key(row["id"], row["wrapped_key"])
+    return {
+        name: envelope.decrypt_field(data_key, value, scope=SCOPE, record_id=record_id, field=name)
+        if name in ENCRYPTED_FIELDS
+        else value
+        for name, value in row.items()
+    }
 
 
 async def insert_event(
@@ -161,7 +208,7 @@ async def inbox_page(visibility: Any, filters: InboxFilters, after: InboxKey | N
             )
         )
     rows: list[Row] = await query.order_by(Referral.priority_rank, Referral.due_at, Referral.id).limit(limit)
-    return rows
+    return [_opened(row) for row in rows]
 
 
 async def counts_by_status(visibility: Any, filters: InboxFilters) -> dict[str, int]:
@@ -302,4 +349,4 @@ async def referrals_past_expiry(now: datetime, statuses: Sequence[str], limit: i
         )
         .limit(limit)
     )
-    return rows
+    return [_opened(row) for row in rows]

@@ -1,5 +1,8 @@
 """Referral tables: the referral, its timeline, documents, appointments and idempotency records.
 
+The clinical free text (reason, clinical question, relevant history, outcome report) is stored
+encrypted under the referral's own data key (``wrapped_key``); see backend/crypto/envelope.py.
+
 ``due_at`` is the deadline the inbox sorts by (respond-by, then schedule-by); referrals with no
 deadline carry a far-future sentinel so one index serves the keyset order
 ``(priority_rank, due_at, id)`` on both engines.
@@ -58,6 +61,7 @@ class Referral(Table):
     suggested_provider = ForeignKey(references=Provider, null=True)
     redirected_from: ForeignKey["Referral"] = ForeignKey(null=True, references="self")
     outcome_report = Text(default="")
+    wrapped_key = Text(default="")
     closed_at = Timestamptz(null=True, default=None)
     created_by = ForeignKey(references=User, null=False)
     created_at = Timestamptz(default=TimestamptzNow())

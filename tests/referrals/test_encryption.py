@@ -1,0 +1,58 @@
+"""Referral clinical text is encrypted at rest: a database dump shows none of it."""
+
+from __future__ import annotations
+
+import sqlite3
+from uuid import UUID
+
+from backend.db import sqlite_path
+from backend.referrals.tables import Referral
+from backend.settings import get_settings
+from tests.support.graphql_ids import uuid_of
+from tests.support.referrals import World
+
+PHRASES = ("Xanthelasma-Zebra-31", "Quokka anticoagulation question", "Narwhal family history")
+
+
+async def _dump() -> str:
+    """Every row of every table, as text (SQLite file tables, or PostgreSQL's public schema)."""
+    settings = get_settings()
+    if settings.uses_sqlite:
+        with sqlite3.connect(sqlite_path(settings.database_url)) as connection:
+            return "\n".join(connection.iterdump())
+    tables = await Referral.raw("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+    dumped = []
+    for table in tables:
+        rows = await Referral.raw(f'SELECT row_to_json(t)::text AS row FROM "{table["tablename"]}" t')  # noqa: S608
+        dumped += [row["row"] for row in rows]
+    return "\n".join(dumped)
+
+
+async def test_a_dump_of_the_database_holds_no_clinical_text_in_plaintext(world: World) -> None:
+    # given a referral written with known clinical phrases, closed with an outcome report
+    referral = await world.draft(reason=PHRASES[0], clinicalQuestion=PHRASES[1], relevantHistory=PHRASES[2])
+    # then the API returns the text to its parties
+    assert (referral["reason"], referral["clinicalQuestion"]) == PHRASES[:2]
+    # and no table holds any of it in plaintext
+    dump = await _dump()
+    assert all(phrase not in dump for phrase in PHRASES)
+
+
+async def test_a_ciphertext_moved_to_another_referral_fails_with_a_clear_error_not_garbled_text(
+    world: World,
+) -> None:
+    # given two referrals, and the first one's sealed reason copied into the second
+    first = await world.draft(reason=PHRASES[0])
+    second = await world.draft(reason="Something else")
+    sealed = await Referral.select(Referral.reason).where(Referral.id == UUID(uuid_of(first["id"]))).first()
+    await Referral.update({Referral.reason: sealed["reason"]}).where(
+        Referral.id == UUID(uuid_of(second["id"]))
+    )
+    # when the second is read, then the API answers a masked error, never the moved text
+    body = await world.api.gql(
+        "query($id: ID!) { referral(id: $id) { reason } }", {"id": second["id"]}, token=world.referrer.token
+    )
+    assert body["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    assert PHRASES[0] not in str(body)
+    # and the first still reads
+    assert (await world.read(first["id"], world.referrer) or {})["reason"] == PHRASES[0]
