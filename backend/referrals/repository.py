@@ -125,7 +125,16 @@ async def insert_event(
     note: str,
     occurred_at: datetime,
 ) -> None:
+    """Append to the timeline; a note (clinical free text) is sealed under the referral's key."""
+    uid = uuid.uuid4()
+    if note:
+        keys = await _data_keys([referral_id])
+        if referral_id in keys:
+            note = envelope.encrypt_field(
+                keys[referral_id], note, scope=SCOPE, record_id=str(referral_id), field=f"note:{uid}"
+            )
     await ReferralEvent(
+        uid=uid,
         referral=referral_id,
         actor=actor_id,
         action=action,
@@ -146,9 +155,25 @@ async def events_of_referrals(referral_ids: Sequence[UUID]) -> dict[UUID, list[R
         .where(ReferralEvent.referral.is_in(list(referral_ids)))
         .order_by(ReferralEvent.id)
     )
+    keys = await _data_keys(sorted({row["referral"] for row in rows if row["note"]}, key=str))
     for row in rows:
+        key = keys.get(row["referral"])
+        if key is not None and row["note"].startswith(envelope.FIELD_PREFIX):
+            row["note"] = envelope.decrypt_field(
+                key, row["note"], scope=SCOPE, record_id=str(row["referral"]), field=f"note:{row['uid']}"
+            )
         grouped[row["referral"]].append(row)
     return grouped
+
+
+async def _data_keys(referral_ids: Sequence[UUID]) -> dict[UUID, bytes]:
+    """The unwrapped data keys of these referrals (those written before encryption have none)."""
+    if not referral_ids:
+        return {}
+    rows = await Referral.select(Referral.id, Referral.wrapped_key).where(
+        Referral.id.is_in(list(referral_ids))
+    )
+    return {row["id"]: _data_key(row["id"], row["wrapped_key"]) for row in rows if row["wrapped_key"]}
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,9 +69,11 @@ class Referral(Table):
 
 
 class ReferralEvent(Table):
-    """One row per change: the referral's timeline."""
+    """One row per change: the referral's timeline (``note`` sealed like the referral's text,
+    bound to this event's ``uid``)."""
 
     id = BigSerial(primary_key=True)
+    uid = UUID()
     referral = ForeignKey(references=Referral, null=False, index=True)
     actor = ForeignKey(references=User, null=True)
     action = Varchar(length=32)

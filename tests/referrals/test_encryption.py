@@ -11,7 +11,12 @@ from backend.settings import get_settings
 from tests.support.graphql_ids import uuid_of
 from tests.support.referrals import World
 
-PHRASES = ("Xanthelasma-Zebra-31", "Quokka anticoagulation question", "Narwhal family history")
+PHRASES = (
+    "Xanthelasma-Zebra-31",
+    "Quokka anticoagulation question",
+    "Narwhal family history",
+    "Okapi echocardiogram please",
+)
 
 
 async def _dump() -> str:
@@ -29,10 +34,13 @@ async def _dump() -> str:
 
 
 async def test_a_dump_of_the_database_holds_no_clinical_text_in_plaintext(world: World) -> None:
-    # given a referral written with known clinical phrases, closed with an outcome report
+    # given a referral written with known clinical phrases, and a question in its timeline
     referral = await world.draft(reason=PHRASES[0], clinicalQuestion=PHRASES[1], relevantHistory=PHRASES[2])
+    referral = await world.step("SEND", referral, world.referrer)
+    referral = await world.step("REQUEST_INFO", referral, world.specialist, note=PHRASES[3])
     # then the API returns the text to its parties
     assert (referral["reason"], referral["clinicalQuestion"]) == PHRASES[:2]
+    assert referral["timeline"][-1]["note"] == PHRASES[3]
     # and no table holds any of it in plaintext
     dump = await _dump()
     assert all(phrase not in dump for phrase in PHRASES)
