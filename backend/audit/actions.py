@@ -25,6 +25,7 @@ class AuditAction(StrEnum):
     DOCUMENT_ADDED = "referrals.document.added"
     DOCUMENT_READ = "referrals.document.read"
     PROTOCOL_CHANGED = "protocols.protocol.changed"
+    DECRYPTION_FAILED = "crypto.decryption.failed"
 
 
 class AuditOutcome(StrEnum):

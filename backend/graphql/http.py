@@ -27,10 +27,12 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
 from backend.accounts.principal import Principal
+from backend.audit.actions import AuditAction, AuditOutcome
 from backend.audit.service import AuditTrail
 from backend.auth.errors import NotAuthenticated
 from backend.container import Container
 from backend.core.request import RequestMeta
+from backend.crypto.envelope import DecryptionFailed
 from backend.graphql.context import Context
 from backend.graphql.errors import is_unexpected, present_errors
 from backend.graphql.network import client_address
@@ -202,6 +204,11 @@ async def execute_graphql_post(request: Request[Any, Any, Any]) -> Response[byte
             request_id,
         )
 
+    failures = [
+        e.original_error for e in result.errors or () if isinstance(e.original_error, DecryptionFailed)
+    ]
+    if failures:
+        await _audit_decryption_failures(container, meta, context.principal, failures)
     response: dict[str, Any] = {}
     is_request_error = isinstance(result, PreExecutionError)
     if result.errors:
@@ -212,6 +219,22 @@ async def execute_graphql_post(request: Request[Any, Any, Any]) -> Response[byte
         response["data"] = result.data
     status = 400 if is_request_error and media_type == GRAPHQL_RESPONSE_JSON else 200
     return _respond(response, status, media_type, request_id)
+
+
+async def _audit_decryption_failures(
+    container: Container, meta: RequestMeta, principal: Principal | None, failures: list[Any]
+) -> None:
+    """Record them in a unit of work of their own: the request's was rolled back."""
+    async with container.database.unit_of_work() as uow:
+        audit = AuditTrail(uow, meta)
+        for failure in failures:
+            audit.record(
+                AuditAction.DECRYPTION_FAILED,
+                outcome=AuditOutcome.FAILURE,
+                actor_user_id=principal.user_id if principal else None,
+                object_type=failure.scope,
+                object_id=failure.record_id,
+            )
 
 
 def build_graphql_controller(container: Container, schema: Any, hub: Hub) -> type[Controller]:

@@ -62,5 +62,14 @@ async def test_a_ciphertext_moved_to_another_referral_fails_with_a_clear_error_n
     )
     assert body["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
     assert PHRASES[0] not in str(body)
+    # and the failure is in the audit log, naming the referral
+    from backend.audit.tables import AuditEvent
+
+    audited = await AuditEvent.select().where(
+        (AuditEvent.action == "crypto.decryption.failed") & (AuditEvent.object_id == uuid_of(second["id"]))
+    )
+    assert [(row["outcome"], row["actor_user_id"]) for row in audited] == [
+        ("failure", str(world.referrer.user.id))
+    ]
     # and the first still reads
     assert (await world.read(first["id"], world.referrer) or {})["reason"] == PHRASES[0]
