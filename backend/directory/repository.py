@@ -85,18 +85,6 @@ async def locations_of_providers(provider_ids: Sequence[UUID]) -> dict[UUID, lis
     return grouped
 
 
-async def plan_ids_of_providers(provider_ids: Sequence[UUID]) -> dict[UUID, list[UUID]]:
-    grouped: dict[UUID, list[UUID]] = defaultdict(list)
-    if not provider_ids:
-        return grouped
-    rows = await ProviderPlan.select(ProviderPlan.provider, ProviderPlan.plan).where(
-        ProviderPlan.provider.is_in(list(provider_ids))
-    )
-    for row in rows:
-        grouped[row["provider"]].append(row["plan"])
-    return grouped
-
-
 async def insert_plans(entries: Sequence[tuple[str, str, str]]) -> None:
     await InsurancePlan.insert(*(InsurancePlan(code=c, payer=p, name=n) for c, p, n in entries))
 

@@ -10,6 +10,7 @@ payload holds ids, codes and times only (no PHI): apps fetch details over the au
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -147,8 +148,6 @@ def access_changed(user_ids: list[UUID]) -> None:
 
 def replayed(row: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     """A stored row as (sequence, shared event content), the same shape the bus carries."""
-    import json
-
     payload = row["payload"]
     payload = json.loads(payload) if isinstance(payload, str) else payload
     event = {

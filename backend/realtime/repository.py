@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -81,7 +80,3 @@ async def events_after(
 async def last_sequence(user_id: UUID) -> int:
     row = await StreamCursor.select(StreamCursor.last_sequence).where(StreamCursor.user == user_id).first()
     return int(row["last_sequence"]) if row else 0
-
-
-def occurred(value: datetime) -> str:
-    return value.isoformat()

@@ -121,16 +121,11 @@ async def recipients(referral: Row) -> list[UUID]:
         for row in await accounts.providers_by_ids([p for p, _ in sides if p is not None])
         if row["user"] is not None
     }
-    found: set[UUID] = set()
+    members = {(m["user"], m["organization"]) for m in memberships}
+    found = {m["user"] for m in memberships if Role(m["role"]) in STAFF_ROLES}
     for provider_id, organization_id in sides:
-        members = {m["user"]: Role(m["role"]) for m in memberships if m["organization"] == organization_id}
-        found.update(
-            m["user"]
-            for m in memberships
-            if m["organization"] == organization_id and Role(m["role"]) in STAFF_ROLES
-        )
         provider_user = providers.get(provider_id) if provider_id else None
-        if provider_user is not None and provider_user in members:
+        if provider_user is not None and (provider_user, organization_id) in members:
             found.add(provider_user)
     return sorted(found, key=str)
 

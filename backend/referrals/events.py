@@ -6,11 +6,27 @@ Each function queues events for everyone who may see the referral after the chan
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
+from backend.db import current_unit_of_work
 from backend.realtime.events import EventType, emit
 from backend.referrals import access
 
 Row = dict[str, Any]
+RECIPIENTS_KEY = "referrals.recipients"
+
+
+async def _recipients(referral: Row) -> list[UUID]:
+    """Who may see the referral at this version; computed once per unit of work (one change
+    can raise a status, an appointment and a document event)."""
+    cache: dict[tuple[Any, int], list[UUID]] = current_unit_of_work().extensions.setdefault(
+        RECIPIENTS_KEY, {}
+    )
+    key = (referral["id"], referral["version"])
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = await access.recipients(referral)
+    return found
 
 
 def _common(referral: Row, action: str) -> dict[str, Any]:
@@ -18,7 +34,7 @@ def _common(referral: Row, action: str) -> dict[str, Any]:
 
 
 async def referral_changed(before: Row | None, after: Row, action: str) -> None:
-    recipients = await access.recipients(after)
+    recipients = await _recipients(after)
     if before is None:
         event_type, extra = EventType.REFERRAL_CREATED, {}
     elif before["status"] != after["status"]:
@@ -39,7 +55,7 @@ async def appointment_changed(referral: Row, appointment: Row, action: str) -> N
             "appointmentStatus": appointment["status"],
             "startsAt": appointment["starts_at"].isoformat(),
         },
-        recipients=await access.recipients(referral),
+        recipients=await _recipients(referral),
     )
 
 
@@ -48,5 +64,5 @@ async def document_added(referral: Row, document_id: str, kind: str, action: str
         EventType.DOCUMENT_ADDED,
         referral_id=referral["id"],
         payload=_common(referral, action) | {"documentId": document_id, "kind": kind},
-        recipients=await access.recipients(referral),
+        recipients=await _recipients(referral),
     )

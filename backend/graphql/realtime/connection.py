@@ -25,7 +25,7 @@ import asyncio
 import contextlib
 from collections.abc import Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 import msgspec
@@ -180,7 +180,7 @@ class RealtimeConnection:
                     message = await self.socket.receive()
                 if message["type"] == "websocket.disconnect":
                     return
-                await self._handle(_decode(dict(message)))
+                await self._handle(_decode(cast("dict[str, Any]", message)))
         except ProtocolViolation as violation:
             await self._close(violation.code, violation.reason)
         finally:

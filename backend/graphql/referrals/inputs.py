@@ -46,11 +46,15 @@ class CreateReferralInput:
     out_of_network_reason: str = ""
 
 
-@strawberry.input(description=CHANGE_FIELDS + " Omitted fields keep their value.")
-class EditReferralDraftInput:
+@strawberry.input(description=CHANGE_FIELDS)
+class ReferralChangeInput:
     referral_id: strawberry.ID
     version: int
     idempotency_key: str
+
+
+@strawberry.input(description=CHANGE_FIELDS + " Omitted fields keep their value.")
+class EditReferralDraftInput(ReferralChangeInput):
     reason: str | None = None
     clinical_question: str | None = None
     relevant_history: str | None = None
@@ -59,97 +63,60 @@ class EditReferralDraftInput:
 
 
 @strawberry.input(description=CHANGE_FIELDS)
-class ReferralChangeInput:
-    referral_id: strawberry.ID
-    version: int
-    idempotency_key: str
-
-
-@strawberry.input(description=CHANGE_FIELDS)
-class RouteReferralInput:
-    referral_id: strawberry.ID
-    version: int
-    idempotency_key: str
+class RouteReferralInput(ReferralChangeInput):
     provider_id: strawberry.ID
 
 
 @strawberry.input(description=CHANGE_FIELDS)
-class ReferralNoteInput:
-    referral_id: strawberry.ID
-    version: int
-    idempotency_key: str
+class ReferralNoteInput(ReferralChangeInput):
     note: str = ""
 
 
 @strawberry.input(description=CHANGE_FIELDS)
-class DeclineReferralInput:
-    referral_id: strawberry.ID
-    version: int
-    idempotency_key: str
+class DeclineReferralInput(ReferralChangeInput):
     reason: DeclineReason  # type: ignore[valid-type]
     note: str = ""
     suggested_provider_id: strawberry.ID | None = None
 
 
 @strawberry.input(description=CHANGE_FIELDS)
-class CancelReferralInput:
-    referral_id: strawberry.ID
-    version: int
-    idempotency_key: str
+class CancelReferralInput(ReferralChangeInput):
     reason: CancelReason  # type: ignore[valid-type]
     note: str = ""
 
 
 @strawberry.input(description=CHANGE_FIELDS)
-class AppointmentInput:
-    referral_id: strawberry.ID
-    version: int
-    idempotency_key: str
+class AppointmentInput(ReferralChangeInput):
     starts_at: datetime
     location: str
     provider_id: strawberry.ID | None = None
 
 
 @strawberry.input(description=CHANGE_FIELDS)
-class CloseReferralInput:
-    referral_id: strawberry.ID
-    version: int
-    idempotency_key: str
+class CloseReferralInput(ReferralChangeInput):
     report: str
     attachments: list[DocumentUpload] = strawberry.field(default_factory=list)
 
 
 @strawberry.input(description=CHANGE_FIELDS)
-class RedirectReferralInput:
-    referral_id: strawberry.ID
-    version: int
-    idempotency_key: str
+class RedirectReferralInput(ReferralChangeInput):
     receiving_provider_id: strawberry.ID | None = None
     receiving_organization_id: strawberry.ID | None = None
 
 
 @strawberry.input(description=CHANGE_FIELDS)
-class AddReferralDocumentInput:
-    referral_id: strawberry.ID
-    version: int
-    idempotency_key: str
+class AddReferralDocumentInput(ReferralChangeInput):
     document: DocumentUpload
 
 
 @strawberry.input(description=CHANGE_FIELDS)
-class UpdateInsuranceInput:
-    referral_id: strawberry.ID
-    version: int
-    idempotency_key: str
+class UpdateInsuranceInput(ReferralChangeInput):
     status: InsuranceStatus  # type: ignore[valid-type]
     note: str = ""
 
 
 @strawberry.input(description=CHANGE_FIELDS)
-class UpdatePriorAuthInput:
-    referral_id: strawberry.ID
-    version: int
-    idempotency_key: str
+class UpdatePriorAuthInput(ReferralChangeInput):
     status: PriorAuthStatus  # type: ignore[valid-type]
     payer_reference: str | None = None
     decision_due: datetime | None = None
