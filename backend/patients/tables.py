@@ -1,6 +1,13 @@
-"""The patient table: demographics and coverage, owned by one organization (MRN unique per org)."""
+"""The patient table: demographics and coverage, owned by one organization (MRN unique per org).
 
-from piccolo.columns import UUID, Date, ForeignKey, Timestamptz, Varchar
+The MRN is stored encrypted (``mrn_ciphertext``) under the patient's own data key
+(``wrapped_key``), with ``mrn_index``, a keyed blind index of the normalized MRN, for exact-match
+lookups and the per-organization uniqueness (see backend/crypto/blind_index.py). ``mrn`` holds the
+plaintext only for rows written before encryption (empty once sealed, see ``python -m backend
+migrate``); those rows have no ``wrapped_key`` and a NULL ``mrn_index``.
+"""
+
+from piccolo.columns import UUID, Date, ForeignKey, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -12,6 +19,9 @@ class Patient(Table):
     id = UUID(primary_key=True)
     organization = ForeignKey(references=Organization, null=False, index=True)
     mrn = Varchar(length=32)
+    mrn_ciphertext = Text(default="")
+    mrn_index = Varchar(length=64, null=True, default=None)
+    wrapped_key = Text(default="")
     given_name = Varchar(length=100)
     family_name = Varchar(length=100)
     search_name = Varchar(length=201, index=True)
