@@ -5,13 +5,24 @@ from __future__ import annotations
 from piccolo.apps.migrations.commands.forwards import run_forwards
 from piccolo.apps.migrations.commands.new import AutoMigrationManager
 
+from backend.logging import get_logger
+from backend.patients.repository import seal_legacy_patients
 from backend.piccolo_app import APP_CONFIG
+
+logger = get_logger(__name__)
 
 
 async def migrate() -> None:
+    """Apply pending migrations, then seal data that needs the keys (which migrations cannot see).
+
+    Patients written before MRN encryption get their MRN encrypted and indexed here.
+    """
     response = await run_forwards(app_name="careloop", migration_id="all", fake=False)
     if not response.success:
         raise RuntimeError(f"migrations failed: {response.message}")
+    sealed, left = await seal_legacy_patients()
+    if sealed or left:
+        logger.info("patients.legacy_mrns_sealed", sealed=sealed, left=left)
 
 
 async def pending_table_changes() -> list[str]:

@@ -1,15 +1,31 @@
-"""Every patient query."""
+"""Every patient query. The MRN is sealed and opened here only: callers see it in plaintext.
+
+A patient's MRN is encrypted under a data key of its own (scope "patient", field "mrn") and
+found through ``mrn_index``, its blind index (backend/crypto/blind_index.py): exact matches,
+after stripping and upper-casing. Rows written before encryption (no ``wrapped_key``) are read
+and matched on their plaintext ``mrn`` until :func:`seal_legacy_patients` (run by ``migrate``)
+seals them.
+"""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
 from uuid import UUID
 
+from backend.crypto import envelope
+from backend.crypto.blind_index import blind_index
+from backend.crypto.keys import key_encryption_keys
+from backend.logging import get_logger
 from backend.patients.tables import Patient
 
 Row = dict[str, Any]
+SCOPE = "patient"
+MRN = "mrn"
+SEAL_BATCH = 500
+logger = get_logger(__name__)
 
 
 def search_name(given_name: str, family_name: str) -> str:
@@ -28,9 +44,11 @@ async def insert_patient(
     insurance_plan_id: UUID | None,
     insurance_member_id: str | None,
 ) -> UUID:
+    patient_id = uuid.uuid4()
     patient = Patient(
+        id=patient_id,
         organization=organization_id,
-        mrn=mrn,
+        **_sealed_mrn(patient_id, mrn),
         given_name=given_name,
         family_name=family_name,
         search_name=search_name(given_name, family_name),
@@ -41,25 +59,23 @@ async def insert_patient(
         insurance_member_id=insurance_member_id,
     )
     await patient.save()
-    return UUID(str(patient.id))
+    return patient_id
 
 
 async def patient_by_id(patient_id: UUID) -> Row | None:
     row: Row | None = await Patient.select().where(Patient.id == patient_id).first()
-    return row
+    return _opened(row) if row else None
 
 
 async def patients_by_ids(ids: Sequence[UUID]) -> list[Row]:
     if not ids:
         return []
     rows: list[Row] = await Patient.select().where(Patient.id.is_in(list(ids)))
-    return rows
+    return [_opened(row) for row in rows]
 
 
 async def mrn_exists(organization_id: UUID, mrn: str) -> bool:
-    exists: bool = await Patient.exists().where(
-        (Patient.organization == organization_id) & (Patient.mrn == mrn)
-    )
+    exists: bool = await Patient.exists().where((Patient.organization == organization_id) & _mrn_is(mrn))
     return exists
 
 
@@ -73,7 +89,7 @@ async def search(organization_ids: Sequence[UUID], text: str, limit: int) -> lis
         await Patient.select()
         .where(Patient.organization.is_in(list(organization_ids)))
         .where(
-            (Patient.mrn == text.strip())
+            _mrn_is(text)
             | Patient.search_name.like(f"{escaped}%")
             | Patient.search_name.like(f"% {escaped}%")
         )
@@ -81,4 +97,70 @@ async def search(organization_ids: Sequence[UUID], text: str, limit: int) -> lis
         .order_by(Patient.id)
         .limit(limit)
     )
-    return rows
+    return [_opened(row) for row in rows]
+
+
+async def seal_legacy_patients() -> tuple[int, int]:
+    """Encrypt and index the plaintext MRNs of rows written before encryption (idempotent).
+
+    Returns (sealed, left): a row whose normalized MRN is already indexed in its organization
+    (say "ab-1" beside "AB-1") is left as it is, still readable and found by its exact MRN.
+    """
+    sealed = left = 0
+    after: UUID | None = None
+    while True:
+        query = Patient.select(Patient.id, Patient.organization, Patient.mrn).where(Patient.wrapped_key == "")
+        if after is not None:
+            query = query.where(Patient.id > after)
+        rows = await query.order_by(Patient.id).limit(SEAL_BATCH)
+        if not rows:
+            break
+        for row in rows:
+            values = _sealed_mrn(row["id"], row["mrn"])
+            taken = await Patient.exists().where(
+                (Patient.organization == row["organization"]) & (Patient.mrn_index == values["mrn_index"])
+            )
+            if taken:
+                left += 1
+                logger.warning("patients.legacy_mrn_not_sealed", patient_id=str(row["id"]))
+                continue
+            await Patient.update({getattr(Patient, name): value for name, value in values.items()}).where(
+                (Patient.id == row["id"]) & (Patient.wrapped_key == "")
+            )
+            sealed += 1
+        after = rows[-1]["id"]
+    return sealed, left
+
+
+def _mrn_is(mrn: str) -> Any:
+    """Where the MRN matches: its blind index, or (legacy rows) the exact plaintext."""
+    legacy = Patient.mrn_index.is_null() & (Patient.mrn == mrn.strip())
+    return (Patient.mrn_index == blind_index(mrn, scope=SCOPE, field=MRN)) | legacy
+
+
+def _sealed_mrn(patient_id: UUID, mrn: str) -> Row:
+    """The MRN columns of a patient: ciphertext under a new data key, blind index, wrapped key."""
+    record_id = str(patient_id)
+    data_key = envelope.new_data_key()
+    return {
+        "mrn": "",
+        "mrn_ciphertext": envelope.encrypt_field(data_key, mrn, scope=SCOPE, record_id=record_id, field=MRN),
+        "mrn_index": blind_index(mrn, scope=SCOPE, field=MRN),
+        "wrapped_key": envelope.wrap_data_key(
+            key_encryption_keys(), data_key, scope=SCOPE, record_id=record_id
+        ),
+    }
+
+
+def _opened(row: Row) -> Row:
+    """The row with its MRN in plaintext, without the sealing columns."""
+    wrapped_key = row.pop("wrapped_key")
+    ciphertext = row.pop("mrn_ciphertext")
+    del row["mrn_index"]
+    if wrapped_key:
+        record_id = str(row["id"])
+        data_key = envelope.unwrap_data_key(
+            key_encryption_keys(), wrapped_key, scope=SCOPE, record_id=record_id
+        )
+        row["mrn"] = envelope.decrypt_field(data_key, ciphertext, scope=SCOPE, record_id=record_id, field=MRN)
+    return row

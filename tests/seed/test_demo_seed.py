@@ -128,6 +128,18 @@ def test_seeding_twice_creates_the_demo_data_once(seeded: Seeded, db: sqlite3.Co
     assert db.execute("SELECT count(*) FROM audit_log").fetchone()[0] == 0
 
 
+def test_seeded_patients_have_encrypted_and_indexed_mrns(db: sqlite3.Connection) -> None:
+    # given the seeded patients, then none holds a plaintext MRN: each has a ciphertext, its
+    # wrapped data key and a blind index, distinct within its organization
+    rows = db.execute(
+        "SELECT organization, mrn, mrn_ciphertext, mrn_index, wrapped_key FROM patient"
+    ).fetchall()
+    assert rows
+    assert all(row["mrn"] == "" and row["mrn_ciphertext"].startswith("e1:") for row in rows)
+    assert all(row["wrapped_key"] and len(row["mrn_index"] or "") == 64 for row in rows)
+    assert len({(row["organization"], row["mrn_index"]) for row in rows}) == len(rows)
+
+
 def test_the_directory_is_big_enough_to_search(db: sqlite3.Connection) -> None:
     # given the seeded directory
     # when counting providers, their specialties, plans and locations
