@@ -83,6 +83,10 @@ migration: install ## Create an auto migration for table changes: make migration
 audit-verify: install ## Verify the audit log's hash chain
 	$(BIN)/python -m backend audit verify
 
+.PHONY: rotate-keys
+rotate-keys: install ## Re-wrap data keys under DATA_KEYS_FILE's current version (restartable; BATCH_SIZE=200)
+	$(BIN)/python -m backend keys rotate --batch-size $(or $(BATCH_SIZE),200)
+
 .PHONY: clean
 clean: ## Remove the virtualenv, caches and the local database
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

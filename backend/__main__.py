@@ -6,6 +6,7 @@ seed                seed demo data when the database is empty
 audit verify        verify the audit hash chain; exit 1 naming the first broken row
 schema export       write mobile_contract/schema.graphql (``--check`` fails on drift)
 referrals expire    expire referrals past their validity window (run from cron/systemd timer)
+keys rotate         re-wrap every data key under the current key-encryption key (restartable)
 migrations check    fail when the tables and the migrations disagree
 migrations new      create an auto migration for table changes
 """
@@ -65,6 +66,60 @@ def _referrals_expire(_: argparse.Namespace) -> int:
 
     print(f"expired {asyncio.run(run())} referral(s)")
     return 0
+
+
+def _keys_rotate(args: argparse.Namespace) -> int:
+    from backend.container import build_container
+    from backend.crypto.rotation import Batch, RotationReport, rotate_data_keys
+    from backend.logging import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings)
+
+    def progress(batch: Batch) -> None:
+        skipped = f", {batch.changed_meanwhile} changed meanwhile" if batch.changed_meanwhile else ""
+        failed = f", {batch.unreadable} unreadable" if batch.unreadable else ""
+        print(
+            f"{batch.table} batch {batch.number}: {batch.rotated} re-wrapped{skipped}{failed}"
+            f" ({batch.rotated_in_table} so far)",
+            flush=True,
+        )
+
+    async def run() -> RotationReport:
+        container = build_container(settings)
+        await container.database.start()
+        try:
+            return await rotate_data_keys(
+                args.batch_size, progress, database=container.database, pause_seconds=args.pause
+            )
+        finally:
+            await container.database.stop()
+
+    report = asyncio.run(run())
+    for table in report.tables:
+        print(
+            f"{table.table}: {table.rotated} re-wrapped, {table.already_current} already current,"
+            f" {table.unreadable} unreadable, {report.remaining.get(table.table, 0)} left"
+        )
+    print(
+        f"current version {report.current_version}: {report.rotated} data key(s) re-wrapped;"
+        f" {report.remaining_total} still wrapped by another version"
+    )
+    if not report.complete:
+        print(
+            "some data keys are still wrapped by another version: run again (keys written meanwhile by"
+            " a server that had not re-read the file yet); unreadable ones are logged by id",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
 
 
 def _migrate(_: argparse.Namespace) -> int:
@@ -176,6 +231,14 @@ def main(argv: list[str] | None = None) -> int:
     referrals.add_parser("expire", help="expire referrals past their validity window").set_defaults(
         run=_referrals_expire
     )
+
+    keys = commands.add_parser("keys", help="data-encryption key tools").add_subparsers(
+        dest="keys", required=True
+    )
+    rotate = keys.add_parser("rotate", help="re-wrap data keys under the current key-encryption key")
+    rotate.add_argument("--batch-size", type=_positive, default=200, help="rows per transaction")
+    rotate.add_argument("--pause", type=float, default=0.0, help="seconds to wait between batches")
+    rotate.set_defaults(run=_keys_rotate)
 
     migrations = commands.add_parser("migrations", help="migration tools").add_subparsers(
         dest="migrations", required=True

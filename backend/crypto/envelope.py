@@ -51,7 +51,7 @@ def wrap_data_key(keks: KeyEncryptionKeys, data_key: bytes, *, scope: str, recor
 
 def unwrap_data_key(keks: KeyEncryptionKeys, wrapped: str, *, scope: str, record_id: str) -> bytes:
     version, _, payload = wrapped.partition(":")
-    key = keks.keys.get(version)
+    key = keks.key(version)
     try:
         if key is None:
             raise InvalidTag
