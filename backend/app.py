@@ -22,6 +22,7 @@ from backend.graphql.http import build_graphql_controller
 from backend.graphql.network import client_address
 from backend.graphql.schema import build_schema
 from backend.logging import configure_logging
+from backend.messaging.retention import expire_forever
 from backend.realtime.bus import InProcessBus, RedisBus
 from backend.realtime.hub import Hub
 from backend.settings import Settings, get_settings
@@ -76,6 +77,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         container.database.publisher = bus
         await bus.start()
         housekeeping = asyncio.create_task(hub.housekeep(), name="careloop-socket-housekeeping")
+        expiry = asyncio.create_task(
+            expire_forever(container.database, settings.messaging.expiry_interval_seconds),
+            name="careloop-message-expiry",
+        )
         # What exists after start-up lives as long as the process: keep it out of every future
         # garbage collection (thousands of sockets make full collections long; see bench-realtime).
         gc.collect()
@@ -84,6 +89,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             yield
         finally:
             housekeeping.cancel()
+            expiry.cancel()
             await bus.stop()
             container.database.publisher = None
             if container.redis is not None:

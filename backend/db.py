@@ -47,12 +47,24 @@ def current_unit_of_work() -> UnitOfWork:
 
 
 class StatementCounter:
-    """Counts SQL statements the process runs; tests use it to prove the absence of N+1 queries."""
+    """Counts SQL statements the process runs for requests; tests use it to prove the absence of
+    N+1 queries. Background jobs call :meth:`ignore_current_task` so they do not blur the count."""
 
     __slots__ = ("count",)
 
     def __init__(self) -> None:
         self.count = 0
+
+    def add(self) -> None:
+        if _COUNTED.get():
+            self.count += 1
+
+    @staticmethod
+    def ignore_current_task() -> None:
+        _COUNTED.set(False)
+
+
+_COUNTED: contextvars.ContextVar[bool] = contextvars.ContextVar("careloop_statements_counted", default=True)
 
 
 STATEMENTS = StatementCounter()
@@ -65,7 +77,7 @@ class CareLoopSQLiteEngine(SQLiteEngine):
         return connection
 
     async def run_querystring(self, querystring: QueryString, in_pool: bool = False) -> Any:
-        STATEMENTS.count += 1
+        STATEMENTS.add()
         return await super().run_querystring(querystring, in_pool=in_pool)
 
 
@@ -105,7 +117,7 @@ class CareLoopPostgresEngine(PostgresEngine):
         return LockedPostgresTransaction(engine=self, allow_nested=allow_nested)
 
     async def run_querystring(self, querystring: QueryString, in_pool: bool = True) -> Any:
-        STATEMENTS.count += 1
+        STATEMENTS.add()
         transaction = self.current_transaction.get()
         if isinstance(transaction, LockedPostgresTransaction):
             async with transaction.statement_lock:

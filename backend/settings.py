@@ -61,6 +61,12 @@ class RealtimeLimits:
 
 
 @dataclass(frozen=True, slots=True)
+class MessagingSettings:
+    min_retention_seconds: int = 3600
+    expiry_interval_seconds: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     environment: Environment
     database_url: str
@@ -85,6 +91,7 @@ class Settings:
     graphql_limits: GraphQLLimits = field(default_factory=GraphQLLimits)
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
     realtime: RealtimeLimits = field(default_factory=RealtimeLimits)
+    messaging: MessagingSettings = field(default_factory=MessagingSettings)
 
     @property
     def is_dev(self) -> bool:
@@ -179,6 +186,11 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         init_timeout_seconds=float(_int(env, "WS_CONNECTION_INIT_TIMEOUT_SECONDS", 10, minimum=1)),
     )
 
+    messaging = MessagingSettings(
+        min_retention_seconds=_int(env, "MESSAGE_MIN_RETENTION_SECONDS", 3600, minimum=1),
+        expiry_interval_seconds=float(_int(env, "MESSAGE_EXPIRY_INTERVAL_MS", 30_000, minimum=50)) / 1000,
+    )
+
     settings = Settings(
         environment=environment,
         database_url=database_url,
@@ -206,6 +218,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         graphql_limits=limits,
         login_throttle=throttle,
         realtime=realtime,
+        messaging=messaging,
     )
     _validate_production(settings)
     return settings

@@ -14,6 +14,7 @@ from backend.accounts.tables import (
 from backend.audit.tables import AuditEvent
 from backend.auth.tables import AuthSession, LoginThrottle, RefreshToken
 from backend.directory.tables import InsurancePlan, NetworkLink, ProviderLocation, ProviderPlan
+from backend.messaging.tables import Conversation, ConversationMember, Message, MessageAttachment
 from backend.patients.tables import Patient
 from backend.protocols.tables import Protocol, ProtocolVersion
 from backend.realtime.tables import StreamCursor, StreamEvent
@@ -51,4 +52,8 @@ ALL_TABLES: tuple[type[Table], ...] = (
     IdempotencyRecord,
     StreamCursor,
     StreamEvent,
+    Conversation,
+    ConversationMember,
+    Message,
+    MessageAttachment,
 )

@@ -100,6 +100,8 @@ os.environ.update(
         "WS_CONNECTION_INIT_TIMEOUT_SECONDS": "1",
         "WS_MAX_BACKLOG": "200",
         "WS_PING_INTERVAL_SECONDS": "1",
+        "MESSAGE_MIN_RETENTION_SECONDS": "1",
+        "MESSAGE_EXPIRY_INTERVAL_MS": "200",
     }
 )
 if REDIS_AVAILABLE:

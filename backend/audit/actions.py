@@ -26,6 +26,14 @@ class AuditAction(StrEnum):
     DOCUMENT_READ = "referrals.document.read"
     PROTOCOL_CHANGED = "protocols.protocol.changed"
     DECRYPTION_FAILED = "crypto.decryption.failed"
+    CONVERSATION_CREATED = "messaging.conversation.created"
+    CONVERSATION_READ = "messaging.conversation.read"
+    CONVERSATION_CHANGED = "messaging.conversation.changed"
+    MESSAGE_SENT = "messaging.message.sent"
+    MESSAGES_READ = "messaging.message.read"
+    MESSAGE_RECALLED = "messaging.message.recalled"
+    MESSAGE_PROMOTED = "messaging.message.promoted"
+    ATTACHMENT_READ = "messaging.attachment.read"
 
 
 class AuditOutcome(StrEnum):

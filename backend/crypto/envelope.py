@@ -26,6 +26,7 @@ from backend.logging import get_logger
 
 logger = get_logger(__name__)
 FIELD_PREFIX = "e1:"
+BYTES_PREFIX = b"\x00cle1"
 NONCE_BYTES = 12
 
 
@@ -85,6 +86,32 @@ def decrypt_field(data_key: bytes, stored: str, *, scope: str, record_id: str, f
         )
         return plain.decode()
     except (InvalidTag, ValueError, UnicodeDecodeError):
+        _alert(scope, record_id, field)
+        raise DecryptionFailed(scope, record_id, field) from None
+
+
+def encrypt_bytes(data_key: bytes, content: bytes, *, scope: str, record_id: str, field: str) -> bytes:
+    """Like :func:`encrypt_field` for binary content (stored with a ``BYTES_PREFIX`` marker)."""
+    nonce = os.urandom(NONCE_BYTES)
+    sealed = AESGCM(_field_key(data_key, scope, field)).encrypt(
+        nonce, content, _field_aad(scope, record_id, field)
+    )
+    return BYTES_PREFIX + nonce + sealed
+
+
+def is_sealed_bytes(stored: bytes) -> bool:
+    return stored.startswith(BYTES_PREFIX)
+
+
+def decrypt_bytes(data_key: bytes, stored: bytes, *, scope: str, record_id: str, field: str) -> bytes:
+    try:
+        if not is_sealed_bytes(stored):
+            raise InvalidTag
+        raw = stored[len(BYTES_PREFIX) :]
+        return AESGCM(_field_key(data_key, scope, field)).decrypt(
+            raw[:NONCE_BYTES], raw[NONCE_BYTES:], _field_aad(scope, record_id, field)
+        )
+    except (InvalidTag, ValueError):
         _alert(scope, record_id, field)
         raise DecryptionFailed(scope, record_id, field) from None
 

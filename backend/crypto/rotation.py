@@ -29,6 +29,7 @@ from backend.crypto import envelope
 from backend.crypto.keys import KeyEncryptionKeys, reload_key_encryption_keys
 from backend.db import Database
 from backend.logging import get_logger
+from backend.messaging.tables import Conversation
 from backend.patients.tables import Patient
 from backend.referrals.tables import Referral
 
@@ -53,6 +54,7 @@ class WrappedKeys:
 WRAPPED_KEYS: tuple[WrappedKeys, ...] = (
     WrappedKeys(Referral, Referral.id, Referral.wrapped_key, scope="referral"),
     WrappedKeys(Patient, Patient.id, Patient.wrapped_key, scope="patient"),
+    WrappedKeys(Conversation, Conversation.id, Conversation.wrapped_key, scope="conversation"),
 )
 
 

@@ -107,3 +107,14 @@ async def link_network(organization_id: UUID, provider_ids: Sequence[UUID]) -> N
         await NetworkLink.insert(
             *(NetworkLink(organization=organization_id, provider=p) for p in provider_ids)
         )
+
+
+async def network_links(organization_ids: Sequence[UUID], provider_ids: Sequence[UUID]) -> list[Row]:
+    """(organization, provider) pairs where the provider is in the organization's network."""
+    if not organization_ids or not provider_ids:
+        return []
+    rows: list[Row] = await NetworkLink.select(NetworkLink.organization, NetworkLink.provider).where(
+        NetworkLink.organization.is_in(list(organization_ids))
+        & NetworkLink.provider.is_in(list(provider_ids))
+    )
+    return rows

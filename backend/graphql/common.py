@@ -70,6 +70,10 @@ class InputError(Error):
 class PageInfo:
     has_next_page: bool
     end_cursor: str | None
+    has_previous_page: bool = strawberry.field(
+        default=False, description="For lists paged backwards (`last`/`before`): older items exist."
+    )
+    start_cursor: str | None = None
 
 
 def page_size(first: int | None, *, maximum: int, default: int = 20) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 import strawberry
 from graphql import GraphQLError
@@ -27,6 +28,9 @@ from backend.graphql.auth.mutations import AuthMutations
 from backend.graphql.common import Node, from_global_id, uuid_of
 from backend.graphql.context import Info
 from backend.graphql.directory.queries import DirectoryQueries
+from backend.graphql.messaging.mutations import MessagingMutations
+from backend.graphql.messaging.queries import MessagingQueries
+from backend.graphql.messaging.types import conversation_from_view, message_from_row
 from backend.graphql.patients.mutations import PatientMutations
 from backend.graphql.patients.queries import PatientQueries
 from backend.graphql.patients.types import patient_from_row
@@ -37,6 +41,8 @@ from backend.graphql.referrals.mutations import ReferralMutations
 from backend.graphql.referrals.queries import ReferralQueries
 from backend.graphql.referrals.types import referral_from_outcome
 from backend.graphql.referrals.viewer import current_viewer
+from backend.messaging import service as messaging_service
+from backend.messaging.codes import MessagingError
 from backend.patients import service as patient_service
 from backend.patients.errors import PatientError
 from backend.referrals import service as referral_service
@@ -74,21 +80,44 @@ async def _resolve_node(info: Info, global_id: str) -> Node | None:
         except PatientError:
             return None
         return patient_from_row(row)
+    if type_name in {"Conversation", "Message"}:
+        return await _resolve_messaging_node(info, type_name, raw_id)
     if type_name == "Provider":
         rows = await accounts_repository.providers_by_ids([raw_id])
         return provider_from_row(rows[0]) if rows else None
     return None
 
 
+async def _resolve_messaging_node(info: Info, type_name: str, raw_id: UUID) -> Node | None:
+    viewer = await current_viewer(info)
+    try:
+        if type_name == "Conversation":
+            return conversation_from_view(
+                await messaging_service.read_conversation(viewer, info.context.audit, raw_id)
+            )
+        return message_from_row(await messaging_service.read_message(viewer, info.context.audit, raw_id))
+    except MessagingError:
+        return None
+
+
 @strawberry.type
-class Query(AccountQueries, ReferralQueries, PatientQueries, DirectoryQueries, ProtocolQueries):
+class Query(
+    AccountQueries, ReferralQueries, PatientQueries, DirectoryQueries, ProtocolQueries, MessagingQueries
+):
     @strawberry.field(description="Refetch any object by its global id; null when absent or not yours.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await _resolve_node(info, id)
 
 
 @strawberry.type
-class Mutation(AuthMutations, AccountMutations, ReferralMutations, PatientMutations, ProtocolMutations):
+class Mutation(
+    AuthMutations,
+    AccountMutations,
+    ReferralMutations,
+    PatientMutations,
+    ProtocolMutations,
+    MessagingMutations,
+):
     pass
 
 

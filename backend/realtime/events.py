@@ -33,6 +33,20 @@ class EventType(StrEnum):
     DOCUMENT_ADDED = "DOCUMENT_ADDED"
 
 
+class ChatEventType(StrEnum):
+    """Events of conversations: their payload carries ``conversationId`` (the discriminator)."""
+
+    CONVERSATION_CHANGED = "CONVERSATION_CHANGED"
+    MESSAGE_SENT = "MESSAGE_SENT"
+    MESSAGE_RECALLED = "MESSAGE_RECALLED"
+    MESSAGE_EXPIRED = "MESSAGE_EXPIRED"
+    READ_STATE_CHANGED = "READ_STATE_CHANGED"
+
+
+EPHEMERAL_SEQUENCE = 0
+TYPING = "TYPING"
+
+
 @dataclass(frozen=True, slots=True)
 class StreamMessage:
     """One event as it travels on the bus: shared content plus each recipient's sequence."""
@@ -49,7 +63,7 @@ class Publisher(Protocol):
 
 @dataclass(slots=True)
 class PendingEvent:
-    type: EventType
+    type: EventType | ChatEventType
     referral_id: UUID | None
     payload: dict[str, Any]
     recipients: list[UUID]
@@ -69,13 +83,14 @@ class PendingEvent:
 class EventOutbox:
     """The events of one unit of work."""
 
-    __slots__ = ("_access_changed", "_messages", "_pending", "_uow")
+    __slots__ = ("_access_changed", "_ephemeral", "_messages", "_pending", "_uow")
 
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
         self._pending: list[PendingEvent] = []
         self._messages: list[StreamMessage] = []
         self._access_changed: set[UUID] = set()
+        self._ephemeral: list[StreamMessage] = []
         uow.before_commit(self._write)
         uow.after_commit(self._publish)
 
@@ -85,6 +100,10 @@ class EventOutbox:
 
     def access_changed(self, user_ids: list[UUID]) -> None:
         self._access_changed.update(user_ids)
+
+    def add_ephemeral(self, event: dict[str, Any], recipients: list[UUID]) -> None:
+        if recipients:
+            self._ephemeral.append(StreamMessage(event, dict.fromkeys(recipients, EPHEMERAL_SEQUENCE)))
 
     async def _write(self) -> None:
         if not self._pending:
@@ -119,8 +138,8 @@ class EventOutbox:
         publisher: Publisher | None = self._uow.publisher
         if publisher is None:
             return
-        if self._messages:
-            await publisher.publish_events(self._messages)
+        if self._messages or self._ephemeral:
+            await publisher.publish_events(self._messages + self._ephemeral)
         if self._access_changed:
             await publisher.publish_access_changed(sorted(self._access_changed, key=str))
 
@@ -135,10 +154,19 @@ def outbox() -> EventOutbox:
 
 
 def emit(
-    event_type: EventType, *, referral_id: UUID | None, payload: dict[str, Any], recipients: list[UUID]
+    event_type: EventType | ChatEventType,
+    *,
+    referral_id: UUID | None,
+    payload: dict[str, Any],
+    recipients: list[UUID],
 ) -> None:
     """Queue an event for these users in the current unit of work."""
     outbox().add(PendingEvent(event_type, referral_id, payload, sorted(set(recipients), key=str)))
+
+
+def emit_ephemeral(event: dict[str, Any], recipients: list[UUID]) -> None:
+    """After commit, tell these users' open subscriptions; never stored, never replayed (typing)."""
+    outbox().add_ephemeral(event, recipients)
 
 
 def access_changed(user_ids: list[UUID]) -> None:

@@ -5,6 +5,10 @@
         replay from the database after the client's last sequence, then live items:
         seq <= last: already sent (drop) · seq == last + 1: send · seq > last + 1: a gap, so read
         the database from last (the truth) and continue
+        sequence 0 (EPHEMERAL_SEQUENCE): a typing indicator, shown at once, never stored
+
+Subscriptions come in families: referral events, conversation events, typing indicators. A
+user's every subscription is offered each of the user's events and keeps to its own (``wants``).
 
 Items are (sequence, shared event dict): one decoded event is shared by every subscriber. A
 subscriber whose backlog passes ``max_backlog`` is marked overflowed and its socket is closed
@@ -18,7 +22,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 from uuid import UUID
 
-from backend.realtime.events import StreamMessage
+from backend.realtime.events import TYPING, StreamMessage
 
 Event = dict[str, Any]
 
@@ -34,17 +38,23 @@ class AccessWatcher(Protocol):
     def tick(self, now: float) -> None: ...
 
 
+REFERRAL_FAMILY = "referral"
+CHAT_FAMILY = "chat"
+TYPING_FAMILY = "typing"
+
+
 class Subscription:
     __slots__ = (
         "_signalled",
         "_waiter",
+        "family",
         "items",
         "last_sequence",
         "max_backlog",
         "needs_resync",
         "on_overflow",
         "overflowed",
-        "referral_id",
+        "scope",
         "user_id",
     )
 
@@ -52,7 +62,8 @@ class Subscription:
         self,
         user_id: UUID,
         after: int,
-        referral_id: str | None,
+        family: str,
+        scope: str | None,
         *,
         max_backlog: int,
         on_overflow: Callable[[], None] | None = None,
@@ -60,7 +71,8 @@ class Subscription:
         self.user_id = user_id
         self.on_overflow = on_overflow
         self.last_sequence = after
-        self.referral_id = referral_id
+        self.family = family
+        self.scope = scope
         self.max_backlog = max_backlog
         self.items: list[tuple[int, Event]] = []  # small and short-lived: cheaper than a deque
         self.overflowed = False
@@ -107,7 +119,16 @@ class Subscription:
         return waiter
 
     def wants(self, event: Event) -> bool:
-        return self.referral_id is None or event.get("referralId") == self.referral_id
+        """Whether this subscription shows ``event`` (every subscription of a user is offered
+        every event of that user: each family keeps to its own kind, within its scope)."""
+        conversation_id = event.get("conversationId")
+        if self.family is TYPING_FAMILY:
+            return event["type"] == TYPING and conversation_id == self.scope
+        if event["type"] == TYPING:
+            return False
+        if self.family is CHAT_FAMILY:
+            return conversation_id is not None and (self.scope is None or conversation_id == self.scope)
+        return conversation_id is None and (self.scope is None or event.get("referralId") == self.scope)
 
 
 class Hub:

@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from backend.db import current_unit_of_work
-from backend.realtime.events import EventType, emit
+from backend.realtime.events import EventType, access_changed, emit
 from backend.referrals import access
 
 Row = dict[str, Any]
@@ -33,8 +33,20 @@ def _common(referral: Row, action: str) -> dict[str, Any]:
     return {"version": referral["version"], "status": referral["status"], "action": action}
 
 
+PARTY_FIELDS = (
+    "referring_provider",
+    "referring_organization",
+    "receiving_provider",
+    "receiving_organization",
+)
+
+
 async def referral_changed(before: Row | None, after: Row, action: str) -> None:
     recipients = await _recipients(after)
+    if before is not None and any(before[name] != after[name] for name in PARTY_FIELDS):
+        removed = set(await access.recipients(before)) - set(recipients)
+        if removed:  # their open subscriptions to the referral (and its chat) re-check at once
+            access_changed(sorted(removed, key=str))
     if before is None:
         event_type, extra = EventType.REFERRAL_CREATED, {}
     elif before["status"] != after["status"]:

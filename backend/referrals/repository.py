@@ -250,9 +250,30 @@ async def any_visible_referral_for_patient(patient_id: UUID, visibility: Any) ->
 
 
 async def insert_document(values: Row) -> UUID:
-    document = Document(**values)
-    await document.save()
-    return UUID(str(document.id))
+    """Insert a document, its content sealed under the referral's data key."""
+    document_id = values.get("id") or uuid.uuid4()
+    keys = await _data_keys([values["referral"]])
+    content = values["content"]
+    if values["referral"] in keys:
+        content = envelope.encrypt_bytes(
+            keys[values["referral"]],
+            content,
+            scope=SCOPE,
+            record_id=str(values["referral"]),
+            field=f"document:{document_id}",
+        )
+    await Document(**{**values, "id": document_id, "content": content}).save()
+    return UUID(str(document_id))
+
+
+async def latest_document_from_message(referral_id: UUID, message_id: UUID) -> UUID | None:
+    row = (
+        await Document.select(Document.id)
+        .where((Document.referral == referral_id) & (Document.source_message == message_id))
+        .order_by(Document.created_at, ascending=False)
+        .first()
+    )
+    return row["id"] if row else None
 
 
 async def count_documents(referral_id: UUID) -> int:
@@ -277,6 +298,15 @@ async def documents_of_referrals(referral_ids: Sequence[UUID]) -> dict[UUID, lis
 async def document_by_id(document_id: UUID, *, with_content: bool = False) -> Row | None:
     columns = (*DOCUMENT_COLUMNS, Document.content) if with_content else DOCUMENT_COLUMNS
     row: Row | None = await Document.select(*columns).where(Document.id == document_id).first()
+    if row is not None and with_content and envelope.is_sealed_bytes(bytes(row["content"])):
+        keys = await _data_keys([row["referral"]])
+        row["content"] = envelope.decrypt_bytes(
+            keys[row["referral"]],
+            bytes(row["content"]),
+            scope=SCOPE,
+            record_id=str(row["referral"]),
+            field=f"document:{row['id']}",
+        )
     return row
 
 
@@ -375,3 +405,36 @@ async def referrals_past_expiry(now: datetime, statuses: Sequence[str], limit: i
         .limit(limit)
     )
     return [_opened(row) for row in rows]
+
+
+ACCESS_COLUMNS = (
+    Referral.id,
+    Referral.version,
+    Referral.status,
+    Referral.referring_provider,
+    Referral.referring_organization,
+    Referral.receiving_provider,
+    Referral.receiving_organization,
+)
+
+
+async def access_rows(ids: Sequence[UUID]) -> list[Row]:
+    """Just what the access rule reads (no clinical text, nothing to decrypt)."""
+    if not ids:
+        return []
+    rows: list[Row] = await Referral.select(*ACCESS_COLUMNS).where(Referral.id.is_in(list(ids)))
+    return rows
+
+
+async def organizations_share_referral(first: Sequence[UUID], second: Sequence[UUID]) -> bool:
+    """Whether a referral (sent, not a draft) links an organization of ``first`` with one of ``second``."""
+    if not first or not second:
+        return False
+    one_way = Referral.referring_organization.is_in(list(first)) & Referral.receiving_organization.is_in(
+        list(second)
+    )
+    other_way = Referral.referring_organization.is_in(list(second)) & Referral.receiving_organization.is_in(
+        list(first)
+    )
+    found: bool = await Referral.exists().where((one_way | other_way) & (Referral.status != "DRAFT"))
+    return found

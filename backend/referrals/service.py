@@ -30,6 +30,7 @@ from backend.core.errors import DomainError, InvalidInput
 from backend.core.validation import check_text
 from backend.directory import repository as directory
 from backend.directory.service import network_status
+from backend.messaging import repository as conversations
 from backend.patients import repository as patients
 from backend.protocols import repository as protocols
 from backend.protocols.policy import Policy, policy_from_row
@@ -104,6 +105,7 @@ class NewDocument:
     media_type: str
     filename: str
     content: bytes
+    source_message_id: UUID | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -422,6 +424,7 @@ async def _insert_draft(
             "status_changed_at": now,
         }
     )
+    await conversations.ensure_referral_conversation(referral["id"], None, now)
     await repository.insert_event(
         referral_id=referral["id"],
         actor_id=viewer.user_id,
@@ -843,6 +846,7 @@ async def _store_document(
             "content": document.content,
             "is_outcome": is_outcome,
             "added_by": viewer.user_id,
+            "source_message": document.source_message_id,
         }
     )
     audit.record(

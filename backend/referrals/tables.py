@@ -85,6 +85,9 @@ class ReferralEvent(Table):
 
 
 class Document(Table):
+    """Content sealed under the referral's data key (field ``document:<id>``); a document promoted
+    from a secure message names it in ``source_message`` (provenance)."""
+
     id = UUID(primary_key=True)
     referral = ForeignKey(references=Referral, null=False, index=True)
     kind = Varchar(length=32)
@@ -94,6 +97,7 @@ class Document(Table):
     sha256 = Varchar(length=64)
     content = Bytea()
     is_outcome = Boolean(default=False)
+    source_message = UUID(null=True, default=None)
     added_by = ForeignKey(references=User, null=False)
     created_at = Timestamptz(default=TimestamptzNow())
 

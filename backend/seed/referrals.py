@@ -31,6 +31,7 @@ from backend.accounts import repository as accounts
 from backend.core.clock import utcnow
 from backend.core.validation import npi_with_check_digit
 from backend.directory import repository as directory
+from backend.messaging import repository as conversations
 from backend.patients import repository as patients
 from backend.protocols import repository as protocols
 from backend.protocols.policy import DEFAULT_SLA, Deadline, Policy
@@ -1715,6 +1716,7 @@ def _check_ends_before_now(replay: Replay, last: datetime) -> None:
 async def _insert(replay: Replay) -> None:
     row = await referrals.insert_referral(replay.values)
     referral_id = row["id"]
+    await conversations.ensure_referral_conversation(referral_id, None, replay.values["created_at"])
     for event in replay.events:
         await referrals.insert_event(referral_id=referral_id, **event)
     for appointment in replay.appointments:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from uuid import UUID
 
-from backend.db import sqlite_path
 from backend.referrals.tables import Referral
-from backend.settings import get_settings
+from tests.support import database
 from tests.support.graphql_ids import uuid_of
 from tests.support.referrals import World
 
@@ -19,20 +17,6 @@ PHRASES = (
 )
 
 
-async def _dump() -> str:
-    """Every row of every table, as text (SQLite file tables, or PostgreSQL's public schema)."""
-    settings = get_settings()
-    if settings.uses_sqlite:
-        with sqlite3.connect(sqlite_path(settings.database_url)) as connection:
-            return "\n".join(connection.iterdump())
-    tables = await Referral.raw("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
-    dumped = []
-    for table in tables:
-        rows = await Referral.raw(f'SELECT row_to_json(t)::text AS row FROM "{table["tablename"]}" t')  # noqa: S608
-        dumped += [row["row"] for row in rows]
-    return "\n".join(dumped)
-
-
 async def test_a_dump_of_the_database_holds_no_clinical_text_in_plaintext(world: World) -> None:
     # given a referral written with known clinical phrases, and a question in its timeline
     referral = await world.draft(reason=PHRASES[0], clinicalQuestion=PHRASES[1], relevantHistory=PHRASES[2])
@@ -42,7 +26,7 @@ async def test_a_dump_of_the_database_holds_no_clinical_text_in_plaintext(world:
     assert (referral["reason"], referral["clinicalQuestion"]) == PHRASES[:2]
     assert referral["timeline"][-1]["note"] == PHRASES[3]
     # and no table holds any of it in plaintext
-    dump = await _dump()
+    dump = await database.dump()
     assert all(phrase not in dump for phrase in PHRASES)
 
 

@@ -37,9 +37,12 @@ class Socket:
         await self.connection.send(json.dumps(message))
 
     async def receive(self, within: float = 5.0) -> dict[str, Any]:
-        """The next message that is not a server ping (pings are answered)."""
+        """The next message that is not a server ping (pings are answered), within ``within`` s."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
         while True:
-            message: dict[str, Any] = json.loads(await asyncio.wait_for(self.connection.recv(), within))
+            remaining = max(deadline - loop.time(), 0.001)
+            message: dict[str, Any] = json.loads(await asyncio.wait_for(self.connection.recv(), remaining))
             if message["type"] == "ping":
                 await self.send({"type": "pong"})
                 continue

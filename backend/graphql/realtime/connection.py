@@ -52,16 +52,24 @@ from backend.core.clock import utcnow
 from backend.graphql.common import uuid_of
 from backend.graphql.realtime.projection import Projection
 from backend.logging import get_logger
+from backend.messaging import access as conversation_access
+from backend.messaging.codes import MessagingError
 from backend.realtime import repository
-from backend.realtime.events import replayed
-from backend.realtime.hub import Hub, Subscription
+from backend.realtime.events import EPHEMERAL_SEQUENCE, replayed
+from backend.realtime.hub import CHAT_FAMILY, REFERRAL_FAMILY, TYPING_FAMILY, Hub, Subscription
 from backend.referrals import access
 from backend.referrals.errors import ReferralError
 
 logger = get_logger(__name__)
 
 PROTOCOL = "graphql-transport-ws"
-STREAM_FIELDS = frozenset({"events", "referralEvents"})
+STREAM_FIELDS = frozenset({"events", "referralEvents", "conversationEvents", "typingIndicators"})
+SCOPES = {  # root field ─► (family, scope argument, global id type)
+    "events": (REFERRAL_FAMILY, None, None),
+    "referralEvents": (REFERRAL_FAMILY, "referralId", "Referral"),
+    "conversationEvents": (CHAT_FAMILY, "conversationId", "Conversation"),
+    "typingIndicators": (TYPING_FAMILY, "conversationId", "Conversation"),
+}
 REPLAY_PAGE = 500
 MAX_DOCUMENT_CHARS = 8_000
 MAX_OPERATION_ID_CHARS = 128
@@ -99,7 +107,7 @@ class RealtimeConfig:
 class StreamOperation:
     task: asyncio.Task[None]
     subscription: Subscription | None = None
-    referral_id: UUID | None = None
+    scope: tuple[str, UUID] | None = None
 
 
 _encoder = msgspec.json.Encoder()
@@ -324,24 +332,27 @@ class RealtimeConnection:
         """The subscription of an operation, after its access check (None: it already ended)."""
         principal = self.principal
         assert principal is not None
-        referral_id: UUID | None = None
-        if projection.root_field.name.value == "referralEvents":
-            referral_id = uuid_of(arguments["referralId"], "Referral")
-            if referral_id is None or not await self._may_see(principal, referral_id):
+        family, argument, type_name = SCOPES[projection.root_field.name.value]
+        scope: tuple[str, UUID] | None = None
+        if argument is not None and type_name is not None and arguments.get(argument) is not None:
+            scope_id = uuid_of(arguments[argument], type_name)
+            if scope_id is None or not await self._may_see(principal, (type_name, scope_id)):
                 self._forget(operation_id)
                 await self._send_errors(operation_id, [_not_found()])
                 return None
+            scope = (type_name, scope_id)
         operation = self.operations.get(operation_id)
         if operation is None:
             return None  # completed by the client before it started
         subscription = Subscription(
             principal.user_id,
             arguments.get("after", 0),
-            str(referral_id) if referral_id else None,
+            family,
+            str(scope[1]) if scope else None,
             max_backlog=self.config.max_backlog,
             on_overflow=self._slow_consumer,
         )
-        operation.subscription, operation.referral_id = subscription, referral_id
+        operation.subscription, operation.scope = subscription, scope
         return subscription
 
     async def _stream(self, operation_id: str, projection: Projection, arguments: dict[str, Any]) -> None:
@@ -351,22 +362,19 @@ class RealtimeConnection:
             return
         hub = self.config.hub
         hub.subscribe(subscription)
+        durable = subscription.family is not TYPING_FAMILY
         try:
-            await self._catch_up(operation_id, projection, subscription)
+            if durable:
+                await self._catch_up(operation_id, projection, subscription)
             while True:
                 await subscription.ready()
                 if subscription.overflowed:
                     return
                 if subscription.needs_resync:
                     subscription.needs_resync = False
-                    await self._catch_up(operation_id, projection, subscription)
-                for sequence, event in subscription.take():
-                    if sequence <= subscription.last_sequence:
-                        continue
-                    if sequence == subscription.last_sequence + 1:
-                        await self._deliver(operation_id, projection, subscription, sequence, event)
-                    else:
+                    if durable:
                         await self._catch_up(operation_id, projection, subscription)
+                await self._consume(operation_id, projection, subscription, durable=durable)
         except asyncio.CancelledError:
             raise
         except Exception as error:
@@ -376,6 +384,21 @@ class RealtimeConnection:
         finally:
             hub.unsubscribe(subscription)
             self._forget(operation_id)
+
+    async def _consume(
+        self, operation_id: str, projection: Projection, subscription: Subscription, *, durable: bool
+    ) -> None:
+        """Send what the bus offered: ephemeral items as they are, stream items in order."""
+        for sequence, event in subscription.take():
+            if sequence == EPHEMERAL_SEQUENCE:
+                if subscription.wants(event):
+                    await self._send_event(operation_id, projection, event, sequence)
+            elif not durable or sequence <= subscription.last_sequence:
+                continue
+            elif sequence == subscription.last_sequence + 1:
+                await self._deliver(operation_id, projection, subscription, sequence, event)
+            else:
+                await self._catch_up(operation_id, projection, subscription)
 
     async def _catch_up(self, operation_id: str, projection: Projection, subscription: Subscription) -> None:
         """Send what the log holds after the last sequence sent (the database is the truth)."""
@@ -398,8 +421,12 @@ class RealtimeConnection:
         event: dict[str, Any],
     ) -> None:
         subscription.last_sequence = sequence
-        if not subscription.wants(event):
-            return
+        if subscription.wants(event):
+            await self._send_event(operation_id, projection, event, sequence)
+
+    async def _send_event(
+        self, operation_id: str, projection: Projection, event: dict[str, Any], sequence: int
+    ) -> None:
         data, sequence_keys = projection.render(event)
         if sequence_keys:
             data = {**data, **dict.fromkeys(sequence_keys, sequence)}
@@ -445,16 +472,19 @@ class RealtimeConnection:
             return
         self.principal = principal
         for operation_id, operation in list(self.operations.items()):
-            if operation.referral_id is not None and not await self._may_see(
-                principal, operation.referral_id
-            ):
+            if operation.scope is not None and not await self._may_see(principal, operation.scope):
                 self._complete(operation_id)
                 await self._send_errors(operation_id, [_not_found()])
 
-    async def _may_see(self, principal: Principal, referral_id: UUID) -> bool:
+    async def _may_see(self, principal: Principal, scope: tuple[str, UUID]) -> bool:
+        type_name, scope_id = scope
+        viewer = await access.viewer_for(principal)
         try:
-            await access.access_referral(await access.viewer_for(principal), referral_id)
-        except ReferralError:
+            if type_name == "Referral":
+                await access.access_referral(viewer, scope_id)
+            else:
+                await conversation_access.access_conversation(viewer, scope_id)
+        except (ReferralError, MessagingError):
             return False
         return True
 

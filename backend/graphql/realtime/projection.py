@@ -26,11 +26,18 @@ from graphql import (
 from graphql.execution.values import VariableValues, get_directive_values
 
 from backend.graphql.common import to_global_id
-from backend.graphql.realtime.types import TYPENAMES
+from backend.graphql.realtime.types import INTERFACES, TYPENAMES
 
 Event = dict[str, Any]
-INTERFACE = "StreamEvent"
-GLOBAL_ID_FIELDS = {"referralId": "Referral", "appointmentId": "Appointment", "documentId": "Document"}
+GLOBAL_ID_FIELDS = {
+    "referralId": "Referral",
+    "appointmentId": "Appointment",
+    "documentId": "Document",
+    "conversationId": "Conversation",
+    "messageId": "Message",
+    "senderId": "User",
+    "userId": "User",
+}
 CACHED_EVENTS = 64
 
 
@@ -76,11 +83,12 @@ class Projection:
                 plan.setdefault(key, selection.name.value)
             elif isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition.name.value if selection.type_condition else None
-                if condition in (None, INTERFACE, typename):
+                if condition is None or condition == typename or condition in INTERFACES:
                     self._collect(selection.selection_set, typename, plan)
             elif isinstance(selection, FragmentSpreadNode):
                 fragment = self._fragments[selection.name.value]
-                if fragment.type_condition.name.value in (INTERFACE, typename):
+                condition = fragment.type_condition.name.value
+                if condition == typename or condition in INTERFACES:
                     self._collect(fragment.selection_set, typename, plan)
         return list(plan.items())
 

@@ -1,4 +1,4 @@
-"""GraphQL types of the realtime stream: typed events and the two subscriptions.
+"""GraphQL types of the realtime stream: typed events and the subscriptions.
 
 Subscriptions are served by :mod:`backend.graphql.realtime.connection`, which renders events
 straight from the stream (one rendering per event and document, shared by every subscriber);
@@ -15,9 +15,10 @@ import strawberry
 from backend.graphql.context import Info
 from backend.graphql.protocols.types import DocumentKind
 from backend.graphql.referrals.types import AppointmentStatus, ReferralStatus
-from backend.realtime.events import EventType
+from backend.realtime.events import TYPING, ChatEventType, EventType
 
 StreamEventType = strawberry.enum(EventType, description="The kind of a stream event.")
+ConversationEventType = strawberry.enum(ChatEventType, description="The kind of a conversation event.")
 
 TYPENAMES: dict[str, str] = {
     EventType.REFERRAL_CREATED: "ReferralCreated",
@@ -25,7 +26,14 @@ TYPENAMES: dict[str, str] = {
     EventType.REFERRAL_UPDATED: "ReferralUpdated",
     EventType.APPOINTMENT_CHANGED: "AppointmentChanged",
     EventType.DOCUMENT_ADDED: "DocumentAdded",
+    ChatEventType.CONVERSATION_CHANGED: "ConversationChanged",
+    ChatEventType.MESSAGE_SENT: "MessageSent",
+    ChatEventType.MESSAGE_RECALLED: "MessageRecalled",
+    ChatEventType.MESSAGE_EXPIRED: "MessageExpired",
+    ChatEventType.READ_STATE_CHANGED: "ReadStateChanged",
+    TYPING: "TypingIndicator",
 }
+INTERFACES = frozenset({"StreamEvent", "ConversationEvent"})
 
 
 @strawberry.interface(
@@ -72,7 +80,71 @@ class DocumentAdded(StreamEvent):
     kind: DocumentKind  # type: ignore[valid-type]
 
 
-EVENT_TYPES = (ReferralCreated, ReferralStatusChanged, ReferralUpdated, AppointmentChanged, DocumentAdded)
+@strawberry.interface(
+    description="One event of a conversation you are in. `sequence` is your stream's sequence (shared "
+    "with referral events): resume `conversationEvents` with `after:` the last one you processed."
+)
+class ConversationEvent:
+    sequence: int
+    event_id: strawberry.ID
+    type: ConversationEventType  # type: ignore[valid-type]
+    occurred_at: datetime
+    conversation_id: strawberry.ID
+
+
+@strawberry.type(description="A conversation was created with you in it, or its retention changed.")
+class ConversationChanged(ConversationEvent):
+    change: str = strawberry.field(description="CREATED or RETENTION.")
+
+
+@strawberry.type(description="A new message: fetch it with `conversation { messages(after:) }`.")
+class MessageSent(ConversationEvent):
+    message_id: strawberry.ID
+    message_sequence: int
+    sender_id: strawberry.ID
+    is_priority: bool
+
+
+@strawberry.type(description="Its sender recalled a message: show the tombstone, drop the text.")
+class MessageRecalled(ConversationEvent):
+    message_id: strawberry.ID
+    message_sequence: int
+
+
+@strawberry.type(description="A message reached the end of its retention and was destroyed.")
+class MessageExpired(ConversationEvent):
+    message_id: strawberry.ID
+    message_sequence: int
+
+
+@strawberry.type(description="A member's delivered/read markers moved (receipts).")
+class ReadStateChanged(ConversationEvent):
+    user_id: strawberry.ID
+    delivered_up_to: int
+    read_up_to: int
+
+
+@strawberry.type(description="Someone started or stopped typing (ephemeral: never stored or replayed).")
+class TypingIndicator:
+    event_id: strawberry.ID
+    occurred_at: datetime
+    conversation_id: strawberry.ID
+    user_id: strawberry.ID
+    is_typing: bool
+
+
+EVENT_TYPES = (
+    ReferralCreated,
+    ReferralStatusChanged,
+    ReferralUpdated,
+    AppointmentChanged,
+    DocumentAdded,
+    ConversationChanged,
+    MessageSent,
+    MessageRecalled,
+    MessageExpired,
+    ReadStateChanged,
+)
 
 
 @strawberry.type
@@ -92,5 +164,22 @@ class Subscription:
     async def referral_events(
         self, info: Info, referral_id: strawberry.ID, after: int = 0
     ) -> AsyncGenerator[StreamEvent, None]:
+        raise NotImplementedError("served by backend.graphql.realtime.connection")
+        yield  # pragma: no cover
+
+    @strawberry.subscription(
+        description="Events of your conversations (of one, with `conversationId`), after `after`: "
+        "replayed, then live. A conversation you may not see answers NOT_FOUND."
+    )
+    async def conversation_events(
+        self, info: Info, after: int = 0, conversation_id: strawberry.ID | None = None
+    ) -> AsyncGenerator[ConversationEvent, None]:
+        raise NotImplementedError("served by backend.graphql.realtime.connection")
+        yield  # pragma: no cover
+
+    @strawberry.subscription(description="Typing indicators of one conversation (live only).")
+    async def typing_indicators(
+        self, info: Info, conversation_id: strawberry.ID
+    ) -> AsyncGenerator[TypingIndicator, None]:
         raise NotImplementedError("served by backend.graphql.realtime.connection")
         yield  # pragma: no cover

@@ -1,0 +1,1 @@
+"""GraphQL for secure messaging: conversations, messages, receipts, typing, recall, promotion."""

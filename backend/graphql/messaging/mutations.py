@@ -1,0 +1,239 @@
+"""Messaging mutations: parse ids and uploads, call one service function, map the outcome.
+
+Each answers a union: the changed conversation or message, a ``MessagingError`` with a code, or
+an ``InputError`` per field. A refused call writes nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+from uuid import UUID
+
+import strawberry
+
+from backend.core.errors import InvalidInput
+from backend.graphql.common import Error, InputError, to_global_id, uuid_of
+from backend.graphql.context import Info
+from backend.graphql.messaging import inputs
+from backend.graphql.messaging.types import Conversation, Message, conversation_from_view, message_from_row
+from backend.graphql.referrals.viewer import current_viewer
+from backend.messaging import service
+from backend.messaging.codes import (
+    MAX_ATTACHMENT_BYTES,
+    MAX_ATTACHMENTS_PER_MESSAGE,
+    ConversationKind,
+    not_found,
+)
+from backend.messaging.codes import MessagingError as DomainMessagingError
+from backend.messaging.codes import MessagingErrorCode as DomainMessagingErrorCode
+from backend.messaging.service import NewAttachment, NewConversation, NewMessage
+
+MessagingErrorCode = strawberry.enum(DomainMessagingErrorCode)
+T = TypeVar("T")
+
+
+@strawberry.type(description="A messaging call was refused; nothing was written.")
+class MessagingError(Error):
+    code: MessagingErrorCode  # type: ignore[valid-type]
+    message: str
+    field: str | None
+
+    @classmethod
+    def from_domain(cls, error: DomainMessagingError) -> MessagingError:
+        return cls(code=error.code, message=error.message, field=error.field)
+
+
+@strawberry.type
+class ConversationSuccess:
+    conversation: Conversation
+
+
+@strawberry.type
+class MessageSuccess:
+    chat_message: Message = strawberry.field(description="(Not `message`: that is every error's text.)")
+
+
+@strawberry.type
+class TypingSuccess:
+    conversation_id: strawberry.ID
+
+
+@strawberry.type
+class PromoteMessageSuccess:
+    chat_message: Message
+    document_id: strawberry.ID = strawberry.field(description="The new document of the referral.")
+
+
+ConversationResult = Annotated[
+    ConversationSuccess | MessagingError | InputError, strawberry.union("ConversationResult")
+]
+MessageResult = Annotated[MessageSuccess | MessagingError | InputError, strawberry.union("MessageResult")]
+TypingResult = Annotated[TypingSuccess | MessagingError, strawberry.union("TypingResult")]
+PromoteMessageResult = Annotated[
+    PromoteMessageSuccess | MessagingError | InputError, strawberry.union("PromoteMessageResult")
+]
+
+
+def _id(global_id: str, type_name: str) -> UUID:
+    parsed = uuid_of(global_id, type_name)
+    if parsed is None:
+        raise not_found()
+    return parsed
+
+
+def _optional_id(global_id: str | None, type_name: str, field_name: str) -> UUID | None:
+    if global_id is None:
+        return None
+    parsed = uuid_of(global_id, type_name)
+    if parsed is None:
+        problems = InvalidInput()
+        problems.add(field_name, "NOT_FOUND", f"Not a {type_name} id.")
+        raise problems
+    return parsed
+
+
+def _attachments(uploads: list[inputs.MessageAttachmentUpload]) -> tuple[NewAttachment, ...]:
+    problems = InvalidInput()
+    if len(uploads) > MAX_ATTACHMENTS_PER_MESSAGE:
+        problems.add("attachments", "TOO_MANY", f"At most {MAX_ATTACHMENTS_PER_MESSAGE} attachments.")
+        raise problems
+    found = []
+    for index, upload in enumerate(uploads):
+        if len(upload.content_base64) > (MAX_ATTACHMENT_BYTES * 4) // 3 + 8:
+            problems.add(
+                f"attachments[{index}].content", "TOO_LARGE", f"At most {MAX_ATTACHMENT_BYTES // 1024} KiB."
+            )
+            continue
+        try:
+            content = base64.b64decode(upload.content_base64, validate=True)
+        except (binascii.Error, ValueError):
+            problems.add(f"attachments[{index}].contentBase64", "INVALID_BASE64", "Not valid base64.")
+            continue
+        found.append(NewAttachment(upload.filename, upload.media_type.strip().lower(), content))
+    problems.raise_if_any()
+    return tuple(found)
+
+
+async def _run(call: Callable[[], Awaitable[T]]) -> T | MessagingError | InputError:
+    try:
+        return await call()
+    except DomainMessagingError as error:
+        return MessagingError.from_domain(error)
+    except InvalidInput as error:
+        return InputError.from_domain(error)
+
+
+@strawberry.type
+class MessagingMutations:
+    @strawberry.mutation(description="Start a direct or group conversation with colleagues or partners.")
+    async def start_conversation(
+        self, info: Info, input: inputs.StartConversationInput
+    ) -> ConversationResult:
+        async def call() -> ConversationSuccess:
+            members = tuple(_id(m, "User") for m in input.member_ids[:100])
+            view = await service.start_conversation(
+                await current_viewer(info),
+                info.context.audit,
+                NewConversation(
+                    kind=ConversationKind(input.kind),
+                    member_ids=members,
+                    title=input.title,
+                    retention_seconds=input.retention_seconds,
+                ),
+                min_retention_seconds=info.context.container.settings.messaging.min_retention_seconds,
+            )
+            return ConversationSuccess(conversation=conversation_from_view(view))
+
+        return await _run(call)
+
+    @strawberry.mutation(description="Send a message (idempotent per `clientMessageId`).")
+    async def send_message(self, info: Info, input: inputs.SendMessageInput) -> MessageResult:
+        async def call() -> MessageSuccess:
+            message = await service.send_message(
+                await current_viewer(info),
+                info.context.audit,
+                NewMessage(
+                    conversation_id=_id(input.conversation_id, "Conversation"),
+                    client_message_id=input.client_message_id,
+                    body=input.body,
+                    is_priority=input.is_priority,
+                    reply_to_id=_optional_id(input.reply_to_id, "Message", "replyToId"),
+                    attachments=_attachments(input.attachments),
+                ),
+            )
+            return MessageSuccess(chat_message=message_from_row(message))
+
+        return await _run(call)
+
+    @strawberry.mutation(description="Tell the others you received and/or read up to a message sequence.")
+    async def mark_conversation_read(
+        self, info: Info, input: inputs.MarkConversationReadInput
+    ) -> ConversationResult:
+        async def call() -> ConversationSuccess:
+            view = await service.mark_read(
+                await current_viewer(info),
+                _id(input.conversation_id, "Conversation"),
+                delivered_up_to=input.delivered_up_to,
+                read_up_to=input.read_up_to,
+            )
+            return ConversationSuccess(conversation=conversation_from_view(view))
+
+        return await _run(call)
+
+    @strawberry.mutation(description="Show or hide your typing indicator to the others (never stored).")
+    async def set_typing(self, info: Info, input: inputs.SetTypingInput) -> TypingResult:
+        try:
+            conversation_id = _id(input.conversation_id, "Conversation")
+            await service.set_typing(await current_viewer(info), conversation_id, input.is_typing)
+        except DomainMessagingError as error:
+            return MessagingError.from_domain(error)
+        return TypingSuccess(conversation_id=input.conversation_id)
+
+    @strawberry.mutation(
+        description="Recall your message for everyone (within 15 minutes); a tombstone remains."
+    )
+    async def recall_message(self, info: Info, input: inputs.RecallMessageInput) -> MessageResult:
+        async def call() -> MessageSuccess:
+            message = await service.recall_message(
+                await current_viewer(info), info.context.audit, _id(input.message_id, "Message")
+            )
+            return MessageSuccess(chat_message=message_from_row(message))
+
+        return await _run(call)
+
+    @strawberry.mutation(description="Set how long messages of this conversation are kept.")
+    async def set_conversation_retention(
+        self, info: Info, input: inputs.SetConversationRetentionInput
+    ) -> ConversationResult:
+        async def call() -> ConversationSuccess:
+            view = await service.set_retention(
+                await current_viewer(info),
+                info.context.audit,
+                _id(input.conversation_id, "Conversation"),
+                input.retention_seconds,
+                minimum=info.context.container.settings.messaging.min_retention_seconds,
+            )
+            return ConversationSuccess(conversation=conversation_from_view(view))
+
+        return await _run(call)
+
+    @strawberry.mutation(description="Make a message (or an attachment) part of its referral's record.")
+    async def promote_message_to_record(
+        self, info: Info, input: inputs.PromoteMessageInput
+    ) -> PromoteMessageResult:
+        async def call() -> PromoteMessageSuccess:
+            message, document_id = await service.promote_to_record(
+                await current_viewer(info),
+                info.context.audit,
+                message_id=_id(input.message_id, "Message"),
+                attachment_id=_optional_id(input.attachment_id, "MessageAttachment", "attachmentId"),
+                idempotency_key=input.idempotency_key,
+            )
+            return PromoteMessageSuccess(
+                chat_message=message_from_row(message), document_id=to_global_id("Document", document_id)
+            )
+
+        return await _run(call)

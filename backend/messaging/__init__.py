@@ -1,0 +1,1 @@
+"""Secure messaging: conversations on referrals and between providers, encrypted at rest."""

@@ -1,0 +1,86 @@
+"""Who may see a conversation, in one place (every read, send, subscription goes through here).
+
+    REFERRAL conversation ── whoever may see the referral now (backend/referrals/access.py):
+                             its parties and the coordinators of both organizations
+    DIRECT / GROUP        ── its active members
+
+"Not found" and "not yours" are the same answer, so nobody learns a conversation exists.
+Direct and group conversations are only opened between users who share an organization, a
+referral between their organizations, or a referral network (``unreachable``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from backend.accounts import repository as accounts
+from backend.directory import repository as directory
+from backend.messaging import repository
+from backend.messaging.codes import ConversationKind, not_found
+from backend.referrals import access as referral_access
+from backend.referrals import repository as referrals
+from backend.referrals.access import Viewer
+
+Row = dict[str, Any]
+
+
+async def may_see(viewer: Viewer, conversation: Row) -> bool:
+    if conversation["kind"] == ConversationKind.REFERRAL:
+        rows = await referrals.access_rows([conversation["referral"]])
+        return bool(rows) and bool(referral_access.parties(viewer, rows[0]))
+    return await repository.is_active_member(conversation["id"], viewer.user_id)
+
+
+async def access_conversation(viewer: Viewer, conversation_id: UUID) -> Row:
+    conversation = await repository.conversation_by_id(conversation_id)
+    if conversation is None or not await may_see(viewer, conversation):
+        raise not_found()
+    return conversation
+
+
+async def members(conversation: Row) -> list[UUID]:
+    """Everyone who may see the conversation now (the recipients of its events)."""
+    return (await members_of([conversation]))[conversation["id"]]
+
+
+async def members_of(conversations: Sequence[Row]) -> dict[UUID, list[UUID]]:
+    found: dict[UUID, list[UUID]] = {}
+    by_referral = {c["referral"]: c["id"] for c in conversations if c["kind"] == ConversationKind.REFERRAL}
+    for row in await referrals.access_rows(list(by_referral)):
+        found[by_referral[row["id"]]] = await referral_access.recipients(row)
+    others = [c["id"] for c in conversations if c["kind"] != ConversationKind.REFERRAL]
+    found.update(await repository.active_members_of(others))
+    return found
+
+
+async def unreachable(viewer: Viewer, user_ids: Sequence[UUID]) -> list[UUID]:
+    """The users the caller may not open a conversation with (inactive, unknown or unrelated)."""
+    candidates = [u for u in dict.fromkeys(user_ids) if u != viewer.user_id]
+    users = {row["id"]: row for row in await accounts.users_by_ids(candidates)}
+    memberships = await accounts.memberships_of_users(candidates)
+    organizations: dict[UUID, set[UUID]] = {u: set() for u in candidates}
+    for row in memberships:
+        organizations[row["user"]].add(row["organization"])
+    providers: dict[UUID, set[UUID]] = {u: set() for u in candidates}
+    for row in await accounts.providers_of_users(candidates):
+        providers[row["user"]].add(row["id"])
+    mine = set(viewer.member_organization_ids)
+    missing = []
+    for user_id in candidates:
+        user = users.get(user_id)
+        if user is None or not user["is_active"]:
+            missing.append(user_id)
+            continue
+        theirs = organizations[user_id]
+        if mine & theirs:
+            continue
+        if await directory.network_links(sorted(mine, key=str), sorted(providers[user_id], key=str)):
+            continue
+        if await directory.network_links(sorted(theirs, key=str), sorted(viewer.provider_ids, key=str)):
+            continue
+        if await referrals.organizations_share_referral(sorted(mine, key=str), sorted(theirs, key=str)):
+            continue
+        missing.append(user_id)
+    return missing

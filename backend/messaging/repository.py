@@ -1,0 +1,577 @@
+"""Every messaging query, and the only place message text and attachments are sealed or opened.
+
+    conversation ── data key (random), wrapped by the current KEK, AAD "dek|conversation|<id>"
+    title        ── field "title"
+    message body ── field "message:<message id>:<sender id>:body"
+    attachment   ── fields "attachment:<attachment id>:<message id>:<sender id>:{filename,content}"
+
+The field name feeds both the HKDF info (a key per message) and the associated data, so a
+ciphertext copied to another message, conversation or sender fails to decrypt. Recall and
+expiry overwrite the ciphertext (the body becomes empty, attachment content NULL): the text is
+then gone, not merely hidden.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from piccolo.query.functions.aggregate import Count
+
+from backend.crypto import envelope
+from backend.crypto.keys import key_encryption_keys
+from backend.messaging.codes import ConversationKind, MessageState
+from backend.messaging.tables import Conversation, ConversationMember, Message, MessageAttachment
+
+Row = dict[str, Any]
+SCOPE = "conversation"
+ATTACHMENT_COLUMNS = (
+    MessageAttachment.id,
+    MessageAttachment.message,
+    MessageAttachment.conversation,
+    MessageAttachment.filename,
+    MessageAttachment.media_type,
+    MessageAttachment.size_bytes,
+    MessageAttachment.promoted_document,
+)
+
+
+# --- keys and sealing ---------------------------------------------------------------------------
+
+
+def _data_key(conversation: Row) -> bytes:
+    return envelope.unwrap_data_key(
+        key_encryption_keys(), conversation["wrapped_key"], scope=SCOPE, record_id=str(conversation["id"])
+    )
+
+
+def _body_field(message_id: UUID, sender_id: UUID) -> str:
+    return f"message:{message_id}:{sender_id}:body"
+
+
+def _attachment_field(attachment_id: UUID, message_id: UUID, sender_id: UUID, part: str) -> str:
+    return f"attachment:{attachment_id}:{message_id}:{sender_id}:{part}"
+
+
+def _seal(data_key: bytes, conversation_id: UUID, field: str, text: str) -> str:
+    return envelope.encrypt_field(data_key, text, scope=SCOPE, record_id=str(conversation_id), field=field)
+
+
+def _open(data_key: bytes, conversation_id: UUID, field: str, stored: str) -> str:
+    return envelope.decrypt_field(data_key, stored, scope=SCOPE, record_id=str(conversation_id), field=field)
+
+
+class KeyRing:
+    """Unwrapped conversation data keys, for one call (never kept beyond it)."""
+
+    __slots__ = ("_keys",)
+
+    def __init__(self) -> None:
+        self._keys: dict[UUID, bytes] = {}
+
+    async def key_of(self, conversation_id: UUID) -> bytes:
+        found = self._keys.get(conversation_id)
+        if found is None:
+            row = (
+                await Conversation.select(Conversation.id, Conversation.wrapped_key)
+                .where(Conversation.id == conversation_id)
+                .first()
+            )
+            if row is None:
+                raise LookupError(conversation_id)
+            found = self._keys[conversation_id] = _data_key(row)
+        return found
+
+    def remember(self, conversation: Row) -> None:
+        if conversation["id"] not in self._keys:
+            self._keys[conversation["id"]] = _data_key(conversation)
+
+
+# --- conversations ------------------------------------------------------------------------------
+
+
+async def insert_conversation(
+    *,
+    kind: ConversationKind,
+    title: str,
+    retention_seconds: int | None,
+    created_by: UUID | None,
+    now: datetime,
+    referral_id: UUID | None = None,
+) -> Row:
+    conversation_id = uuid.uuid4()
+    data_key = envelope.new_data_key()
+    await Conversation(
+        id=conversation_id,
+        kind=kind.value,
+        referral=referral_id,
+        title=_seal(data_key, conversation_id, "title", title) if title else "",
+        wrapped_key=envelope.wrap_data_key(
+            key_encryption_keys(), data_key, scope=SCOPE, record_id=str(conversation_id)
+        ),
+        retention_seconds=retention_seconds,
+        created_by=created_by,
+        created_at=now,
+        activity_at=now,
+    ).save()
+    row = await conversation_by_id(conversation_id)
+    assert row is not None
+    return row
+
+
+async def ensure_referral_conversation(
+    referral_id: UUID, retention_seconds: int | None, now: datetime
+) -> Row:
+    """The referral's conversation, created if it has none yet (one per referral: unique column)."""
+    found = await conversation_of_referral(referral_id)
+    if found is not None:
+        return found
+    conversation_id = uuid.uuid4()
+    wrapped = envelope.wrap_data_key(
+        key_encryption_keys(), envelope.new_data_key(), scope=SCOPE, record_id=str(conversation_id)
+    )
+    await Conversation.raw(
+        "INSERT INTO conversation (id, kind, referral, title, wrapped_key, retention_seconds, "
+        "last_sequence, activity_at, created_at) VALUES ({}, {}, {}, '', {}, {}, 0, {}, {}) "
+        "ON CONFLICT (referral) DO NOTHING",
+        conversation_id,
+        ConversationKind.REFERRAL.value,
+        referral_id,
+        wrapped,
+        retention_seconds,
+        now,
+        now,
+    )
+    found = await conversation_of_referral(referral_id)
+    assert found is not None
+    return found
+
+
+def _opened_conversation(row: Row) -> Row:
+    if row["title"]:
+        row = {**row, "title": _open(_data_key(row), row["id"], "title", row["title"])}
+    return row
+
+
+async def conversation_by_id(conversation_id: UUID) -> Row | None:
+    row: Row | None = await Conversation.select().where(Conversation.id == conversation_id).first()
+    return _opened_conversation(row) if row else None
+
+
+async def conversation_of_referral(referral_id: UUID) -> Row | None:
+    row: Row | None = await Conversation.select().where(Conversation.referral == referral_id).first()
+    return _opened_conversation(row) if row else None
+
+
+async def conversations_by_ids(ids: Sequence[UUID]) -> list[Row]:
+    if not ids:
+        return []
+    rows: list[Row] = await Conversation.select().where(Conversation.id.is_in(list(ids)))
+    return [_opened_conversation(row) for row in rows]
+
+
+async def conversation_page(
+    *, user_id: UUID, visible_referrals: Any, after: tuple[datetime, UUID] | None, limit: int
+) -> list[Row]:
+    """The caller's conversations, most recent activity first (keyset on activity_at, id)."""
+    from backend.referrals.tables import Referral
+
+    member_of = ConversationMember.select(ConversationMember.conversation).where(
+        (ConversationMember.user == user_id) & (ConversationMember.active == True)  # noqa: E712
+    )
+    mine: Any = Conversation.id.is_in(member_of) & (Conversation.kind != ConversationKind.REFERRAL.value)
+    if visible_referrals is not None:
+        mine = mine | Conversation.referral.is_in(Referral.select(Referral.id).where(visible_referrals))
+    query = Conversation.select().where(mine)
+    if after is not None:
+        activity_at, conversation_id = after
+        query = query.where(
+            (Conversation.activity_at < activity_at)
+            | ((Conversation.activity_at == activity_at) & (Conversation.id < conversation_id))
+        )
+    rows: list[Row] = await query.order_by(Conversation.activity_at, Conversation.id, ascending=False).limit(
+        limit
+    )
+    return [_opened_conversation(row) for row in rows]
+
+
+async def set_retention(conversation_id: UUID, retention_seconds: int | None) -> None:
+    await Conversation.update({Conversation.retention_seconds: retention_seconds}).where(
+        Conversation.id == conversation_id
+    )
+
+
+async def next_sequence(conversation_id: UUID, now: datetime) -> int:
+    """Take the conversation's next message number (locks its row until the transaction ends)."""
+    rows = await (
+        Conversation.update(
+            {
+                Conversation.last_sequence: Conversation.last_sequence + 1,
+                Conversation.last_message_at: now,
+                Conversation.activity_at: now,
+            }
+        )
+        .where(Conversation.id == conversation_id)
+        .returning(Conversation.last_sequence)
+    )
+    return int(rows[0]["last_sequence"])
+
+
+async def release_sequence(conversation_id: UUID, sequence: int) -> None:
+    """Give back a number taken by a send that turned out to be a duplicate (lock still held)."""
+    await Conversation.update({Conversation.last_sequence: sequence - 1}).where(
+        (Conversation.id == conversation_id) & (Conversation.last_sequence == sequence)
+    )
+
+
+# --- members and read state ---------------------------------------------------------------------
+
+
+async def add_members(conversation_id: UUID, user_ids: Sequence[UUID], now: datetime) -> None:
+    if user_ids:
+        await ConversationMember.insert(
+            *(ConversationMember(conversation=conversation_id, user=user, joined_at=now) for user in user_ids)
+        )
+
+
+async def active_member_ids(conversation_id: UUID) -> list[UUID]:
+    rows = await ConversationMember.select(ConversationMember.user).where(
+        (ConversationMember.conversation == conversation_id) & (ConversationMember.active == True)  # noqa: E712
+    )
+    return [row["user"] for row in rows]
+
+
+async def active_members_of(conversation_ids: Sequence[UUID]) -> dict[UUID, list[UUID]]:
+    found: dict[UUID, list[UUID]] = {c: [] for c in conversation_ids}
+    if conversation_ids:
+        rows = await ConversationMember.select(
+            ConversationMember.conversation, ConversationMember.user
+        ).where(
+            ConversationMember.conversation.is_in(list(conversation_ids))
+            & (ConversationMember.active == True)  # noqa: E712
+        )
+        for row in rows:
+            found[row["conversation"]].append(row["user"])
+    return found
+
+
+async def is_active_member(conversation_id: UUID, user_id: UUID) -> bool:
+    found: bool = await ConversationMember.exists().where(
+        (ConversationMember.conversation == conversation_id)
+        & (ConversationMember.user == user_id)
+        & (ConversationMember.active == True)  # noqa: E712
+    )
+    return found
+
+
+async def read_states(conversation_ids: Sequence[UUID]) -> dict[UUID, dict[UUID, Row]]:
+    """Per conversation, each user's read state (users who never marked anything are absent)."""
+    found: dict[UUID, dict[UUID, Row]] = {c: {} for c in conversation_ids}
+    if conversation_ids:
+        rows = await ConversationMember.select(
+            ConversationMember.conversation,
+            ConversationMember.user,
+            ConversationMember.delivered_up_to,
+            ConversationMember.read_up_to,
+        ).where(ConversationMember.conversation.is_in(list(conversation_ids)))
+        for row in rows:
+            found[row["conversation"]][row["user"]] = row
+    return found
+
+
+async def advance_read_state(
+    conversation_id: UUID, user_id: UUID, *, delivered_up_to: int, read_up_to: int, now: datetime
+) -> Row:
+    """Move a member's markers forward (never back); creates the row on first use."""
+    rows = await ConversationMember.raw(
+        'INSERT INTO conversation_member (conversation, "user", active, delivered_up_to, read_up_to, '
+        "joined_at) VALUES ({}, {}, {}, {}, {}, {}) "
+        'ON CONFLICT (conversation, "user") DO UPDATE SET '
+        "delivered_up_to = CASE WHEN excluded.delivered_up_to > conversation_member.delivered_up_to "
+        "THEN excluded.delivered_up_to ELSE conversation_member.delivered_up_to END, "
+        "read_up_to = CASE WHEN excluded.read_up_to > conversation_member.read_up_to "
+        "THEN excluded.read_up_to ELSE conversation_member.read_up_to END "
+        "RETURNING delivered_up_to, read_up_to",
+        conversation_id,
+        user_id,
+        False,
+        max(delivered_up_to, read_up_to),
+        read_up_to,
+        now,
+    )
+    return {"delivered_up_to": int(rows[0]["delivered_up_to"]), "read_up_to": int(rows[0]["read_up_to"])}
+
+
+async def unread_counts(user_id: UUID, read_up_to: dict[UUID, int], now: datetime) -> dict[UUID, int]:
+    """Per conversation: live messages from others after the user's read marker."""
+    if not read_up_to:
+        return {}
+    after_marker: Any = None
+    for conversation_id, marker in read_up_to.items():
+        clause = (Message.conversation == conversation_id) & (Message.sequence > marker)
+        after_marker = clause if after_marker is None else after_marker | clause
+    rows = await (
+        Message.select(Message.conversation, Count())
+        .where(
+            after_marker
+            & (Message.sender != user_id)
+            & (Message.state == MessageState.ACTIVE.value)
+            & (Message.expires_at.is_null() | (Message.expires_at > now))
+        )
+        .group_by(Message.conversation)
+    )
+    counts = dict.fromkeys(read_up_to, 0)
+    counts.update({row["conversation"]: int(row["count"]) for row in rows})
+    return counts
+
+
+# --- messages -----------------------------------------------------------------------------------
+
+
+async def message_by_client_id(conversation_id: UUID, sender_id: UUID, client_message_id: str) -> Row | None:
+    row: Row | None = (
+        await Message.select(Message.id)
+        .where(
+            (Message.conversation == conversation_id)
+            & (Message.sender == sender_id)
+            & (Message.client_message_id == client_message_id)
+        )
+        .first()
+    )
+    return row
+
+
+async def insert_message(
+    keys: KeyRing,
+    *,
+    conversation_id: UUID,
+    sequence: int,
+    sender_id: UUID,
+    client_message_id: str,
+    body: str,
+    is_priority: bool,
+    reply_to: UUID | None,
+    sent_at: datetime,
+    expires_at: datetime | None,
+    attachments: Sequence[tuple[str, str, bytes]],
+) -> UUID:
+    data_key = await keys.key_of(conversation_id)
+    message_id = uuid.uuid4()
+    await Message(
+        id=message_id,
+        conversation=conversation_id,
+        sequence=sequence,
+        sender=sender_id,
+        client_message_id=client_message_id,
+        body=_seal(data_key, conversation_id, _body_field(message_id, sender_id), body),
+        is_priority=is_priority,
+        reply_to=reply_to,
+        state=MessageState.ACTIVE.value,
+        sent_at=sent_at,
+        expires_at=expires_at,
+    ).save()
+    if attachments:
+        rows = []
+        for filename, media_type, content in attachments:
+            attachment_id = uuid.uuid4()
+            rows.append(
+                MessageAttachment(
+                    id=attachment_id,
+                    message=message_id,
+                    conversation=conversation_id,
+                    filename=_seal(
+                        data_key,
+                        conversation_id,
+                        _attachment_field(attachment_id, message_id, sender_id, "filename"),
+                        filename,
+                    ),
+                    media_type=media_type,
+                    size_bytes=len(content),
+                    content=envelope.encrypt_bytes(
+                        data_key,
+                        content,
+                        scope=SCOPE,
+                        record_id=str(conversation_id),
+                        field=_attachment_field(attachment_id, message_id, sender_id, "content"),
+                    ),
+                )
+            )
+        await MessageAttachment.insert(*rows)
+    return message_id
+
+
+async def _opened_messages(keys: KeyRing, rows: list[Row], now: datetime) -> list[Row]:
+    """Rows with bodies and attachment names opened; expired or recalled ones carry no text."""
+    if not rows:
+        return []
+    attachments = await _attachments_of(keys, [row["id"] for row in rows])
+    opened = []
+    for row in rows:
+        state = row["state"]
+        if state == MessageState.ACTIVE and row["expires_at"] is not None and row["expires_at"] <= now:
+            state = MessageState.EXPIRED.value
+        body = None
+        if state == MessageState.ACTIVE:
+            data_key = await keys.key_of(row["conversation"])
+            body = _open(data_key, row["conversation"], _body_field(row["id"], row["sender"]), row["body"])
+        opened.append(
+            {
+                **row,
+                "state": state,
+                "body": body,
+                "attachments": attachments.get(row["id"], []) if state == MessageState.ACTIVE else [],
+            }
+        )
+    return opened
+
+
+async def _attachments_of(keys: KeyRing, message_ids: list[UUID]) -> dict[UUID, list[Row]]:
+    rows = await (
+        MessageAttachment.select(*ATTACHMENT_COLUMNS, MessageAttachment.message.sender.as_alias("sender"))
+        .where(MessageAttachment.message.is_in(message_ids))
+        .order_by(MessageAttachment.id)
+    )
+    grouped: dict[UUID, list[Row]] = {}
+    for row in rows:
+        data_key = await keys.key_of(row["conversation"])
+        field = _attachment_field(row["id"], row["message"], row["sender"], "filename")
+        grouped.setdefault(row["message"], []).append(
+            {**row, "filename": _open(data_key, row["conversation"], field, row["filename"])}
+        )
+    return grouped
+
+
+async def messages_by_ids(keys: KeyRing, ids: Sequence[UUID], now: datetime) -> list[Row]:
+    if not ids:
+        return []
+    rows: list[Row] = await Message.select().where(Message.id.is_in(list(ids))).order_by(Message.sequence)
+    return await _opened_messages(keys, rows, now)
+
+
+async def message_rows(ids: Sequence[UUID]) -> list[Row]:
+    """Sealed rows (no decryption): for checks that need no text."""
+    if not ids:
+        return []
+    rows: list[Row] = await Message.select(
+        Message.id,
+        Message.conversation,
+        Message.sequence,
+        Message.sender,
+        Message.state,
+        Message.sent_at,
+        Message.expires_at,
+        Message.promoted_document,
+    ).where(Message.id.is_in(list(ids)))
+    return rows
+
+
+async def message_page(
+    keys: KeyRing,
+    conversation_id: UUID,
+    *,
+    after: int | None,
+    before: int | None,
+    limit: int,
+    newest_first: bool,
+    now: datetime,
+) -> list[Row]:
+    """Up to ``limit`` messages between the cursors, oldest first in the result either way."""
+    query = Message.select().where(Message.conversation == conversation_id)
+    if after is not None:
+        query = query.where(Message.sequence > after)
+    if before is not None:
+        query = query.where(Message.sequence < before)
+    rows: list[Row] = await query.order_by(Message.sequence, ascending=not newest_first).limit(limit)
+    if newest_first:
+        rows.reverse()
+    return await _opened_messages(keys, rows, now)
+
+
+async def last_messages(keys: KeyRing, conversations: Sequence[Row], now: datetime) -> dict[UUID, Row]:
+    clause: Any = None
+    for conversation in conversations:
+        if conversation["last_sequence"]:
+            one = (Message.conversation == conversation["id"]) & (
+                Message.sequence == conversation["last_sequence"]
+            )
+            clause = one if clause is None else clause | one
+    if clause is None:
+        return {}
+    rows: list[Row] = await Message.select().where(clause)
+    return {row["conversation"]: row for row in await _opened_messages(keys, rows, now)}
+
+
+async def attachment_with_content(keys: KeyRing, attachment_id: UUID) -> Row | None:
+    row: Row | None = (
+        await MessageAttachment.select(
+            *ATTACHMENT_COLUMNS,
+            MessageAttachment.content,
+            MessageAttachment.message.sender.as_alias("sender"),
+            MessageAttachment.message.state.as_alias("state"),
+            MessageAttachment.message.expires_at.as_alias("expires_at"),
+        )
+        .where(MessageAttachment.id == attachment_id)
+        .first()
+    )
+    if row is None or row["content"] is None:
+        return None
+    data_key = await keys.key_of(row["conversation"])
+    record_id = str(row["conversation"])
+    return {
+        **row,
+        "filename": _open(
+            data_key,
+            row["conversation"],
+            _attachment_field(row["id"], row["message"], row["sender"], "filename"),
+            row["filename"],
+        ),
+        "content": envelope.decrypt_bytes(
+            data_key,
+            bytes(row["content"]),
+            scope=SCOPE,
+            record_id=record_id,
+            field=_attachment_field(row["id"], row["message"], row["sender"], "content"),
+        ),
+    }
+
+
+async def destroy_content(message_ids: Sequence[UUID], state: MessageState, now: datetime) -> list[Row]:
+    """Recall or expire: the ciphertext is overwritten. Returns the rows that changed state."""
+    if not message_ids:
+        return []
+    values: dict[Any, Any] = {Message.state: state.value, Message.body: ""}
+    if state == MessageState.RECALLED:
+        values[Message.recalled_at] = now
+    rows: list[Row] = await (
+        Message.update(values)
+        .where(Message.id.is_in(list(message_ids)) & (Message.state == MessageState.ACTIVE.value))
+        .returning(Message.id, Message.conversation, Message.sequence)
+    )
+    changed = [row["id"] for row in rows]
+    if changed:
+        await MessageAttachment.update(
+            {MessageAttachment.content: None, MessageAttachment.filename: ""}
+        ).where(MessageAttachment.message.is_in(changed))
+    return rows
+
+
+async def due_for_expiry(now: datetime, limit: int) -> list[UUID]:
+    rows = await (
+        Message.select(Message.id)
+        .where((Message.state == MessageState.ACTIVE.value) & (Message.expires_at <= now))
+        .order_by(Message.expires_at)
+        .limit(limit)
+    )
+    return [row["id"] for row in rows]
+
+
+async def mark_promoted(message_id: UUID, attachment_id: UUID | None, document_id: UUID) -> None:
+    if attachment_id is None:
+        await Message.update({Message.promoted_document: document_id}).where(Message.id == message_id)
+    else:
+        await MessageAttachment.update({MessageAttachment.promoted_document: document_id}).where(
+            MessageAttachment.id == attachment_id
+        )

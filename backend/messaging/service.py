@@ -1,0 +1,602 @@
+"""Messaging use cases: conversations, sending, receipts, typing, recall, retention, promotion.
+
+Sending follows one path::
+
+    validate the input ─► access (backend/messaging/access.py) ─► same client message id
+        already stored? (return it) ─► reply target still there? ─► take the next number
+        (locks the conversation row) ─► seal and insert ─► sender's markers ─► event + audit
+
+Every check comes before the first write, so a typed error writes nothing. Nothing commits
+here: the caller's unit of work does, and the stream events are published after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from backend.accounts import repository as accounts
+from backend.audit.actions import AuditAction
+from backend.audit.service import AuditTrail
+from backend.core.clock import utcnow
+from backend.core.errors import InvalidInput
+from backend.core.validation import check_text
+from backend.messaging import access, repository
+from backend.messaging import events as chat_events
+from backend.messaging.codes import (
+    ATTACHMENT_MEDIA_TYPES,
+    MAX_ATTACHMENT_BYTES,
+    MAX_ATTACHMENTS_PER_MESSAGE,
+    MAX_BODY_CHARS,
+    MAX_CLIENT_MESSAGE_ID,
+    MAX_GROUP_MEMBERS,
+    MAX_RETENTION_SECONDS,
+    MAX_TITLE_CHARS,
+    RECALL_WINDOW_SECONDS,
+    ConversationKind,
+    MessageState,
+    MessagingError,
+    MessagingErrorCode,
+    not_found,
+)
+from backend.messaging.repository import KeyRing
+from backend.realtime.events import ChatEventType
+from backend.referrals import access as referral_access
+from backend.referrals import repository as referrals
+from backend.referrals import service as referral_service
+from backend.referrals.access import Viewer
+from backend.referrals.codes import ALLOWED_MEDIA_TYPES as RECORD_MEDIA_TYPES
+from backend.referrals.codes import DocumentKind
+from backend.referrals.errors import ReferralError
+
+Row = dict[str, Any]
+EXPIRY_BATCH = 500
+MAX_TOTAL_ATTACHMENT_BYTES = 720 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class NewAttachment:
+    filename: str
+    media_type: str
+    content: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    conversation_id: UUID
+    client_message_id: str
+    body: str
+    is_priority: bool = False
+    reply_to_id: UUID | None = None
+    attachments: tuple[NewAttachment, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class NewConversation:
+    kind: ConversationKind
+    member_ids: tuple[UUID, ...]
+    title: str = ""
+    retention_seconds: int | None = None
+
+
+@dataclass(slots=True)
+class ConversationView:
+    """A conversation as the caller sees it: their unread count and markers, the last message."""
+
+    conversation: Row
+    unread_count: int = 0
+    delivered_up_to: int = 0
+    read_up_to: int = 0
+    last_message: Row | None = None
+
+
+@dataclass(slots=True)
+class MessagePage:
+    messages: list[Row]
+    has_older: bool
+    has_newer: bool
+
+
+@dataclass(slots=True)
+class Receipts:
+    """Each member's markers, for receipts: a message is delivered to / read by a member whose
+    marker reached its sequence."""
+
+    markers: dict[UUID, tuple[int, int]] = field(default_factory=dict)
+
+
+# --- conversations ------------------------------------------------------------------------------
+
+
+async def open_referral_conversation(referral_id: UUID) -> Row:
+    """Called when a referral is created: its conversation exists from the start."""
+    return await repository.ensure_referral_conversation(referral_id, None, utcnow())
+
+
+async def referral_conversation(viewer: Viewer, audit: AuditTrail, referral_id: UUID) -> ConversationView:
+    referral, _ = await referral_access.access_referral(viewer, referral_id)
+    conversation = await repository.ensure_referral_conversation(referral["id"], None, utcnow())
+    return (await _views(viewer, audit, [conversation]))[0]
+
+
+async def read_conversation(viewer: Viewer, audit: AuditTrail, conversation_id: UUID) -> ConversationView:
+    conversation = await access.access_conversation(viewer, conversation_id)
+    return (await _views(viewer, audit, [conversation]))[0]
+
+
+async def list_conversations(
+    viewer: Viewer, audit: AuditTrail, *, after: tuple[datetime, UUID] | None, limit: int
+) -> list[ConversationView]:
+    rows = await repository.conversation_page(
+        user_id=viewer.user_id,
+        visible_referrals=referral_access.visible_filter(viewer),
+        after=after,
+        limit=limit,
+    )
+    return await _views(viewer, audit, rows)
+
+
+async def _views(viewer: Viewer, audit: AuditTrail, conversations: list[Row]) -> list[ConversationView]:
+    """Unread counts, markers and last messages for a page of conversations in four statements."""
+    if not conversations:
+        return []
+    now = utcnow()
+    ids = [c["id"] for c in conversations]
+    states = await repository.read_states(ids)
+    markers = {c: states[c].get(viewer.user_id, {"delivered_up_to": 0, "read_up_to": 0}) for c in ids}
+    unread = await repository.unread_counts(
+        viewer.user_id, {c: m["read_up_to"] for c, m in markers.items()}, now
+    )
+    keys = KeyRing()
+    for conversation in conversations:
+        keys.remember(conversation)
+    last = await repository.last_messages(keys, conversations, now)
+    views = []
+    for conversation in conversations:
+        conversation_id = conversation["id"]
+        _audit(audit, viewer, AuditAction.CONVERSATION_READ, conversation_id)
+        last_message = last.get(conversation_id)
+        if last_message is not None:
+            _audit(audit, viewer, AuditAction.MESSAGES_READ, _message_range(conversation_id, [last_message]))
+        views.append(
+            ConversationView(
+                conversation=conversation,
+                unread_count=unread.get(conversation_id, 0),
+                delivered_up_to=markers[conversation_id]["delivered_up_to"],
+                read_up_to=markers[conversation_id]["read_up_to"],
+                last_message=last_message,
+            )
+        )
+    return views
+
+
+async def start_conversation(
+    viewer: Viewer, audit: AuditTrail, new: NewConversation, *, min_retention_seconds: int
+) -> ConversationView:
+    problems = InvalidInput()
+    title = new.title.strip()
+    others = [u for u in dict.fromkeys(new.member_ids) if u != viewer.user_id]
+    if new.kind == ConversationKind.REFERRAL:
+        problems.add("kind", "INVALID", "Referral conversations are created with their referral.")
+    elif new.kind == ConversationKind.DIRECT and len(others) != 1:
+        problems.add("memberIds", "INVALID", "A direct conversation has exactly one other member.")
+    elif new.kind == ConversationKind.GROUP and not 1 <= len(others) < MAX_GROUP_MEMBERS:
+        problems.add("memberIds", "INVALID", f"A group has 2 to {MAX_GROUP_MEMBERS} members.")
+    check_text(
+        problems, "title", title, max_length=MAX_TITLE_CHARS, required=new.kind == ConversationKind.GROUP
+    )
+    problems.raise_if_any()
+    _check_retention(new.retention_seconds, minimum=min_retention_seconds)
+    unreachable = await access.unreachable(viewer, others)
+    if unreachable:
+        raise MessagingError(
+            MessagingErrorCode.MEMBER_NOT_REACHABLE,
+            "You can only start conversations with colleagues, your referral network, or the other "
+            "side of a shared referral.",
+            field="memberIds",
+        )
+    now = utcnow()
+    conversation = await repository.insert_conversation(
+        kind=new.kind,
+        title=title if new.kind == ConversationKind.GROUP else "",
+        retention_seconds=new.retention_seconds,
+        created_by=viewer.user_id,
+        now=now,
+    )
+    members = [viewer.user_id, *others]
+    await repository.add_members(conversation["id"], members, now)
+    audit.record(
+        AuditAction.CONVERSATION_CREATED,
+        actor_user_id=viewer.user_id,
+        object_type="Conversation",
+        object_id=conversation["id"],
+    )
+    chat_events.conversation_changed(conversation["id"], "CREATED", members)
+    return ConversationView(conversation=conversation)
+
+
+async def set_retention(
+    viewer: Viewer, audit: AuditTrail, conversation_id: UUID, retention_seconds: int | None, *, minimum: int
+) -> ConversationView:
+    """Messages sent from now on expire ``retention_seconds`` after sending (None: kept)."""
+    _check_retention(retention_seconds, minimum=minimum)
+    conversation = await access.access_conversation(viewer, conversation_id)
+    await repository.set_retention(conversation_id, retention_seconds)
+    audit.record(
+        AuditAction.CONVERSATION_CHANGED,
+        actor_user_id=viewer.user_id,
+        object_type="Conversation",
+        object_id=conversation_id,
+    )
+    chat_events.conversation_changed(conversation_id, "RETENTION", await access.members(conversation))
+    return (await _views(viewer, audit, [{**conversation, "retention_seconds": retention_seconds}]))[0]
+
+
+def _check_retention(retention_seconds: int | None, *, minimum: int) -> None:
+    if retention_seconds is not None and not minimum <= retention_seconds <= MAX_RETENTION_SECONDS:
+        problems = InvalidInput()
+        problems.add(
+            "retentionSeconds", "OUT_OF_RANGE", f"Between {minimum} and {MAX_RETENTION_SECONDS} seconds."
+        )
+        raise problems
+
+
+async def members_of(conversations: Sequence[Row]) -> dict[UUID, list[Row]]:
+    """Each conversation's members as user rows (for display: names, no PHI)."""
+    by_conversation = await access.members_of(conversations)
+    users = {
+        row["id"]: row
+        for row in await accounts.users_by_ids(
+            sorted({u for m in by_conversation.values() for u in m}, key=str)
+        )
+    }
+    return {c: [users[u] for u in members if u in users] for c, members in by_conversation.items()}
+
+
+async def receipts_of(conversation_ids: Sequence[UUID]) -> dict[UUID, dict[UUID, Row]]:
+    return await repository.read_states(conversation_ids)
+
+
+# --- messages -----------------------------------------------------------------------------------
+
+
+async def messages(
+    viewer: Viewer,
+    audit: AuditTrail,
+    conversation_id: UUID,
+    *,
+    after: int | None = None,
+    before: int | None = None,
+    limit: int,
+    newest_first: bool,
+) -> MessagePage:
+    """A page of the conversation: the newest ``limit`` (history, ``newest_first``) or the oldest
+    ``limit`` after ``after`` (catching up), always returned in conversation order."""
+    conversation = await access.access_conversation(viewer, conversation_id)
+    keys = KeyRing()
+    keys.remember(conversation)
+    rows = await repository.message_page(
+        keys,
+        conversation_id,
+        after=after,
+        before=before,
+        limit=limit + 1,
+        newest_first=newest_first,
+        now=utcnow(),
+    )
+    more = len(rows) > limit
+    if more:
+        rows = rows[1:] if newest_first else rows[:-1]
+    if rows:
+        _audit(audit, viewer, AuditAction.MESSAGES_READ, _message_range(conversation_id, rows))
+    first = rows[0]["sequence"] if rows else (after or 0)
+    last = rows[-1]["sequence"] if rows else (before or conversation["last_sequence"] + 1) - 1
+    return MessagePage(
+        messages=rows,
+        has_older=more if newest_first else first > 1,
+        has_newer=last < conversation["last_sequence"] if newest_first or not more else True,
+    )
+
+
+async def read_message(viewer: Viewer, audit: AuditTrail, message_id: UUID) -> Row:
+    rows = await repository.message_rows([message_id])
+    if not rows:
+        raise not_found()
+    conversation = await access.access_conversation(viewer, rows[0]["conversation"])
+    keys = KeyRing()
+    keys.remember(conversation)
+    opened = await repository.messages_by_ids(keys, [message_id], utcnow())
+    _audit(audit, viewer, AuditAction.MESSAGES_READ, _message_range(conversation["id"], opened))
+    return opened[0]
+
+
+async def read_attachment(viewer: Viewer, audit: AuditTrail, attachment_id: UUID) -> Row:
+    keys = KeyRing()
+    found = await repository.attachment_with_content(keys, attachment_id)
+    if found is None:
+        raise not_found()
+    await access.access_conversation(viewer, found["conversation"])
+    if found["state"] != MessageState.ACTIVE or (
+        found["expires_at"] is not None and found["expires_at"] <= utcnow()
+    ):
+        raise not_found()
+    audit.record(
+        AuditAction.ATTACHMENT_READ,
+        actor_user_id=viewer.user_id,
+        object_type="MessageAttachment",
+        object_id=attachment_id,
+    )
+    return found
+
+
+def _check_message(new: NewMessage) -> None:
+    problems = InvalidInput()
+    if not 8 <= len(new.client_message_id) <= MAX_CLIENT_MESSAGE_ID:
+        problems.add(
+            "clientMessageId", "INVALID", f"8 to {MAX_CLIENT_MESSAGE_ID} characters, unique per message."
+        )
+    if len(new.body) > MAX_BODY_CHARS:
+        problems.add("body", "TOO_LONG", f"At most {MAX_BODY_CHARS} characters.")
+    elif not new.body.strip() and not new.attachments:
+        problems.add("body", "REQUIRED", "A message needs text or an attachment.")
+    if len(new.attachments) > MAX_ATTACHMENTS_PER_MESSAGE:
+        problems.add("attachments", "TOO_MANY", f"At most {MAX_ATTACHMENTS_PER_MESSAGE} attachments.")
+    total = 0
+    for index, attachment in enumerate(new.attachments):
+        prefix = f"attachments[{index}]"
+        total += len(attachment.content)
+        if attachment.media_type not in ATTACHMENT_MEDIA_TYPES:
+            problems.add(
+                f"{prefix}.mediaType",
+                "UNSUPPORTED_MEDIA_TYPE",
+                f"Allowed: {', '.join(sorted(ATTACHMENT_MEDIA_TYPES))}.",
+            )
+        if not attachment.content:
+            problems.add(f"{prefix}.content", "EMPTY", "The attachment is empty.")
+        elif len(attachment.content) > MAX_ATTACHMENT_BYTES:
+            problems.add(f"{prefix}.content", "TOO_LARGE", f"At most {MAX_ATTACHMENT_BYTES // 1024} KiB.")
+        check_text(problems, f"{prefix}.filename", attachment.filename, max_length=200)
+        if any(c in attachment.filename for c in "/\\\x00"):
+            problems.add(f"{prefix}.filename", "INVALID", "A file name, not a path.")
+    if total > MAX_TOTAL_ATTACHMENT_BYTES:
+        problems.add("attachments", "TOO_LARGE", f"At most {MAX_TOTAL_ATTACHMENT_BYTES // 1024} KiB in all.")
+    problems.raise_if_any()
+
+
+async def send_message(viewer: Viewer, audit: AuditTrail, new: NewMessage) -> Row:
+    _check_message(new)
+    conversation = await access.access_conversation(viewer, new.conversation_id)
+    keys = KeyRing()
+    keys.remember(conversation)
+    existing = await repository.message_by_client_id(
+        conversation["id"], viewer.user_id, new.client_message_id
+    )
+    if existing is not None:
+        return (await repository.messages_by_ids(keys, [existing["id"]], utcnow()))[0]
+    now = utcnow()
+    if new.reply_to_id is not None:
+        target = await repository.message_rows([new.reply_to_id])
+        if (
+            not target
+            or target[0]["conversation"] != conversation["id"]
+            or target[0]["state"] != MessageState.ACTIVE
+            or (target[0]["expires_at"] is not None and target[0]["expires_at"] <= now)
+        ):
+            raise MessagingError(
+                MessagingErrorCode.MESSAGE_UNAVAILABLE,
+                "The message you reply to was recalled or has expired.",
+                field="replyToId",
+            )
+    sequence = await repository.next_sequence(conversation["id"], now)
+    raced = await repository.message_by_client_id(conversation["id"], viewer.user_id, new.client_message_id)
+    if raced is not None:  # the same send committed while we waited for the conversation's lock
+        await repository.release_sequence(conversation["id"], sequence)
+        return (await repository.messages_by_ids(keys, [raced["id"]], now))[0]
+    retention = conversation["retention_seconds"]
+    message_id = await repository.insert_message(
+        keys,
+        conversation_id=conversation["id"],
+        sequence=sequence,
+        sender_id=viewer.user_id,
+        client_message_id=new.client_message_id,
+        body=new.body,
+        is_priority=new.is_priority,
+        reply_to=new.reply_to_id,
+        sent_at=now,
+        expires_at=now + timedelta(seconds=retention) if retention else None,
+        attachments=[(a.filename.strip(), a.media_type, a.content) for a in new.attachments],
+    )
+    await repository.advance_read_state(
+        conversation["id"], viewer.user_id, delivered_up_to=sequence, read_up_to=sequence, now=now
+    )
+    audit.record(
+        AuditAction.MESSAGE_SENT, actor_user_id=viewer.user_id, object_type="Message", object_id=message_id
+    )
+    message = (await repository.messages_by_ids(keys, [message_id], now))[0]
+    chat_events.message_sent(message, await access.members(conversation))
+    return message
+
+
+async def mark_read(
+    viewer: Viewer, conversation_id: UUID, *, delivered_up_to: int | None, read_up_to: int | None
+) -> ConversationView:
+    """Move the caller's delivered/read markers forward (clamped to the last message)."""
+    conversation = await access.access_conversation(viewer, conversation_id)
+    last = conversation["last_sequence"]
+    delivered = min(max(delivered_up_to or 0, 0), last)
+    read = min(max(read_up_to or 0, 0), last)
+    before = (await repository.read_states([conversation_id]))[conversation_id].get(viewer.user_id)
+    state = await repository.advance_read_state(
+        conversation_id, viewer.user_id, delivered_up_to=delivered, read_up_to=read, now=utcnow()
+    )
+    if before is None or (before["delivered_up_to"], before["read_up_to"]) != (
+        state["delivered_up_to"],
+        state["read_up_to"],
+    ):
+        chat_events.read_state_changed(
+            conversation_id, viewer.user_id, state, await access.members(conversation)
+        )
+    unread = await repository.unread_counts(viewer.user_id, {conversation_id: state["read_up_to"]}, utcnow())
+    return ConversationView(
+        conversation=conversation,
+        unread_count=unread[conversation_id],
+        delivered_up_to=state["delivered_up_to"],
+        read_up_to=state["read_up_to"],
+    )
+
+
+async def set_typing(viewer: Viewer, conversation_id: UUID, is_typing: bool) -> None:
+    conversation = await access.access_conversation(viewer, conversation_id)
+    chat_events.typing(conversation_id, viewer.user_id, is_typing, await access.members(conversation))
+
+
+async def recall_message(viewer: Viewer, audit: AuditTrail, message_id: UUID) -> Row:
+    rows = await repository.message_rows([message_id])
+    if not rows:
+        raise not_found()
+    message = rows[0]
+    conversation = await access.access_conversation(viewer, message["conversation"])
+    now = utcnow()
+    if message["sender"] != viewer.user_id:
+        raise MessagingError(MessagingErrorCode.NOT_PERMITTED, "Only the sender can recall a message.")
+    if message["state"] != MessageState.ACTIVE or (
+        message["expires_at"] is not None and message["expires_at"] <= now
+    ):
+        raise MessagingError(
+            MessagingErrorCode.MESSAGE_UNAVAILABLE, "The message was already recalled or expired."
+        )
+    if now - message["sent_at"] > timedelta(seconds=RECALL_WINDOW_SECONDS):
+        raise MessagingError(
+            MessagingErrorCode.RECALL_WINDOW_PASSED,
+            f"Messages can be recalled within {RECALL_WINDOW_SECONDS // 60} minutes of sending.",
+        )
+    changed = await repository.destroy_content([message_id], MessageState.RECALLED, now)
+    audit.record(
+        AuditAction.MESSAGE_RECALLED,
+        actor_user_id=viewer.user_id,
+        object_type="Message",
+        object_id=message_id,
+    )
+    if changed:
+        chat_events.message_removed(
+            ChatEventType.MESSAGE_RECALLED, changed[0], await access.members(conversation)
+        )
+    keys = KeyRing()
+    keys.remember(conversation)
+    return (await repository.messages_by_ids(keys, [message_id], now))[0]
+
+
+async def promote_to_record(
+    viewer: Viewer,
+    audit: AuditTrail,
+    *,
+    message_id: UUID,
+    attachment_id: UUID | None,
+    idempotency_key: str,
+) -> tuple[Row, UUID]:
+    """Copy a message (or one of its attachments) into its referral's documents, with provenance."""
+    rows = await repository.message_rows([message_id])
+    if not rows:
+        raise not_found()
+    conversation = await access.access_conversation(viewer, rows[0]["conversation"])
+    if conversation["kind"] != ConversationKind.REFERRAL:
+        raise MessagingError(
+            MessagingErrorCode.NOT_A_REFERRAL_CONVERSATION, "Only messages about a referral join its record."
+        )
+    keys = KeyRing()
+    keys.remember(conversation)
+    now = utcnow()
+    message = (await repository.messages_by_ids(keys, [message_id], now))[0]
+    if message["state"] != MessageState.ACTIVE:
+        raise MessagingError(
+            MessagingErrorCode.MESSAGE_UNAVAILABLE, "The message was recalled or has expired."
+        )
+    sender = await accounts.user_by_id(message["sender"])
+    sender_name = sender["display_name"] if sender else "unknown"
+    if attachment_id is None:
+        if message["promoted_document"] is not None:
+            raise MessagingError(
+                MessagingErrorCode.ALREADY_PROMOTED, "This message is already in the record."
+            )
+        content = (
+            f"Secure message promoted to the record\nFrom: {sender_name}\n"
+            f"Sent: {message['sent_at'].isoformat()}\nMessage: {message['id']}\n\n{message['body']}\n"
+        ).encode()
+        document = referral_service.NewDocument(
+            kind=DocumentKind.CLINICAL_NOTE,
+            media_type="text/plain",
+            filename=f"secure-message-{message['sequence']}.txt",
+            content=content,
+            source_message_id=message["id"],
+        )
+    else:
+        attachment = await repository.attachment_with_content(keys, attachment_id)
+        if attachment is None or attachment["message"] != message["id"]:
+            raise not_found()
+        if attachment["promoted_document"] is not None:
+            raise MessagingError(
+                MessagingErrorCode.ALREADY_PROMOTED, "This attachment is already in the record."
+            )
+        if attachment["media_type"] not in RECORD_MEDIA_TYPES:
+            raise MessagingError(
+                MessagingErrorCode.PROMOTION_REFUSED,
+                f"The record accepts {', '.join(sorted(RECORD_MEDIA_TYPES))}.",
+                field="attachmentId",
+            )
+        document = referral_service.NewDocument(
+            kind=DocumentKind.OTHER,
+            media_type=attachment["media_type"],
+            filename=attachment["filename"],
+            content=attachment["content"],
+            source_message_id=message["id"],
+        )
+    referral = (await referrals.access_rows([conversation["referral"]]))[0]
+    change = referral_service.Change(referral["id"], referral["version"], idempotency_key)
+    try:
+        await referral_service.add_document(viewer, audit, change, document)
+    except ReferralError as error:
+        raise MessagingError(MessagingErrorCode.PROMOTION_REFUSED, error.message) from None
+    document_id = await referrals.latest_document_from_message(referral["id"], message["id"])
+    assert document_id is not None
+    await repository.mark_promoted(message["id"], attachment_id, document_id)
+    audit.record(
+        AuditAction.MESSAGE_PROMOTED,
+        actor_user_id=viewer.user_id,
+        object_type="Message",
+        object_id=message["id"],
+    )
+    return {
+        **message,
+        "promoted_document": document_id if attachment_id is None else message["promoted_document"],
+    }, document_id
+
+
+# --- retention ----------------------------------------------------------------------------------
+
+
+async def expire_due_messages(now: datetime | None = None) -> int:
+    """Destroy messages past their retention (a batch; run repeatedly by the expiry job)."""
+    now = now or utcnow()
+    ids = await repository.due_for_expiry(now, EXPIRY_BATCH)
+    changed = await repository.destroy_content(ids, MessageState.EXPIRED, now)
+    if changed:
+        conversations = await repository.conversations_by_ids(
+            sorted({r["conversation"] for r in changed}, key=str)
+        )
+        members = await access.members_of(conversations)
+        for row in changed:
+            chat_events.message_removed(
+                ChatEventType.MESSAGE_EXPIRED, row, members.get(row["conversation"], [])
+            )
+    return len(changed)
+
+
+def _audit(audit: AuditTrail, viewer: Viewer, action: AuditAction, object_id: UUID | str) -> None:
+    audit.record(action, actor_user_id=viewer.user_id, object_type="Conversation", object_id=object_id)
+
+
+def _message_range(conversation_id: UUID, rows: Sequence[Row]) -> str:
+    return f"{conversation_id}#{rows[0]['sequence']}-{rows[-1]['sequence']}"
