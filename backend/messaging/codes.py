@@ -9,8 +9,8 @@ from backend.core.errors import DomainError
 MAX_BODY_CHARS = 4_000
 MAX_TITLE_CHARS = 120
 MAX_CLIENT_MESSAGE_ID = 64
-MAX_ATTACHMENTS_PER_MESSAGE = 5
-MAX_ATTACHMENT_BYTES = 2 * 1024 * 1024
+MAX_ATTACHMENTS_PER_MESSAGE = 3
+MAX_ATTACHMENT_BYTES = 512 * 1024
 MAX_GROUP_MEMBERS = 50
 ATTACHMENT_MEDIA_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png", "image/heic", "text/plain"})
 RECALL_WINDOW_SECONDS = 15 * 60

@@ -407,12 +407,18 @@ async def _opened_messages(keys: KeyRing, rows: list[Row], now: datetime) -> lis
     """Rows with bodies and attachment names opened; expired or recalled ones carry no text."""
     if not rows:
         return []
-    attachments = await _attachments_of(keys, [row["id"] for row in rows])
     opened = []
+    states = {}
     for row in rows:
         state = row["state"]
         if state == MessageState.ACTIVE and row["expires_at"] is not None and row["expires_at"] <= now:
             state = MessageState.EXPIRED.value
+        states[row["id"]] = state
+    attachments = await _attachments_of(
+        keys, [m for m, state in states.items() if state == MessageState.ACTIVE]
+    )
+    for row in rows:
+        state = states[row["id"]]
         body = None
         if state == MessageState.ACTIVE:
             data_key = await keys.key_of(row["conversation"])
@@ -429,6 +435,8 @@ async def _opened_messages(keys: KeyRing, rows: list[Row], now: datetime) -> lis
 
 
 async def _attachments_of(keys: KeyRing, message_ids: list[UUID]) -> dict[UUID, list[Row]]:
+    if not message_ids:
+        return {}
     rows = await (
         MessageAttachment.select(*ATTACHMENT_COLUMNS, MessageAttachment.message.sender.as_alias("sender"))
         .where(MessageAttachment.message.is_in(message_ids))

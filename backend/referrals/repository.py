@@ -34,6 +34,7 @@ DOCUMENT_COLUMNS = (
     Document.size_bytes,
     Document.sha256,
     Document.is_outcome,
+    Document.source_message,
     Document.added_by,
     Document.created_at,
 )

@@ -30,6 +30,7 @@ from backend.settings import get_settings
 from backend.tables import ALL_TABLES
 from tests.conftest import LiveServer
 from tests.support.graphql_ids import uuid_of
+from tests.support.messaging import ATTACHMENT, attachment, referral_chat
 from tests.support.referrals import World
 
 ROTATE = (sys.executable, "-m", "backend", "keys", "rotate")
@@ -39,6 +40,8 @@ TEXTS = (
     ("Axolotl murmur since infancy", "Axolotl valve assessment?"),
 )
 NOTE = "Pangolin echo from last spring?"
+CHAT_TEXT = "Gharial holter results are in"
+CHAT_FILE = b"Saola attachment content"
 
 
 def _b64_key() -> str:
@@ -116,8 +119,11 @@ async def _rotate_command(*arguments: str) -> asyncio.subprocess.Process:
 async def test_a_rotation_killed_after_its_first_batch_then_rerun_rewraps_every_key_and_the_server_reads_on(
     world: World, key_file: KeyFile, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # given referrals with known clinical text and a timeline note, under the first KEK version
+    # given referrals with known clinical text and a timeline note, and a chat message with an
+    # attachment, under the first KEK version
     referrals = await _referrals_with_known_text(world)
+    chat = await referral_chat(world, referrals[0])
+    sent = await chat.send(world.referrer, CHAT_TEXT, attachments=[attachment("scan.txt", CHAT_FILE)])
     assert {wrapped_with(key) for key in (await _wrapped_keys(referrals)).values()} == {
         key_file.first_version
     }
@@ -161,6 +167,13 @@ async def test_a_rotation_killed_after_its_first_batch_then_rerun_rewraps_every_
     read = await world.read(referrals[0]["id"], world.specialist)
     assert read is not None
     assert read["timeline"][-1]["note"] == NOTE
+    # and every chat message and attachment
+    [message] = [edge["node"] for edge in (await chat.messages(world.referrer))["edges"]]
+    assert message["body"] == CHAT_TEXT
+    content = await world.api.data(
+        ATTACHMENT, {"id": sent["attachments"][0]["id"]}, token=world.referrer.token
+    )
+    assert base64.b64decode(content["messageAttachment"]["contentBase64"]) == CHAT_FILE
     # and, having re-read the file, wraps new data keys with the new current version
     later = await world.draft(reason="Later referral")
     assert {wrapped_with(key) for key in (await _wrapped_keys([later])).values()} == {new_version}
@@ -168,6 +181,7 @@ async def test_a_rotation_killed_after_its_first_batch_then_rerun_rewraps_every_
     everything = b"".join((first_line.encode(), first_output, first_log, second_output, second_log))
     assert all(text.encode() not in everything for pair in TEXTS for text in pair)
     assert NOTE.encode() not in everything
+    assert CHAT_TEXT.encode() not in everything
 
 
 async def test_a_second_rotation_is_a_no_op(world: World, key_file: KeyFile, live_server: LiveServer) -> None:

@@ -81,6 +81,9 @@ class Document(Node):
     sha256: str
     is_outcome: bool = strawberry.field(description="Part of the outcome that closed the loop.")
     created_at: datetime
+    source_message_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Provenance: the secure message it was promoted from."
+    )
 
 
 @strawberry.type
@@ -331,6 +334,9 @@ def document_from_row(row: Row) -> Document:
         sha256=row["sha256"],
         is_outcome=row["is_outcome"],
         created_at=row["created_at"],
+        source_message_id=to_global_id("Message", row["source_message"])
+        if row.get("source_message")
+        else None,
     )
 
 
