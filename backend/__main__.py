@@ -6,6 +6,7 @@ seed                seed demo data when the database is empty
 audit verify        verify the audit hash chain; exit 1 naming the first broken row
 schema export       write mobile_contract/schema.graphql (``--check`` fails on drift)
 referrals expire    expire referrals past their validity window (run from cron/systemd timer)
+messages expire     destroy messages past their conversation's retention (each server also does)
 keys rotate         re-wrap every data key under the current key-encryption key (restartable)
 migrations check    fail when the tables and the migrations disagree
 migrations new      create an auto migration for table changes
@@ -65,6 +66,22 @@ def _referrals_expire(_: argparse.Namespace) -> int:
             await container.database.stop()
 
     print(f"expired {asyncio.run(run())} referral(s)")
+    return 0
+
+
+def _messages_expire(_: argparse.Namespace) -> int:
+    from backend.container import build_container
+    from backend.messaging.retention import expire_once
+
+    async def run() -> int:
+        container = build_container(get_settings())
+        await container.database.start()
+        try:
+            return await expire_once(container.database)
+        finally:
+            await container.database.stop()
+
+    print(f"expired {asyncio.run(run())} message(s)")
     return 0
 
 
@@ -230,6 +247,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     referrals.add_parser("expire", help="expire referrals past their validity window").set_defaults(
         run=_referrals_expire
+    )
+
+    messages = commands.add_parser("messages", help="secure messaging jobs").add_subparsers(
+        dest="messages", required=True
+    )
+    messages.add_parser("expire", help="destroy messages past their retention").set_defaults(
+        run=_messages_expire
     )
 
     keys = commands.add_parser("keys", help="data-encryption key tools").add_subparsers(
