@@ -48,8 +48,9 @@ async def members(conversation: Row) -> list[UUID]:
 async def members_of(conversations: Sequence[Row]) -> dict[UUID, list[UUID]]:
     found: dict[UUID, list[UUID]] = {}
     by_referral = {c["referral"]: c["id"] for c in conversations if c["kind"] == ConversationKind.REFERRAL}
-    for row in await referrals.access_rows(list(by_referral)):
-        found[by_referral[row["id"]]] = await referral_access.recipients(row)
+    recipients = await referral_access.recipients_of(await referrals.access_rows(list(by_referral)))
+    for referral_id, users in recipients.items():
+        found[by_referral[referral_id]] = users
     others = [c["id"] for c in conversations if c["kind"] != ConversationKind.REFERRAL]
     found.update(await repository.active_members_of(others))
     return found

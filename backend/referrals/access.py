@@ -112,22 +112,41 @@ def _any(clauses: list[Any]) -> Any:
 
 async def recipients(referral: Row) -> list[UUID]:
     """Every active user :func:`parties` would grant access to this referral (for its events)."""
-    sides = [(referral["referring_provider"], referral["referring_organization"])]
-    if referral["status"] != Status.DRAFT:
-        sides.append((referral["receiving_provider"], referral["receiving_organization"]))
-    memberships = await accounts.active_memberships_in(sorted({org for _, org in sides}, key=str))
+    return (await recipients_of([referral]))[referral["id"]]
+
+
+async def recipients_of(referrals: list[Row]) -> dict[Any, list[UUID]]:
+    """:func:`recipients` for many referrals in two statements."""
+    sides_of = {}
+    for referral in referrals:
+        sides = [(referral["referring_provider"], referral["referring_organization"])]
+        if referral["status"] != Status.DRAFT:
+            sides.append((referral["receiving_provider"], referral["receiving_organization"]))
+        sides_of[referral["id"]] = sides
+    all_sides = [side for sides in sides_of.values() for side in sides]
+    memberships = await accounts.active_memberships_in(sorted({org for _, org in all_sides}, key=str))
     providers = {
         row["id"]: row["user"]
-        for row in await accounts.providers_by_ids([p for p, _ in sides if p is not None])
+        for row in await accounts.providers_by_ids(
+            sorted({p for p, _ in all_sides if p is not None}, key=str)
+        )
         if row["user"] is not None
     }
     members = {(m["user"], m["organization"]) for m in memberships}
-    found = {m["user"] for m in memberships if Role(m["role"]) in STAFF_ROLES}
-    for provider_id, organization_id in sides:
-        provider_user = providers.get(provider_id) if provider_id else None
-        if provider_user is not None and (provider_user, organization_id) in members:
-            found.add(provider_user)
-    return sorted(found, key=str)
+    staff: dict[UUID, set[UUID]] = {}
+    for m in memberships:
+        if Role(m["role"]) in STAFF_ROLES:
+            staff.setdefault(m["organization"], set()).add(m["user"])
+    found: dict[Any, list[UUID]] = {}
+    for referral_id, sides in sides_of.items():
+        users: set[UUID] = set()
+        for provider_id, organization_id in sides:
+            users |= staff.get(organization_id, set())
+            provider_user = providers.get(provider_id) if provider_id else None
+            if provider_user is not None and (provider_user, organization_id) in members:
+                users.add(provider_user)
+        found[referral_id] = sorted(users, key=str)
+    return found
 
 
 async def access_referral(viewer: Viewer, referral_id: UUID) -> tuple[Row, frozenset[Party]]:
