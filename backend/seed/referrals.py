@@ -1418,6 +1418,7 @@ class Replay:
     events: list[Row] = field(default_factory=list)
     appointments: list[Row] = field(default_factory=list)
     documents: list[Row] = field(default_factory=list)
+    messages: list[tuple[UUID, str, datetime]] = field(default_factory=list)
 
     @property
     def priority(self) -> Priority:
@@ -1683,6 +1684,7 @@ def _replay(
         at = _next_time(replay, step, at)
         replay.apply(step, at)
     _attach_outcome(rng, replay, plan, at)
+    _chat(rng, replay, plan, creator)
     _check_ends_before_now(replay, at)
     return replay
 
@@ -1704,6 +1706,33 @@ def _attach_outcome(rng: random.Random, replay: Replay, plan: ReferralPlan, clos
         )
 
 
+CHAT_OPENERS = (
+    "Hi, thanks for taking this one. Anything you need from us before the visit?",
+    "Sent over the latest labs this morning; let me know if they don't come through.",
+    "Quick question on this referral when you have a minute.",
+)
+CHAT_REPLIES = (
+    "Got it, thanks. The recent imaging would help if you have it.",
+    "Received. We'll call the patient to book this week.",
+    "Sure, what do you need?",
+)
+
+
+def _chat(rng: random.Random, replay: Replay, plan: ReferralPlan, referrer: UUID) -> None:
+    """A short secure-message exchange on some referrals that reached the receiving side."""
+    sent_at = replay.values.get("sent_at")
+    receiver = plan.receiver.user_id
+    if sent_at is None or receiver is None or rng.random() >= 0.35:
+        return
+    at = sent_at + timedelta(minutes=rng.randint(20, 240))
+    pick = rng.randrange(len(CHAT_OPENERS))
+    for sender, text in ((referrer, CHAT_OPENERS[pick]), (receiver, CHAT_REPLIES[pick])):
+        if at >= replay.now:
+            return
+        replay.messages.append((sender, text, at))
+        at += timedelta(minutes=rng.randint(5, 90))
+
+
 def _check_ends_before_now(replay: Replay, last: datetime) -> None:
     values = replay.values
     if last >= replay.now:
@@ -1716,7 +1745,9 @@ def _check_ends_before_now(replay: Replay, last: datetime) -> None:
 async def _insert(replay: Replay) -> None:
     row = await referrals.insert_referral(replay.values)
     referral_id = row["id"]
-    await conversations.ensure_referral_conversation(referral_id, None, replay.values["created_at"])
+    conversation = await conversations.ensure_referral_conversation(
+        referral_id, None, replay.values["created_at"]
+    )
     for event in replay.events:
         await referrals.insert_event(referral_id=referral_id, **event)
     for appointment in replay.appointments:
@@ -1725,3 +1756,28 @@ async def _insert(replay: Replay) -> None:
         )
     for document in replay.documents:
         await referrals.insert_document({**document, "referral": referral_id})
+    if replay.messages:
+        await _insert_messages(conversation, replay.messages)
+
+
+async def _insert_messages(conversation: Row, messages: list[tuple[UUID, str, datetime]]) -> None:
+    keys = conversations.KeyRing()
+    keys.remember(conversation)
+    for sender, body, at in messages:
+        sequence = await conversations.next_sequence(conversation["id"], at)
+        await conversations.insert_message(
+            keys,
+            conversation_id=conversation["id"],
+            sequence=sequence,
+            sender_id=sender,
+            client_message_id=f"seed-{conversation['id']}-{sequence}",
+            body=body,
+            is_priority=False,
+            reply_to=None,
+            sent_at=at,
+            expires_at=None,
+            attachments=(),
+        )
+        await conversations.advance_read_state(
+            conversation["id"], sender, delivered_up_to=sequence, read_up_to=sequence, now=at
+        )

@@ -140,6 +140,23 @@ def test_seeded_patients_have_encrypted_and_indexed_mrns(db: sqlite3.Connection)
     assert len({(row["organization"], row["mrn_index"]) for row in rows}) == len(rows)
 
 
+def test_every_referral_has_its_conversation_and_some_carry_sealed_demo_messages(
+    db: sqlite3.Connection,
+) -> None:
+    from backend.seed.referrals import CHAT_OPENERS, CHAT_REPLIES
+
+    # given the seeded referrals and their conversations
+    referrals = db.execute("SELECT count(*) FROM referral").fetchone()[0]
+    conversations = db.execute("SELECT count(*) FROM conversation WHERE kind = 'REFERRAL'").fetchone()[0]
+    # then each referral has one, a good share hold a short exchange, and no body is in plaintext
+    assert conversations == referrals
+    bodies = [row["body"] for row in db.execute("SELECT body FROM message")]
+    assert len(bodies) >= 40
+    assert all(body.startswith("e1:") for body in bodies)
+    dump = "\n".join(db.iterdump())
+    assert not [text for text in (*CHAT_OPENERS, *CHAT_REPLIES) if text in dump]
+
+
 def test_the_directory_is_big_enough_to_search(db: sqlite3.Connection) -> None:
     # given the seeded directory
     # when counting providers, their specialties, plans and locations
