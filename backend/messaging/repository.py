@@ -512,6 +512,15 @@ async def last_messages(keys: KeyRing, conversations: Sequence[Row], now: dateti
     return {row["conversation"]: row for row in await _opened_messages(keys, rows, now)}
 
 
+async def conversation_of_attachment(attachment_id: UUID) -> UUID | None:
+    row = (
+        await MessageAttachment.select(MessageAttachment.conversation)
+        .where(MessageAttachment.id == attachment_id)
+        .first()
+    )
+    return row["conversation"] if row else None
+
+
 async def attachment_with_content(keys: KeyRing, attachment_id: UUID) -> Row | None:
     row: Row | None = (
         await MessageAttachment.select(

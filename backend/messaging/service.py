@@ -314,13 +314,17 @@ async def read_message(viewer: Viewer, audit: AuditTrail, message_id: UUID) -> R
 
 
 async def read_attachment(viewer: Viewer, audit: AuditTrail, attachment_id: UUID) -> Row:
-    keys = KeyRing()
-    found = await repository.attachment_with_content(keys, attachment_id)
-    if found is None:
+    conversation_id = await repository.conversation_of_attachment(attachment_id)
+    if conversation_id is None:
         raise not_found()
-    await access.access_conversation(viewer, found["conversation"])
-    if found["state"] != MessageState.ACTIVE or (
-        found["expires_at"] is not None and found["expires_at"] <= utcnow()
+    conversation = await access.access_conversation(viewer, conversation_id)
+    keys = KeyRing()
+    keys.remember(conversation)
+    found = await repository.attachment_with_content(keys, attachment_id)
+    if (
+        found is None
+        or found["state"] != MessageState.ACTIVE
+        or (found["expires_at"] is not None and found["expires_at"] <= utcnow())
     ):
         raise not_found()
     audit.record(
@@ -375,7 +379,7 @@ async def send_message(viewer: Viewer, audit: AuditTrail, new: NewMessage) -> Ro
         conversation["id"], viewer.user_id, new.client_message_id
     )
     if existing is not None:
-        return (await repository.messages_by_ids(keys, [existing["id"]], utcnow()))[0]
+        return _same_send(new, (await repository.messages_by_ids(keys, [existing["id"]], utcnow()))[0])
     now = utcnow()
     if new.reply_to_id is not None:
         target = await repository.message_rows([new.reply_to_id])
@@ -394,7 +398,7 @@ async def send_message(viewer: Viewer, audit: AuditTrail, new: NewMessage) -> Ro
     raced = await repository.message_by_client_id(conversation["id"], viewer.user_id, new.client_message_id)
     if raced is not None:  # the same send committed while we waited for the conversation's lock
         await repository.release_sequence(conversation["id"], sequence)
-        return (await repository.messages_by_ids(keys, [raced["id"]], now))[0]
+        return _same_send(new, (await repository.messages_by_ids(keys, [raced["id"]], now))[0])
     retention = conversation["retention_seconds"]
     message_id = await repository.insert_message(
         keys,
@@ -418,6 +422,25 @@ async def send_message(viewer: Viewer, audit: AuditTrail, new: NewMessage) -> Ro
     message = (await repository.messages_by_ids(keys, [message_id], now))[0]
     chat_events.message_sent(message, await access.members(conversation))
     return message
+
+
+def _same_send(new: NewMessage, stored: Row) -> Row:
+    """A retry returns the stored message; a different message under a used id is refused."""
+    if stored["state"] == MessageState.ACTIVE and (
+        stored["body"],
+        stored["is_priority"],
+        stored["reply_to"],
+    ) != (
+        new.body,
+        new.is_priority,
+        new.reply_to_id,
+    ):
+        raise MessagingError(
+            MessagingErrorCode.CLIENT_MESSAGE_ID_REUSED,
+            "This clientMessageId was used for a different message: use a new one per message.",
+            field="clientMessageId",
+        )
+    return stored
 
 
 async def mark_read(

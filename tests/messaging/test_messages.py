@@ -36,6 +36,15 @@ async def test_sending_the_same_client_message_id_twice_stores_one_message(world
     assert first["sendMessage"]["chatMessage"]["id"] == second["sendMessage"]["chatMessage"]["id"]
     assert await _stored(chat) == (1, 0)
     assert (await chat.read(world.referrer) or {})["lastSequence"] == 1
+    # and a different message under the same id is refused, not silently dropped
+    reused = await world.api.data(
+        SEND, {"input": {**payload, "body": "Another text"}}, token=world.referrer.token
+    )
+    assert (reused["sendMessage"]["code"], reused["sendMessage"]["field"]) == (
+        "CLIENT_MESSAGE_ID_REUSED",
+        "clientMessageId",
+    )
+    assert await _stored(chat) == (1, 0)
 
 
 async def test_bad_input_gets_typed_errors_and_writes_nothing(world: World) -> None:
