@@ -237,6 +237,26 @@ async def add_members(conversation_id: UUID, user_ids: Sequence[UUID], now: date
         )
 
 
+async def activate_members(conversation_id: UUID, user_ids: Sequence[UUID], now: datetime) -> None:
+    """Add members, or bring back ones who left (their read markers kept)."""
+    for user_id in user_ids:
+        await ConversationMember.raw(
+            'INSERT INTO conversation_member (conversation, "user", active, delivered_up_to, read_up_to, '
+            "joined_at) VALUES ({}, {}, {}, 0, 0, {}) "
+            'ON CONFLICT (conversation, "user") DO UPDATE SET active = excluded.active',
+            conversation_id,
+            user_id,
+            True,
+            now,
+        )
+
+
+async def deactivate_member(conversation_id: UUID, user_id: UUID) -> None:
+    await ConversationMember.update({ConversationMember.active: False}).where(
+        (ConversationMember.conversation == conversation_id) & (ConversationMember.user == user_id)
+    )
+
+
 async def active_member_ids(conversation_id: UUID) -> list[UUID]:
     rows = await ConversationMember.select(ConversationMember.user).where(
         (ConversationMember.conversation == conversation_id) & (ConversationMember.active == True)  # noqa: E712

@@ -43,6 +43,7 @@ from backend.messaging.codes import (
     not_found,
 )
 from backend.messaging.repository import KeyRing
+from backend.realtime import events as realtime_events
 from backend.realtime.events import ChatEventType
 from backend.referrals import access as referral_access
 from backend.referrals import repository as referrals
@@ -216,6 +217,59 @@ async def start_conversation(
     )
     chat_events.conversation_changed(conversation["id"], "CREATED", members)
     return ConversationView(conversation=conversation)
+
+
+async def add_members(
+    viewer: Viewer, audit: AuditTrail, conversation_id: UUID, user_ids: Sequence[UUID]
+) -> ConversationView:
+    """Add people to a group (reachable as for starting one); they see its history."""
+    conversation = await access.access_conversation(viewer, conversation_id)
+    if conversation["kind"] != ConversationKind.GROUP:
+        raise MessagingError(
+            MessagingErrorCode.NOT_PERMITTED, "Only groups take new members.", field="conversationId"
+        )
+    current = set(await repository.active_member_ids(conversation_id))
+    joining = [u for u in dict.fromkeys(user_ids) if u not in current]
+    if not joining or len(current) + len(joining) > MAX_GROUP_MEMBERS:
+        problems = InvalidInput()
+        problems.add("memberIds", "INVALID", f"New members, up to {MAX_GROUP_MEMBERS} in all.")
+        raise problems
+    if await access.unreachable(viewer, joining):
+        raise MessagingError(
+            MessagingErrorCode.MEMBER_NOT_REACHABLE,
+            "You can only add colleagues, your referral network, or the other side of a shared referral.",
+            field="memberIds",
+        )
+    await repository.activate_members(conversation_id, joining, utcnow())
+    audit.record(
+        AuditAction.CONVERSATION_CHANGED,
+        actor_user_id=viewer.user_id,
+        object_type="Conversation",
+        object_id=conversation_id,
+    )
+    chat_events.conversation_changed(conversation_id, "MEMBERS", [*current, *joining])
+    return (await _views(viewer, audit, [conversation]))[0]
+
+
+async def leave_conversation(viewer: Viewer, audit: AuditTrail, conversation_id: UUID) -> None:
+    """Leave a direct or group conversation: from now on it answers like one that does not exist."""
+    conversation = await access.access_conversation(viewer, conversation_id)
+    if conversation["kind"] == ConversationKind.REFERRAL:
+        raise MessagingError(
+            MessagingErrorCode.NOT_PERMITTED,
+            "A referral's conversation follows the referral: you are in it while you may see the referral.",
+            field="conversationId",
+        )
+    await repository.deactivate_member(conversation_id, viewer.user_id)
+    audit.record(
+        AuditAction.CONVERSATION_CHANGED,
+        actor_user_id=viewer.user_id,
+        object_type="Conversation",
+        object_id=conversation_id,
+    )
+    remaining = [u for u in await repository.active_member_ids(conversation_id) if u != viewer.user_id]
+    chat_events.conversation_changed(conversation_id, "MEMBERS", remaining)
+    realtime_events.access_changed([viewer.user_id])
 
 
 async def set_retention(

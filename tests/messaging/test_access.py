@@ -6,8 +6,10 @@ import uuid
 
 from tests.support.graphql_ids import global_id
 from tests.support.messaging import (
+    ADD_MEMBERS,
     CONVERSATION_EVENTS,
     CONVERSATIONS,
+    LEAVE,
     REFERRAL_CONVERSATION,
     SEND,
     START,
@@ -159,3 +161,37 @@ async def test_a_group_needs_a_title_and_members(world: World) -> None:
     )
     assert result["startConversation"]["__typename"] == "InputError"
     assert [e["field"] for e in result["startConversation"]["fieldErrors"]] == ["title"]
+
+
+async def test_group_members_can_be_added_and_a_member_who_leaves_loses_access_at_once(world: World) -> None:
+    # given a group of the referrer and a colleague
+    started = await world.api.data(
+        START,
+        {"input": {"kind": "GROUP", "title": "Cardiology huddle", "memberIds": [_gid(world.colleague)]}},
+        token=world.referrer.token,
+    )
+    group = started["startConversation"]["conversation"]
+    # when the referrer adds the referring coordinator
+    added = await world.api.data(
+        ADD_MEMBERS,
+        {"input": {"conversationId": group["id"], "memberIds": [_gid(world.referring_coordinator)]}},
+        token=world.referrer.token,
+    )
+    members = {m["userId"] for m in added["addConversationMembers"]["conversation"]["members"]}
+    assert members == {_gid(world.referrer), _gid(world.colleague), _gid(world.referring_coordinator)}
+    # and the colleague, subscribed to it, leaves
+    async with connect(world.api.server.ws_url, world.colleague.token) as socket:
+        await socket.subscribe("g", CONVERSATION_EVENTS, {"after": 0, "conversationId": group["id"]})
+        await socket.events(2)  # CREATED, MEMBERS
+        left = await world.api.data(
+            LEAVE, {"input": {"conversationId": group["id"]}}, token=world.colleague.token
+        )
+        assert left["leaveConversation"]["__typename"] == "LeaveConversationSuccess"
+        # then their subscription ends with NOT_FOUND and the group is gone for them
+        message = await socket.receive()
+        assert (message["type"], message["payload"][0]["extensions"]["code"]) == ("error", "NOT_FOUND")
+    assert group["id"] not in await _listed(world, world.colleague)
+    # and nobody can leave a referral's conversation: it follows the referral
+    chat = await referral_chat(world, await referral_in(world, "SENT"))
+    refused = await world.api.data(LEAVE, {"input": {"conversationId": chat.id}}, token=world.referrer.token)
+    assert refused["leaveConversation"]["code"] == "NOT_PERMITTED"

@@ -61,6 +61,18 @@ mutation($input: StartConversationInput!) {{
   }}
 }}
 """
+ADD_MEMBERS = f"""
+mutation($input: AddConversationMembersInput!) {{
+  addConversationMembers(input: $input) {{
+    __typename ... on ConversationSuccess {{ conversation {{ {CONVERSATION_FIELDS} }} }} {ERRORS}
+  }}
+}}
+"""
+LEAVE = """
+mutation($input: LeaveConversationInput!) {
+  leaveConversation(input: $input) { __typename ... on MessagingError { code } }
+}
+"""
 MARK_READ = f"""
 mutation($input: MarkConversationReadInput!) {{
   markConversationRead(input: $input) {{

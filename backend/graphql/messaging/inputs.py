@@ -70,3 +70,16 @@ class PromoteMessageInput:
     message_id: strawberry.ID
     idempotency_key: str
     attachment_id: strawberry.ID | None = None
+
+
+@strawberry.input(
+    description="Add people to a group (colleagues, your network, or a shared referral's other side)."
+)
+class AddConversationMembersInput:
+    conversation_id: strawberry.ID
+    member_ids: list[strawberry.ID]
+
+
+@strawberry.input
+class LeaveConversationInput:
+    conversation_id: strawberry.ID

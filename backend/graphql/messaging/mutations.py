@@ -62,6 +62,11 @@ class TypingSuccess:
 
 
 @strawberry.type
+class LeaveConversationSuccess:
+    conversation_id: strawberry.ID
+
+
+@strawberry.type
 class PromoteMessageSuccess:
     chat_message: Message
     document_id: strawberry.ID = strawberry.field(description="The new document of the referral.")
@@ -72,6 +77,9 @@ ConversationResult = Annotated[
 ]
 MessageResult = Annotated[MessageSuccess | MessagingError | InputError, strawberry.union("MessageResult")]
 TypingResult = Annotated[TypingSuccess | MessagingError, strawberry.union("TypingResult")]
+LeaveConversationResult = Annotated[
+    LeaveConversationSuccess | MessagingError, strawberry.union("LeaveConversationResult")
+]
 PromoteMessageResult = Annotated[
     PromoteMessageSuccess | MessagingError | InputError, strawberry.union("PromoteMessageResult")
 ]
@@ -148,6 +156,33 @@ class MessagingMutations:
             return ConversationSuccess(conversation=conversation_from_view(view))
 
         return await _run(call)
+
+    @strawberry.mutation(description="Add members to a group conversation.")
+    async def add_conversation_members(
+        self, info: Info, input: inputs.AddConversationMembersInput
+    ) -> ConversationResult:
+        async def call() -> ConversationSuccess:
+            view = await service.add_members(
+                await current_viewer(info),
+                info.context.audit,
+                _id(input.conversation_id, "Conversation"),
+                tuple(_id(m, "User") for m in input.member_ids[:100]),
+            )
+            return ConversationSuccess(conversation=conversation_from_view(view))
+
+        return await _run(call)
+
+    @strawberry.mutation(description="Leave a direct or group conversation (not a referral's).")
+    async def leave_conversation(
+        self, info: Info, input: inputs.LeaveConversationInput
+    ) -> LeaveConversationResult:
+        try:
+            await service.leave_conversation(
+                await current_viewer(info), info.context.audit, _id(input.conversation_id, "Conversation")
+            )
+        except DomainMessagingError as error:
+            return MessagingError.from_domain(error)
+        return LeaveConversationSuccess(conversation_id=input.conversation_id)
 
     @strawberry.mutation(description="Send a message (idempotent per `clientMessageId`).")
     async def send_message(self, info: Info, input: inputs.SendMessageInput) -> MessageResult:

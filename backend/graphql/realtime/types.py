@@ -92,9 +92,11 @@ class ConversationEvent:
     conversation_id: strawberry.ID
 
 
-@strawberry.type(description="A conversation was created with you in it, or its retention changed.")
+@strawberry.type(
+    description="A conversation was created with you in it, or its members or retention changed."
+)
 class ConversationChanged(ConversationEvent):
-    change: str = strawberry.field(description="CREATED or RETENTION.")
+    change: str = strawberry.field(description="CREATED, MEMBERS or RETENTION.")
 
 
 @strawberry.type(description="A new message: fetch it with `conversation { messages(after:) }`.")
