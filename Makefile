@@ -107,3 +107,7 @@ bench-inbox: install ## Inbox throughput: GraphQL vs a plain JSON endpoint over 
 .PHONY: bench-realtime
 bench-realtime: install ## Realtime fan-out latency (1/100/1000 subscribers) and idle memory per connection vs plain WebSockets
 	$(BIN)/python -m bench.realtime
+
+.PHONY: bench-chat
+bench-chat: install ## Secure-message latency (send → recipient's socket) at 50/200 msg/s vs a plain insert-and-push path
+	$(BIN)/python -m bench.chat
