@@ -26,16 +26,20 @@ from backend.referrals.access import Viewer
 Row = dict[str, Any]
 
 
-async def may_see(viewer: Viewer, conversation: Row) -> bool:
+async def may_see(viewer: Viewer, conversation: Row, *, is_member: bool | None = None) -> bool:
+    """``is_member``: the viewer's active membership when already read (direct and group)."""
     if conversation["kind"] == ConversationKind.REFERRAL:
         rows = await referrals.access_rows([conversation["referral"]])
         return bool(rows) and bool(referral_access.parties(viewer, rows[0]))
-    return await repository.is_active_member(conversation["id"], viewer.user_id)
+    if is_member is None:
+        is_member = await repository.is_active_member(conversation["id"], viewer.user_id)
+    return is_member
 
 
 async def access_conversation(viewer: Viewer, conversation_id: UUID) -> Row:
-    conversation = await repository.conversation_by_id(conversation_id)
-    if conversation is None or not await may_see(viewer, conversation):
+    # the conversation and the viewer's membership in one statement
+    conversation, is_member = await repository.conversation_with_membership(conversation_id, viewer.user_id)
+    if conversation is None or not await may_see(viewer, conversation, is_member=is_member):
         raise not_found()
     return conversation
 

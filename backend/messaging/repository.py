@@ -161,6 +161,30 @@ async def conversation_by_id(conversation_id: UUID) -> Row | None:
     return _opened_conversation(row) if row else None
 
 
+# Conversation.select()'s columns, in its order, for the raw statement below.
+_CONVERSATION_COLUMNS = ", ".join(
+    f'conversation."{c._meta.db_column_name}"' for c in Conversation._meta.columns
+)
+
+
+async def conversation_with_membership(conversation_id: UUID, user_id: UUID) -> tuple[Row | None, bool]:
+    """``conversation_by_id`` and ``is_active_member`` in one statement (every access check)."""
+    rows: list[Row] = await Conversation.raw(
+        f"SELECT {_CONVERSATION_COLUMNS}, EXISTS (SELECT 1 FROM conversation_member "  # noqa: S608 - constants
+        'WHERE conversation_member.conversation = conversation.id AND conversation_member."user" = {} '
+        "AND conversation_member.active = {}) AS viewer_is_member "
+        "FROM conversation WHERE conversation.id = {}",
+        user_id,
+        True,
+        conversation_id,
+    )
+    if not rows:
+        return None, False
+    row = rows[0]
+    is_member = bool(row.pop("viewer_is_member"))
+    return _opened_conversation(row), is_member
+
+
 async def conversation_of_referral(referral_id: UUID) -> Row | None:
     row: Row | None = await Conversation.select().where(Conversation.referral == referral_id).first()
     return _opened_conversation(row) if row else None
@@ -377,7 +401,9 @@ async def insert_message(
     sent_at: datetime,
     expires_at: datetime | None,
     attachments: Sequence[tuple[str, str, bytes]],
-) -> UUID:
+) -> Row:
+    """Seal and insert; returns the message as ``messages_by_ids`` would read it back (opened,
+    with its attachments in id order), built from what was written instead of read again."""
     data_key = await keys.key_of(conversation_id)
     message_id = uuid.uuid4()
     await Message(
@@ -393,10 +419,23 @@ async def insert_message(
         sent_at=sent_at,
         expires_at=expires_at,
     ).save()
+    opened_attachments: list[Row] = []
     if attachments:
         rows = []
         for filename, media_type, content in attachments:
             attachment_id = uuid.uuid4()
+            opened_attachments.append(
+                {
+                    "id": attachment_id,
+                    "message": message_id,
+                    "conversation": conversation_id,
+                    "filename": filename,
+                    "media_type": media_type,
+                    "size_bytes": len(content),
+                    "promoted_document": None,
+                    "sender": sender_id,
+                }
+            )
             rows.append(
                 MessageAttachment(
                     id=attachment_id,
@@ -420,7 +459,23 @@ async def insert_message(
                 )
             )
         await MessageAttachment.insert(*rows)
-    return message_id
+        opened_attachments.sort(key=lambda row: row["id"])
+    return {
+        "id": message_id,
+        "conversation": conversation_id,
+        "sequence": sequence,
+        "sender": sender_id,
+        "client_message_id": client_message_id,
+        "body": body,
+        "is_priority": is_priority,
+        "reply_to": reply_to,
+        "state": MessageState.ACTIVE.value,
+        "sent_at": sent_at,
+        "expires_at": expires_at,
+        "recalled_at": None,
+        "promoted_document": None,
+        "attachments": opened_attachments,
+    }
 
 
 async def _opened_messages(keys: KeyRing, rows: list[Row], now: datetime) -> list[Row]:

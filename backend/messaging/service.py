@@ -76,6 +76,15 @@ class NewMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class SentMessage:
+    """A send's answer: the stored message, and who may see its conversation as the send read them
+    for its event (None when a retry was answered from storage)."""
+
+    message: Row
+    members: list[UUID] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class NewConversation:
     kind: ConversationKind
     member_ids: tuple[UUID, ...]
@@ -424,7 +433,7 @@ def _check_message(new: NewMessage) -> None:
     problems.raise_if_any()
 
 
-async def send_message(viewer: Viewer, audit: AuditTrail, new: NewMessage) -> Row:
+async def send_message(viewer: Viewer, audit: AuditTrail, new: NewMessage) -> SentMessage:
     _check_message(new)
     conversation = await access.access_conversation(viewer, new.conversation_id)
     keys = KeyRing()
@@ -433,7 +442,9 @@ async def send_message(viewer: Viewer, audit: AuditTrail, new: NewMessage) -> Ro
         conversation["id"], viewer.user_id, new.client_message_id
     )
     if existing is not None:
-        return _same_send(new, (await repository.messages_by_ids(keys, [existing["id"]], utcnow()))[0])
+        return SentMessage(
+            _same_send(new, (await repository.messages_by_ids(keys, [existing["id"]], utcnow()))[0])
+        )
     now = utcnow()
     if new.reply_to_id is not None:
         target = await repository.message_rows([new.reply_to_id])
@@ -452,9 +463,9 @@ async def send_message(viewer: Viewer, audit: AuditTrail, new: NewMessage) -> Ro
     raced = await repository.message_by_client_id(conversation["id"], viewer.user_id, new.client_message_id)
     if raced is not None:  # the same send committed while we waited for the conversation's lock
         await repository.release_sequence(conversation["id"], sequence)
-        return _same_send(new, (await repository.messages_by_ids(keys, [raced["id"]], now))[0])
+        return SentMessage(_same_send(new, (await repository.messages_by_ids(keys, [raced["id"]], now))[0]))
     retention = conversation["retention_seconds"]
-    message_id = await repository.insert_message(
+    message = await repository.insert_message(
         keys,
         conversation_id=conversation["id"],
         sequence=sequence,
@@ -471,11 +482,11 @@ async def send_message(viewer: Viewer, audit: AuditTrail, new: NewMessage) -> Ro
         conversation["id"], viewer.user_id, delivered_up_to=sequence, read_up_to=sequence, now=now
     )
     audit.record(
-        AuditAction.MESSAGE_SENT, actor_user_id=viewer.user_id, object_type="Message", object_id=message_id
+        AuditAction.MESSAGE_SENT, actor_user_id=viewer.user_id, object_type="Message", object_id=message["id"]
     )
-    message = (await repository.messages_by_ids(keys, [message_id], now))[0]
-    chat_events.message_sent(message, await access.members(conversation))
-    return message
+    members = await access.members(conversation)
+    chat_events.message_sent(message, members)
+    return SentMessage(message, members)
 
 
 def _same_send(new: NewMessage, stored: Row) -> Row:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
@@ -40,3 +41,47 @@ def read_states_loader() -> DataLoader[UUID, dict[UUID, Row]]:
 
 def display_name_loader() -> DataLoader[UUID, str | None]:
     return DataLoader(load_fn=_display_names)
+
+
+class SentConversation:
+    """The members a send just read for its event: the answer's receipts and sender name then need
+    only their user rows, read once (if either is selected) and shared. Other keys load as usual."""
+
+    __slots__ = ("_conversation_id", "_lock", "_member_ids", "_users")
+
+    def __init__(self, conversation_id: UUID, member_ids: list[UUID]) -> None:
+        self._conversation_id = conversation_id
+        self._member_ids = member_ids
+        self._lock = asyncio.Lock()
+        self._users: dict[UUID, Row] | None = None
+
+    async def _users_by_id(self) -> dict[UUID, Row]:
+        async with self._lock:
+            if self._users is None:
+                rows = await accounts.users_by_ids(sorted(set(self._member_ids), key=str))
+                self._users = {row["id"]: row for row in rows}
+            return self._users
+
+    async def members(self, conversation_ids: Sequence[UUID]) -> list[list[Row]]:
+        others = [c for c in conversation_ids if c != self._conversation_id]
+        found = dict(zip(others, await _members(others), strict=True)) if others else {}
+        if len(others) < len(conversation_ids):
+            users = await self._users_by_id()
+            found[self._conversation_id] = [users[u] for u in self._member_ids if u in users]
+        return [found[c] for c in conversation_ids]
+
+    async def display_names(self, user_ids: Sequence[UUID]) -> list[str | None]:
+        if not set(user_ids) <= set(self._member_ids):
+            return await _display_names(user_ids)
+        users = await self._users_by_id()
+        return [users[u]["display_name"] if u in users else None for u in user_ids]
+
+
+def prime_sent_conversation(loaders: dict[str, Any], conversation_id: UUID, member_ids: list[UUID]) -> None:
+    """Answer the request's members and sender-name loads for a just-sent message's conversation
+    from ``member_ids`` (unless those loaders already exist in this request)."""
+    sent = SentConversation(conversation_id, member_ids)
+    if "conversation_members" not in loaders:
+        loaders["conversation_members"] = DataLoader(load_fn=sent.members)
+    if "display_name" not in loaders:
+        loaders["display_name"] = DataLoader(load_fn=sent.display_names)

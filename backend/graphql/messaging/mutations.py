@@ -17,7 +17,7 @@ import strawberry
 from backend.core.errors import InvalidInput
 from backend.graphql.common import Error, InputError, to_global_id, uuid_of
 from backend.graphql.context import Info
-from backend.graphql.messaging import inputs
+from backend.graphql.messaging import dataloaders, inputs
 from backend.graphql.messaging.types import Conversation, Message, conversation_from_view, message_from_row
 from backend.graphql.referrals.viewer import current_viewer
 from backend.messaging import service
@@ -187,7 +187,7 @@ class MessagingMutations:
     @strawberry.mutation(description="Send a message (idempotent per `clientMessageId`).")
     async def send_message(self, info: Info, input: inputs.SendMessageInput) -> MessageResult:
         async def call() -> MessageSuccess:
-            message = await service.send_message(
+            sent = await service.send_message(
                 await current_viewer(info),
                 info.context.audit,
                 NewMessage(
@@ -199,7 +199,11 @@ class MessagingMutations:
                     attachments=_attachments(input.attachments),
                 ),
             )
-            return MessageSuccess(chat_message=message_from_row(message))
+            if sent.members is not None:
+                dataloaders.prime_sent_conversation(
+                    info.context.loaders, sent.message["conversation"], sent.members
+                )
+            return MessageSuccess(chat_message=message_from_row(sent.message))
 
         return await _run(call)
 
