@@ -9,7 +9,8 @@ Run with ``make bench-chat`` (or ``python -m bench.chat``)::
          ``bench_plain_message`` (id, conversation, sender, client_message_id, body, sent_at)
     servers, each in its own process (``python -m bench.chat --serve KIND``), never the client's:
       careloop    create_app() under uvicorn as ``python -m backend serve`` runs it (wsproto,
-                  compression off, no transport pings); nothing added to the app
+                  compression off, no transport pings; logging at WARNING without access log, as
+                  in bench-realtime); nothing added to the app; in-process bus (no REDIS_URL)
       plain       a minimal Litestar app under the same uvicorn settings: POST /messages
                   (INSERT one row through an asyncpg pool, send one frame to the recipient's
                   socket from an in-process dict, answer JSON); WebSocket /ws/{user}
@@ -30,6 +31,10 @@ Run with ``make bench-chat`` (or ``python -m bench.chat``)::
       ─► p50 / p99 per side and rate over every message of the rounds; any HTTP error,
          GraphQL error, unexpected result or missing frame fails the run
     ─► stop the servers ─► drop the database ─► the JSON figure lines, last
+
+Requests go out on keep-alive httpx clients (one per side) whose idle connections expire before
+uvicorn's keep-alive timeout. Quicker local runs (not for recorded figures):
+``BENCH_RATES=50 BENCH_ROUND_SECONDS=2 python -m bench.chat``.
 
 Settings are read from the environment once, so every variable is set before any backend module
 is imported (backend imports live inside functions); server processes inherit the environment.
