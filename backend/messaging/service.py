@@ -2,9 +2,10 @@
 
 Sending follows one path::
 
-    validate the input ─► access (backend/messaging/access.py) ─► same client message id
-        already stored? (return it) ─► reply target still there? ─► take the next number
-        (locks the conversation row) ─► seal and insert ─► sender's markers ─► event + audit
+    validate the input ─► access (backend/messaging/access.py) ─► reply target still there?
+        ─► take the next number (locks the conversation row) ─► same client message id already
+        stored? (a retry: give the number back, return it) ─► seal and insert ─► sender's markers
+        ─► event + audit
 
 Every check comes before the first write, so a typed error writes nothing. Nothing commits
 here: the caller's unit of work does, and the stream events are published after it.
@@ -438,13 +439,6 @@ async def send_message(viewer: Viewer, audit: AuditTrail, new: NewMessage) -> Se
     conversation = await access.access_conversation(viewer, new.conversation_id)
     keys = KeyRing()
     keys.remember(conversation)
-    existing = await repository.message_by_client_id(
-        conversation["id"], viewer.user_id, new.client_message_id
-    )
-    if existing is not None:
-        return SentMessage(
-            _same_send(new, (await repository.messages_by_ids(keys, [existing["id"]], utcnow()))[0])
-        )
     now = utcnow()
     if new.reply_to_id is not None:
         target = await repository.message_rows([new.reply_to_id])
@@ -460,10 +454,14 @@ async def send_message(viewer: Viewer, audit: AuditTrail, new: NewMessage) -> Se
                 field="replyToId",
             )
     sequence = await repository.next_sequence(conversation["id"], now)
-    raced = await repository.message_by_client_id(conversation["id"], viewer.user_id, new.client_message_id)
-    if raced is not None:  # the same send committed while we waited for the conversation's lock
+    existing = await repository.message_by_client_id(
+        conversation["id"], viewer.user_id, new.client_message_id
+    )
+    if existing is not None:  # a retry (checked under the conversation's lock: no race)
         await repository.release_sequence(conversation["id"], sequence)
-        return SentMessage(_same_send(new, (await repository.messages_by_ids(keys, [raced["id"]], now))[0]))
+        return SentMessage(
+            _same_send(new, (await repository.messages_by_ids(keys, [existing["id"]], now))[0])
+        )
     retention = conversation["retention_seconds"]
     message = await repository.insert_message(
         keys,

@@ -70,6 +70,13 @@ class SentConversation:
             found[self._conversation_id] = [users[u] for u in self._member_ids if u in users]
         return [found[c] for c in conversation_ids]
 
+    async def read_states(self, conversation_ids: Sequence[UUID]) -> list[dict[UUID, Row]]:
+        """No marker of another member can have reached a message sent in this very request, so
+        its receipts are all SENT: no need to read the markers."""
+        others = [c for c in conversation_ids if c != self._conversation_id]
+        found = dict(zip(others, await _read_states(others), strict=True)) if others else {}
+        return [found.get(c, {}) for c in conversation_ids]
+
     async def display_names(self, user_ids: Sequence[UUID]) -> list[str | None]:
         if not set(user_ids) <= set(self._member_ids):
             return await _display_names(user_ids)
@@ -78,10 +85,13 @@ class SentConversation:
 
 
 def prime_sent_conversation(loaders: dict[str, Any], conversation_id: UUID, member_ids: list[UUID]) -> None:
-    """Answer the request's members and sender-name loads for a just-sent message's conversation
-    from ``member_ids`` (unless those loaders already exist in this request)."""
+    """Answer the request's members, markers and sender-name loads for a just-sent message's
+    conversation without reading them again (unless those loaders already exist in this request).
+    Only the fresh message is reachable from the send's answer, never its conversation."""
     sent = SentConversation(conversation_id, member_ids)
     if "conversation_members" not in loaders:
         loaders["conversation_members"] = DataLoader(load_fn=sent.members)
     if "display_name" not in loaders:
         loaders["display_name"] = DataLoader(load_fn=sent.display_names)
+    if "read_states" not in loaders:
+        loaders["read_states"] = DataLoader(load_fn=sent.read_states)
