@@ -6,6 +6,7 @@ seed                seed demo data when the database is empty
 audit verify        verify the audit hash chain; exit 1 naming the first broken row
 schema export       write mobile_contract/schema.graphql (``--check`` fails on drift)
 referrals expire    expire referrals past their validity window (run from cron/systemd timer)
+worker              send push notifications from the outbox (run several; set PUSH_DISPATCH_IN_PROCESS=false)
 messages expire     destroy messages past their conversation's retention (each server also does)
 keys rotate         re-wrap every data key under the current key-encryption key (restartable)
 migrations check    fail when the tables and the migrations disagree
@@ -66,6 +67,37 @@ def _referrals_expire(_: argparse.Namespace) -> int:
             await container.database.stop()
 
     print(f"expired {asyncio.run(run())} referral(s)")
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    """The push dispatcher as its own process (several may run at once)."""
+    import signal
+
+    from backend.container import build_container
+    from backend.logging import configure_logging
+    from backend.push.runtime import build_dispatcher
+
+    settings = get_settings()
+    configure_logging(settings)
+
+    async def run() -> None:
+        container = build_container(settings)
+        await container.database.start()
+        dispatcher = build_dispatcher(settings, container.database)
+        task = asyncio.create_task(dispatcher.run())
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, task.cancel)
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        finally:
+            await dispatcher.sender.close()
+            await container.database.stop()
+
+    asyncio.run(run())
     return 0
 
 
@@ -248,6 +280,8 @@ def main(argv: list[str] | None = None) -> int:
     referrals.add_parser("expire", help="expire referrals past their validity window").set_defaults(
         run=_referrals_expire
     )
+
+    commands.add_parser("worker", help="send push notifications from the outbox").set_defaults(run=_worker)
 
     messages = commands.add_parser("messages", help="secure messaging jobs").add_subparsers(
         dest="messages", required=True

@@ -23,9 +23,14 @@ from backend.graphql.network import client_address
 from backend.graphql.schema import build_schema
 from backend.logging import configure_logging
 from backend.messaging.retention import expire_forever
+from backend.push import notify
+from backend.push.live import LIVE
+from backend.push.runtime import build_dispatcher
 from backend.realtime.bus import InProcessBus, RedisBus
 from backend.realtime.hub import Hub
 from backend.settings import Settings, get_settings
+
+LIVE_FLUSH_SECONDS = 0.2
 
 
 @get("/healthz", include_in_schema=False, cache=False)
@@ -81,6 +86,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             expire_forever(container.database, settings.messaging.expiry_interval_seconds),
             name="careloop-message-expiry",
         )
+        dispatcher = build_dispatcher(settings, container.database)
+        background = [
+            asyncio.create_task(LIVE.run(container.database, LIVE_FLUSH_SECONDS), name="careloop-push-live")
+        ]
+        if settings.push.dispatch_in_process:
+            notify.on_outbox_written(dispatcher.wake)
+            background.append(asyncio.create_task(dispatcher.run(), name="careloop-push-dispatcher"))
         # What exists after start-up lives as long as the process: keep it out of every future
         # garbage collection (thousands of sockets make full collections long; see bench-realtime).
         gc.collect()
@@ -90,6 +102,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         finally:
             housekeeping.cancel()
             expiry.cancel()
+            for task in background:
+                task.cancel()
+            notify.on_outbox_written(None)
+            await dispatcher.sender.close()
             await bus.stop()
             container.database.publisher = None
             if container.redis is not None:

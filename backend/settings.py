@@ -67,6 +67,19 @@ class MessagingSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class PushSettings:
+    service_account_file: Path | None = None
+    send_url: str | None = None
+    dispatch_in_process: bool = True
+    concurrency: int = 50
+    max_attempts: int = 6
+    lease_seconds: float = 60.0
+    backoff_seconds: float = 2.0
+    live_grace_seconds: float = 1.5
+    idle_poll_seconds: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     environment: Environment
     database_url: str
@@ -92,6 +105,7 @@ class Settings:
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
     realtime: RealtimeLimits = field(default_factory=RealtimeLimits)
     messaging: MessagingSettings = field(default_factory=MessagingSettings)
+    push: PushSettings = field(default_factory=PushSettings)
 
     @property
     def is_dev(self) -> bool:
@@ -191,6 +205,18 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         expiry_interval_seconds=float(_int(env, "MESSAGE_EXPIRY_INTERVAL_MS", 30_000, minimum=50)) / 1000,
     )
 
+    push = PushSettings(
+        service_account_file=_path(env, "FCM_SERVICE_ACCOUNT_FILE"),
+        send_url=env.get("FCM_SEND_URL", "").strip() or None,
+        dispatch_in_process=_choice(env, "PUSH_DISPATCH_IN_PROCESS", "true", ("TRUE", "FALSE")) == "TRUE",
+        concurrency=_int(env, "PUSH_CONCURRENCY", 50, minimum=1),
+        max_attempts=_int(env, "PUSH_MAX_ATTEMPTS", 6, minimum=1),
+        lease_seconds=_int(env, "PUSH_LEASE_MS", 60_000, minimum=100) / 1000,
+        backoff_seconds=_int(env, "PUSH_BACKOFF_MS", 2_000, minimum=1) / 1000,
+        live_grace_seconds=_int(env, "PUSH_LIVE_GRACE_MS", 1_500, minimum=0) / 1000,
+        idle_poll_seconds=_int(env, "PUSH_IDLE_POLL_MS", 1_000, minimum=10) / 1000,
+    )
+
     settings = Settings(
         environment=environment,
         database_url=database_url,
@@ -219,6 +245,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         login_throttle=throttle,
         realtime=realtime,
         messaging=messaging,
+        push=push,
     )
     _validate_production(settings)
     return settings

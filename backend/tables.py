@@ -17,6 +17,7 @@ from backend.directory.tables import InsurancePlan, NetworkLink, ProviderLocatio
 from backend.messaging.tables import Conversation, ConversationMember, Message, MessageAttachment
 from backend.patients.tables import Patient
 from backend.protocols.tables import Protocol, ProtocolVersion
+from backend.push.tables import PushDevice, PushOutbox, PushSettings
 from backend.realtime.tables import StreamCursor, StreamEvent
 from backend.referrals.tables import (
     Appointment,
@@ -56,4 +57,7 @@ ALL_TABLES: tuple[type[Table], ...] = (
     ConversationMember,
     Message,
     MessageAttachment,
+    PushDevice,
+    PushSettings,
+    PushOutbox,
 )

@@ -8,12 +8,14 @@ PostgreSQL or Redis skips those tests, saying so; with CI=true it fails instead.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 import socket
 import sys
 import tempfile
 from collections.abc import AsyncIterator
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -104,6 +106,25 @@ os.environ.update(
         "MESSAGE_EXPIRY_INTERVAL_MS": "200",
     }
 )
+# Push goes through the real firebase-admin library to a local fake FCM for the whole session (it
+# serves from its own thread); every payload it receives is scanned for PHI at the end
+# (tests/push/test_no_phi.py, moved last).
+from backend.push.fake_fcm import FakeFcm  # noqa: E402
+
+FAKE_FCM = FakeFcm()
+asyncio.run(FAKE_FCM.start())
+os.environ.update(
+    {
+        "FCM_SERVICE_ACCOUNT_FILE": str(FAKE_FCM.write_service_account(VAR_DIR / "fcm-service-account.json")),
+        "FCM_SEND_URL": FAKE_FCM.send_url_template,
+        "PUSH_LIVE_GRACE_MS": "300",
+        "PUSH_BACKOFF_MS": "100",
+        "PUSH_LEASE_MS": "3000",
+        "PUSH_IDLE_POLL_MS": "100",
+        "PUSH_MAX_ATTEMPTS": "4",
+        "PUSH_DISPATCH_IN_PROCESS": "false",  # tests run dispatchers explicitly (`dispatcher` fixture)
+    }
+)
 if REDIS_AVAILABLE:
     os.environ["REDIS_URL"] = REDIS_URL
 else:
@@ -111,6 +132,10 @@ else:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    last = [
+        item for item in items if item.module is not None and item.module.__name__.endswith("test_no_phi")
+    ]
+    items[:] = [item for item in items if item not in last] + last
     if POSTGRES_UNAVAILABLE:
         skip = pytest.mark.skip(reason=f"{POSTGRES_UNAVAILABLE} (set CI=true to make this fail)")
         for item in items:
@@ -226,3 +251,28 @@ async def world(api: Api, factory: Factory, directory: DirectoryFactory) -> Worl
 from tests.support.api import Api  # noqa: E402
 from tests.support.factories import DirectoryFactory, Factory  # noqa: E402
 from tests.support.referrals import World  # noqa: E402
+
+
+@pytest.fixture
+def fake_fcm() -> FakeFcm:
+    """The session's fake FCM (its records span the whole suite: use your own device tokens)."""
+    return FAKE_FCM
+
+
+@pytest.fixture
+async def dispatcher(live_server: LiveServer) -> AsyncIterator[Any]:
+    """A push dispatcher running next to the test server (as the in-process one would), woken by
+    commits that write outbox rows."""
+    from backend.push import notify
+    from backend.push.runtime import build_dispatcher
+
+    container = live_server.container
+    running = build_dispatcher(container.settings, container.database)
+    notify.on_outbox_written(running.wake)
+    task = asyncio.create_task(running.run())
+    yield running
+    task.cancel()
+    notify.on_outbox_written(None)
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    await running.sender.close()

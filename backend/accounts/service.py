@@ -21,6 +21,7 @@ from backend.core.clock import utcnow
 from backend.core.errors import InvalidInput
 from backend.core.secrets import new_opaque_token, token_digest
 from backend.core.validation import check_email, check_text, is_valid_npi, normalize_email
+from backend.push import repository as push_repository
 from backend.realtime import events as realtime_events
 
 INVITATION_LIFETIME = timedelta(days=7)
@@ -120,6 +121,7 @@ async def deactivate_user(
         raise AccountError(AccountErrorCode.CANNOT_DEACTIVATE_SELF, "You cannot deactivate yourself.")
     if user["is_active"]:
         await repository.deactivate_user(user_id, utcnow())
+        await push_repository.delete_devices_of_user(user_id)
         realtime_events.access_changed([user_id])
         audit.record(
             AuditAction.USER_DEACTIVATED,

@@ -37,6 +37,7 @@ from backend.core.validation import (
     check_new_password,
     normalize_email,
 )
+from backend.push import repository as push_repository
 from backend.realtime import events as realtime_events
 from backend.settings import Settings
 
@@ -194,7 +195,10 @@ class AuthService:
         return issued
 
     async def logout(self, principal: Principal, audit: AuditTrail) -> None:
+        device_id = await repository.session_device_id(principal.session_id)
         await repository.revoke_session(principal.session_id, RevokeReason.LOGOUT, utcnow())
+        if device_id is not None:
+            await push_repository.delete_device(principal.user_id, device_id)
         realtime_events.access_changed([principal.user_id])
         audit.record(
             AuditAction.LOGOUT,

@@ -37,6 +37,8 @@ from backend.graphql.patients.queries import PatientQueries
 from backend.graphql.patients.types import patient_from_row
 from backend.graphql.protocols.mutations import ProtocolMutations
 from backend.graphql.protocols.queries import ProtocolQueries
+from backend.graphql.push.mutations import PushMutations
+from backend.graphql.push.queries import PushQueries
 from backend.graphql.realtime.types import EVENT_TYPES, Subscription
 from backend.graphql.referrals.mutations import ReferralMutations
 from backend.graphql.referrals.queries import ReferralQueries
@@ -103,7 +105,13 @@ async def _resolve_messaging_node(info: Info, type_name: str, raw_id: UUID) -> N
 
 @strawberry.type
 class Query(
-    AccountQueries, ReferralQueries, PatientQueries, DirectoryQueries, ProtocolQueries, MessagingQueries
+    AccountQueries,
+    ReferralQueries,
+    PatientQueries,
+    DirectoryQueries,
+    ProtocolQueries,
+    MessagingQueries,
+    PushQueries,
 ):
     @strawberry.field(description="Refetch any object by its global id; null when absent or not yours.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
@@ -118,6 +126,7 @@ class Mutation(
     PatientMutations,
     ProtocolMutations,
     MessagingMutations,
+    PushMutations,
 ):
     pass
 

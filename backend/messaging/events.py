@@ -11,15 +11,16 @@ from typing import Any
 from uuid import UUID
 
 from backend.core.clock import utcnow
-from backend.realtime.events import TYPING, ChatEventType, emit, emit_ephemeral
+from backend.push.notify import message_notification, notify
+from backend.realtime.events import TYPING, ChatEventType, PendingEvent, emit, emit_ephemeral
 
 Row = dict[str, Any]
 
 
 def _emit(
     event_type: ChatEventType, conversation_id: UUID, payload: dict[str, Any], members: list[UUID]
-) -> None:
-    emit(
+) -> PendingEvent:
+    return emit(
         event_type,
         referral_id=None,
         payload={"conversationId": str(conversation_id), **payload},
@@ -31,8 +32,10 @@ def conversation_changed(conversation_id: UUID, change: str, members: list[UUID]
     _emit(ChatEventType.CONVERSATION_CHANGED, conversation_id, {"change": change}, members)
 
 
-def message_sent(message: Row, members: list[UUID]) -> None:
-    _emit(
+async def message_sent(message: Row, members: list[UUID]) -> None:
+    """The stream event, and a push to the other members who want one (those with a socket
+    that receives the event live are skipped by backend/push/live.py)."""
+    event = _emit(
         ChatEventType.MESSAGE_SENT,
         message["conversation"],
         {
@@ -42,6 +45,12 @@ def message_sent(message: Row, members: list[UUID]) -> None:
             "isPriority": message["is_priority"],
         },
         members,
+    )
+    event.push_users = await notify(
+        [member for member in members if member != message["sender"]],
+        message_notification(message),
+        event_id=event.event_id,
+        breaks_quiet_hours=bool(message["is_priority"]),
     )
 
 

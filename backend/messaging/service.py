@@ -483,7 +483,7 @@ async def send_message(viewer: Viewer, audit: AuditTrail, new: NewMessage) -> Se
         AuditAction.MESSAGE_SENT, actor_user_id=viewer.user_id, object_type="Message", object_id=message["id"]
     )
     members = await access.members(conversation)
-    chat_events.message_sent(message, members)
+    await chat_events.message_sent(message, members)
     return SentMessage(message, members)
 
 

@@ -69,6 +69,7 @@ class PendingEvent:
     recipients: list[UUID]
     event_id: UUID = field(default_factory=uuid.uuid4)
     occurred_at: datetime = field(default_factory=utcnow)
+    push_users: list[UUID] = field(default_factory=list)
 
     def shared(self) -> dict[str, Any]:
         return {
@@ -77,6 +78,7 @@ class PendingEvent:
             "occurredAt": self.occurred_at.isoformat(),
             "referralId": str(self.referral_id) if self.referral_id else None,
             **self.payload,
+            **({"pushUsers": [str(u) for u in self.push_users]} if self.push_users else {}),
         }
 
 
@@ -159,9 +161,12 @@ def emit(
     referral_id: UUID | None,
     payload: dict[str, Any],
     recipients: list[UUID],
-) -> None:
-    """Queue an event for these users in the current unit of work."""
-    outbox().add(PendingEvent(event_type, referral_id, payload, sorted(set(recipients), key=str)))
+) -> PendingEvent:
+    """Queue an event for these users in the current unit of work (shared before commit, so a
+    push decision can still note on it who will get a push: ``push_users``)."""
+    event = PendingEvent(event_type, referral_id, payload, sorted(set(recipients), key=str))
+    outbox().add(event)
+    return event
 
 
 def emit_ephemeral(event: dict[str, Any], recipients: list[UUID]) -> None:

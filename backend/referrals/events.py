@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from backend.db import current_unit_of_work
+from backend.push import referral_pushes as pushes
 from backend.realtime.events import EventType, access_changed, emit
 from backend.referrals import access
 
@@ -41,7 +42,9 @@ PARTY_FIELDS = (
 )
 
 
-async def referral_changed(before: Row | None, after: Row, action: str) -> None:
+async def referral_changed(
+    before: Row | None, after: Row, action: str, *, actor_id: UUID | None = None
+) -> None:
     recipients = await _recipients(after)
     if before is not None and any(before[name] != after[name] for name in PARTY_FIELDS):
         removed = set(await access.recipients(before)) - set(recipients)
@@ -54,7 +57,13 @@ async def referral_changed(before: Row | None, after: Row, action: str) -> None:
         extra = {"previousStatus": before["status"], "reasonCode": after["status_reason"]}
     else:
         event_type, extra = EventType.REFERRAL_UPDATED, {}
-    emit(event_type, referral_id=after["id"], payload=_common(after, action) | extra, recipients=recipients)
+    event = emit(
+        event_type, referral_id=after["id"], payload=_common(after, action) | extra, recipients=recipients
+    )
+    if before is not None:
+        event.push_users = await pushes.referral_changed(
+            before, after, action, recipients, actor_id, event.event_id
+        )
 
 
 async def appointment_changed(referral: Row, appointment: Row, action: str) -> None:

@@ -301,7 +301,7 @@ async def _apply(
         occurred_at=now,
     )
     _audit_change(viewer, audit, updated)
-    await referral_events.referral_changed(referral, updated, action.value)
+    await referral_events.referral_changed(referral, updated, action.value, actor_id=viewer.user_id)
     return Outcome(updated, access.parties(viewer, updated))
 
 

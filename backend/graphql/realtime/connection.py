@@ -46,6 +46,7 @@ from litestar import WebSocket
 from strawberry.http.websocket_origin import is_same_origin, normalize_origin
 
 from backend.accounts.principal import Principal
+from backend.auth import repository as auth_repository
 from backend.auth.errors import NotAuthenticated
 from backend.container import Container
 from backend.core.clock import utcnow
@@ -54,6 +55,7 @@ from backend.graphql.realtime.projection import Projection
 from backend.logging import get_logger
 from backend.messaging import access as conversation_access
 from backend.messaging.codes import MessagingError
+from backend.push.live import LIVE
 from backend.realtime import repository
 from backend.realtime.events import EPHEMERAL_SEQUENCE, replayed
 from backend.realtime.hub import CHAT_FAMILY, REFERRAL_FAMILY, TYPING_FAMILY, Hub, Subscription
@@ -136,6 +138,7 @@ class RealtimeConnection:
         "_recheck_task",
         "_tasks",
         "config",
+        "device_id",
         "initialised",
         "operations",
         "principal",
@@ -146,6 +149,7 @@ class RealtimeConnection:
         self.socket = socket
         self.config = config
         self.principal: Principal | None = None
+        self.device_id: str | None = None
         self.initialised = False
         self.operations: dict[str, StreamOperation] = {}
         self._tasks: set[asyncio.Task[None]] | None = None  # created on first use
@@ -226,6 +230,7 @@ class RealtimeConnection:
         if principal is None:
             raise ProtocolViolation(CloseCode.FORBIDDEN, "Forbidden")
         self.principal = principal
+        self.device_id = await auth_repository.session_device_id(principal.session_id)
         now = asyncio.get_running_loop().time()
         self._expires_at = now + (principal.access_expires_at - utcnow()).total_seconds()
         self._next_ping = now + self.config.ping_interval
@@ -427,6 +432,8 @@ class RealtimeConnection:
     async def _send_event(
         self, operation_id: str, projection: Projection, event: dict[str, Any], sequence: int
     ) -> None:
+        if "pushUsers" in event and self.principal is not None:
+            LIVE.delivered(event, self.principal.user_id, self.device_id)
         data, sequence_keys = projection.render(event)
         if sequence_keys:
             data = {**data, **dict.fromkeys(sequence_keys, sequence)}

@@ -1,0 +1,1 @@
+"""GraphQL for push notifications: the caller's devices and push settings."""

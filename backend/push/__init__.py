@@ -1,0 +1,1 @@
+"""Push notifications through Firebase Cloud Messaging."""

@@ -1,0 +1,63 @@
+"""Push codes and limits (stored in rows and part of the mobile contract: never rename, only add)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from backend.core.errors import DomainError
+
+MAX_TOKEN_CHARS = 4096
+MAX_DEVICES_PER_USER = 10
+
+
+class Platform(StrEnum):
+    IOS = "IOS"
+    ANDROID = "ANDROID"
+
+
+class Category(StrEnum):
+    """What a user can switch on and off."""
+
+    REFERRAL_UPDATES = "REFERRAL_UPDATES"
+    MESSAGES = "MESSAGES"
+    REMINDERS = "REMINDERS"
+
+
+class PushType(StrEnum):
+    """The ``type`` of a payload: what the app opens."""
+
+    REFERRAL_RECEIVED = "REFERRAL_RECEIVED"
+    REFERRAL_UPDATED = "REFERRAL_UPDATED"
+    NEW_MESSAGE = "NEW_MESSAGE"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "PENDING"
+    SENT = "SENT"
+    FAILED = "FAILED"
+    SKIPPED = "SKIPPED"
+
+
+class SkipReason(StrEnum):
+    LIVE = "LIVE"
+    DEVICE_REMOVED = "DEVICE_REMOVED"
+
+
+class FailReason(StrEnum):
+    UNREGISTERED = "UNREGISTERED"
+    INVALID_ARGUMENT = "INVALID_ARGUMENT"
+    ATTEMPTS_EXHAUSTED = "ATTEMPTS_EXHAUSTED"
+    SENDER_ID_MISMATCH = "SENDER_ID_MISMATCH"
+    THIRD_PARTY_AUTH = "THIRD_PARTY_AUTH"
+
+
+class PushErrorCode(StrEnum):
+    NOT_FOUND = "NOT_FOUND"
+    TOO_MANY_DEVICES = "TOO_MANY_DEVICES"
+
+
+class PushError(DomainError):
+    code: PushErrorCode
+
+    def __init__(self, code: PushErrorCode, message: str, *, field: str | None = None) -> None:
+        super().__init__(code, message, field=field)

@@ -1,0 +1,155 @@
+"""Deciding who gets a push, in the transaction of the change that causes it.
+
+    referral change / new message ──► recipients of its stream event, minus the actor
+        ──► per recipient: category switched on? quiet hours (STAT and priority messages break
+            through)? ──► one outbox row per registered device, due after a short grace period
+    after COMMIT ──► the in-process dispatcher is woken
+
+The grace period lets a device that is connected live receive the event over its socket first:
+the socket then marks the row SKIPPED (backend/push/live.py) and no push goes out.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime, time, timedelta
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from backend.core.clock import utcnow
+from backend.db import current_unit_of_work
+from backend.push import repository
+from backend.push.codes import Category, OutboxStatus, PushType
+from backend.push.payloads import CATEGORY_OF, Notification
+
+Row = dict[str, Any]
+GRACE = timedelta(milliseconds=1500)
+_wake: Callable[[], None] | None = None
+
+
+def on_outbox_written(wake: Callable[[], None] | None) -> None:
+    """The in-process dispatcher's wake-up, called after a commit that wrote outbox rows."""
+    global _wake  # noqa: PLW0603 - one dispatcher per process
+    _wake = wake
+
+
+def set_grace(grace: timedelta) -> None:
+    global GRACE  # noqa: PLW0603 - configured once at start-up
+    GRACE = grace
+
+
+async def notify(
+    recipients: list[UUID],
+    notification: Notification,
+    *,
+    event_id: UUID | None,
+    breaks_quiet_hours: bool,
+    per_user: Callable[[UUID], Notification] | None = None,
+) -> list[UUID]:
+    """Queue the notification for every device of every recipient who wants it; returns the
+    users with at least one row (the stream event remembers them for live suppression)."""
+    if not recipients:
+        return []
+    now = utcnow()
+    settings = await repository.settings_of_users(recipients)
+    category = CATEGORY_OF[notification.type]
+    wanted = [
+        user
+        for user in recipients
+        if _wants(settings.get(user), category)
+        and (breaks_quiet_hours or not _quiet(settings.get(user), now))
+    ]
+    devices = await repository.devices_of_users(wanted)
+    if not devices:
+        return []
+    badges = await repository.unread_messages(sorted({d["user"] for d in devices}, key=str))
+    rows = []
+    for device in devices:
+        chosen = per_user(device["user"]) if per_user else notification
+        stored = chosen.stored(created_epoch=int(now.timestamp())) | {"badge": badges.get(device["user"], 0)}
+        rows.append(
+            {
+                "id": uuid.uuid4(),
+                "device": device["id"],
+                "user": device["user"],
+                "category": category.value,
+                "event_id": event_id,
+                "message": stored,
+                "status": OutboxStatus.PENDING.value,
+                "next_attempt_at": now + GRACE,
+                "created_at": now,
+            }
+        )
+    await repository.insert_outbox(rows)
+    if _wake is not None:
+        current_unit_of_work().after_commit(_after_commit)
+    return sorted({row["user"] for row in rows}, key=str)
+
+
+async def _after_commit() -> None:
+    if _wake is not None:
+        _wake()
+
+
+def _wants(settings: Row | None, category: Category) -> bool:
+    if settings is None:
+        return True
+    column = {Category.REFERRAL_UPDATES: "referral_updates", Category.MESSAGES: "messages"}.get(
+        category, "reminders"
+    )
+    return bool(settings[column])
+
+
+def _quiet(settings: Row | None, now: datetime) -> bool:
+    """Whether ``now`` falls in the user's quiet hours, in their own time zone."""
+    if settings is None or not settings["quiet_start"] or not settings["quiet_end"]:
+        return False
+    try:
+        zone = ZoneInfo(settings["time_zone"])
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    local = now.astimezone(zone).time()
+    start, end = time.fromisoformat(settings["quiet_start"]), time.fromisoformat(settings["quiet_end"])
+    if start <= end:
+        return start <= local < end
+    return local >= start or local < end
+
+
+def referral_notification(
+    push_type: PushType, referral: Row, *, action: str, actionable: bool
+) -> Notification:
+    priority = str(referral["priority"])
+    return Notification(
+        type=push_type,
+        data={
+            "referralId": _gid("Referral", referral["id"]),
+            "referralVersion": str(referral["version"]),
+            "status": str(referral["status"]),
+            "action": action,
+            "priority": priority,
+        },
+        high_priority=priority in {"STAT", "URGENT"},
+        collapse_key=f"r-{referral['id']}",
+        actionable=actionable,
+    )
+
+
+def message_notification(message: Row) -> Notification:
+    return Notification(
+        type=PushType.NEW_MESSAGE,
+        data={
+            "conversationId": _gid("Conversation", message["conversation"]),
+            "messageId": _gid("Message", message["id"]),
+            "messageSequence": str(message["sequence"]),
+        },
+        high_priority=bool(message["is_priority"]),
+    )
+
+
+def _gid(type_name: str, raw_id: Any) -> str:
+    """The Relay global id the apps use (same encoding as backend/graphql/common.py)."""
+    import base64
+
+    return base64.urlsafe_b64encode(f"{type_name}:{raw_id}".encode()).decode().rstrip("=")

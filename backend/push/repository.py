@@ -1,0 +1,240 @@
+"""Every push query: devices, settings, outbox rows, claiming due rows and recording outcomes."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from backend.push.codes import OutboxStatus, SkipReason
+from backend.push.tables import PushDevice, PushOutbox, PushSettings
+
+Row = dict[str, Any]
+CLAIM_COLUMNS = 'id, device, "user", category, event_id, message, attempts'
+
+
+# --- devices ------------------------------------------------------------------------------------
+
+
+async def upsert_device(
+    *, user_id: UUID, device_id: str, platform: str, token: str, app_version: str, locale: str, now: datetime
+) -> Row:
+    """One row per (user, device id); a token moved to another user or device leaves its old row."""
+    await PushDevice.delete().where(
+        (PushDevice.token == token) & ((PushDevice.user != user_id) | (PushDevice.device_id != device_id))
+    )
+    existing = (
+        await PushDevice.select(PushDevice.id)
+        .where((PushDevice.user == user_id) & (PushDevice.device_id == device_id))
+        .first()
+    )
+    values: dict[Any, Any] = {
+        PushDevice.platform: platform,
+        PushDevice.token: token,
+        PushDevice.app_version: app_version,
+        PushDevice.locale: locale,
+        PushDevice.updated_at: now,
+    }
+    if existing is None:
+        device_uuid = uuid.uuid4()
+        await PushDevice(
+            id=device_uuid,
+            user=user_id,
+            device_id=device_id,
+            platform=platform,
+            token=token,
+            app_version=app_version,
+            locale=locale,
+            created_at=now,
+            updated_at=now,
+        ).save()
+    else:
+        device_uuid = existing["id"]
+        await PushDevice.update(values).where(PushDevice.id == device_uuid)
+    row = await PushDevice.select().where(PushDevice.id == device_uuid).first()
+    assert row is not None
+    return dict(row)
+
+
+async def count_devices(user_id: UUID) -> int:
+    count: int = await PushDevice.count().where(PushDevice.user == user_id)
+    return count
+
+
+async def devices_of_user(user_id: UUID) -> list[Row]:
+    rows: list[Row] = (
+        await PushDevice.select().where(PushDevice.user == user_id).order_by(PushDevice.created_at)
+    )
+    return rows
+
+
+async def devices_of_users(user_ids: Sequence[UUID]) -> list[Row]:
+    if not user_ids:
+        return []
+    rows: list[Row] = await PushDevice.select(
+        PushDevice.id, PushDevice.user, PushDevice.device_id, PushDevice.locale
+    ).where(PushDevice.user.is_in(list(user_ids)))
+    return rows
+
+
+async def delete_device(user_id: UUID, device_id: str) -> int:
+    rows = (
+        await PushDevice.delete()
+        .where((PushDevice.user == user_id) & (PushDevice.device_id == device_id))
+        .returning(PushDevice.id)
+    )
+    return len(rows)
+
+
+async def delete_devices_of_user(user_id: UUID) -> None:
+    await PushDevice.delete().where(PushDevice.user == user_id)
+
+
+async def delete_device_by_id(device_uuid: UUID) -> None:
+    await PushOutbox.update(
+        {PushOutbox.status: OutboxStatus.SKIPPED.value, PushOutbox.reason: SkipReason.DEVICE_REMOVED.value}
+    ).where((PushOutbox.device == device_uuid) & (PushOutbox.status == OutboxStatus.PENDING.value))
+    await PushDevice.delete().where(PushDevice.id == device_uuid)
+
+
+async def tokens_of_devices(device_ids: Sequence[UUID]) -> dict[UUID, Row]:
+    if not device_ids:
+        return {}
+    rows = await PushDevice.select(PushDevice.id, PushDevice.token, PushDevice.locale).where(
+        PushDevice.id.is_in(list(device_ids))
+    )
+    return {row["id"]: row for row in rows}
+
+
+# --- settings -----------------------------------------------------------------------------------
+
+
+async def settings_of_users(user_ids: Sequence[UUID]) -> dict[UUID, Row]:
+    if not user_ids:
+        return {}
+    rows = await PushSettings.select().where(PushSettings.user.is_in(list(user_ids)))
+    return {row["user"]: row for row in rows}
+
+
+async def save_settings(user_id: UUID, values: Row, now: datetime) -> Row:
+    existing = await PushSettings.select(PushSettings.id).where(PushSettings.user == user_id).first()
+    if existing is None:
+        await PushSettings(id=uuid.uuid4(), user=user_id, updated_at=now, **values).save()
+    else:
+        await PushSettings.update(
+            {getattr(PushSettings, name): value for name, value in {**values, "updated_at": now}.items()}
+        ).where(PushSettings.id == existing["id"])
+    row = await PushSettings.select().where(PushSettings.user == user_id).first()
+    assert row is not None
+    return dict(row)
+
+
+# --- outbox -------------------------------------------------------------------------------------
+
+
+async def insert_outbox(rows: Sequence[Row]) -> None:
+    if rows:
+        await PushOutbox.insert(*(PushOutbox(**row) for row in rows))
+
+
+async def claim_due(*, now: datetime, lease: timedelta, limit: int, is_sqlite: bool) -> list[Row]:
+    """Take up to ``limit`` due rows for ``lease`` (one statement; concurrent dispatchers on
+    PostgreSQL skip each other's rows instead of waiting for them)."""
+    lock = "" if is_sqlite else " FOR UPDATE SKIP LOCKED"
+    rows = await PushOutbox.raw(
+        "UPDATE push_outbox SET claimed_until = {}, attempts = attempts + 1 "  # noqa: S608 - constants only
+        "WHERE id IN (SELECT id FROM push_outbox WHERE status = {} AND next_attempt_at <= {} "
+        "AND (claimed_until IS NULL OR claimed_until < {}) ORDER BY next_attempt_at LIMIT {}" + lock + ") "
+        f"RETURNING {CLAIM_COLUMNS}",
+        now + lease,
+        OutboxStatus.PENDING.value,
+        now,
+        now,
+        limit,
+    )
+    return [dict(row) for row in rows]
+
+
+async def mark_sent(row_id: UUID, *, name: str | None, now: datetime) -> None:
+    await PushOutbox.update(
+        {
+            PushOutbox.status: OutboxStatus.SENT.value,
+            PushOutbox.sent_at: now,
+            PushOutbox.fcm_name: name,
+            PushOutbox.claimed_until: None,
+        }
+    ).where(PushOutbox.id == row_id)
+
+
+async def mark_done(row_id: UUID, status: OutboxStatus, reason: str | None) -> None:
+    await PushOutbox.update(
+        {PushOutbox.status: status.value, PushOutbox.reason: reason, PushOutbox.claimed_until: None}
+    ).where(PushOutbox.id == row_id)
+
+
+async def reschedule(row_id: UUID, *, at: datetime, reason: str | None) -> None:
+    await PushOutbox.update(
+        {PushOutbox.next_attempt_at: at, PushOutbox.reason: reason, PushOutbox.claimed_until: None}
+    ).where(PushOutbox.id == row_id)
+
+
+async def skip_live(pairs: Sequence[tuple[UUID, UUID, str]]) -> int:
+    """Rows of (event, user, device id) delivered live over a socket: no push needed."""
+    skipped = 0
+    for event_id, user_id, device_id in pairs:
+        devices = PushDevice.select(PushDevice.id).where(
+            (PushDevice.user == user_id) & (PushDevice.device_id == device_id)
+        )
+        rows = (
+            await PushOutbox.update(
+                {PushOutbox.status: OutboxStatus.SKIPPED.value, PushOutbox.reason: SkipReason.LIVE.value}
+            )
+            .where(
+                (PushOutbox.event_id == event_id)
+                & (PushOutbox.status == OutboxStatus.PENDING.value)
+                & PushOutbox.device.is_in(devices)
+            )
+            .returning(PushOutbox.id)
+        )
+        skipped += len(rows)
+    return skipped
+
+
+async def counts_by_status() -> dict[str, int]:
+    from piccolo.query.functions.aggregate import Count
+
+    rows = await PushOutbox.select(PushOutbox.status, Count()).group_by(PushOutbox.status)
+    return {row["status"]: int(row["count"]) for row in rows}
+
+
+async def next_due_at() -> datetime | None:
+    row = (
+        await PushOutbox.select(PushOutbox.next_attempt_at)
+        .where(PushOutbox.status == OutboxStatus.PENDING.value)
+        .order_by(PushOutbox.next_attempt_at)
+        .first()
+    )
+    return row["next_attempt_at"] if row else None
+
+
+async def unread_messages(user_ids: Sequence[UUID]) -> dict[UUID, int]:
+    """For badges: messages after each user's read marker, over the conversations they have a
+    read state in (a referral conversation never opened is not counted)."""
+    from backend.messaging.tables import ConversationMember
+
+    if not user_ids:
+        return {}
+    rows = await ConversationMember.select(
+        ConversationMember.user,
+        ConversationMember.read_up_to,
+        ConversationMember.conversation.last_sequence.as_alias("last_sequence"),
+        ConversationMember.conversation.kind.as_alias("kind"),
+        ConversationMember.active,
+    ).where(ConversationMember.user.is_in(list(user_ids)))
+    found = dict.fromkeys(user_ids, 0)
+    for row in rows:
+        if row["active"] or row["kind"] == "REFERRAL":
+            found[row["user"]] += max(int(row["last_sequence"]) - int(row["read_up_to"]), 0)
+    return found

@@ -1,0 +1,210 @@
+"""Sending to FCM: the real ``firebase-admin`` library, or a logging sender in development.
+
+    FcmSender.send(batch) ──► one firebase_admin Message per outbox row (built from the FCM v1
+        message of backend/push/payloads.py) ──► send_each_async per message, at most
+        ``concurrency`` in flight ──► one Outcome per row: SENT, RETRY (with Retry-After when FCM
+        gave one), or FAILED (UNREGISTERED, INVALID_ARGUMENT, …), classified per FCM's contract
+
+The dispatcher owns retries: the library's own retry of 500/503 is turned off. Configuration:
+``FCM_SERVICE_ACCOUNT_FILE`` (its ``token_uri`` is the OAuth endpoint) and, for the local fake
+only, ``FCM_SEND_URL`` (the one place the library's private send URL is overridden).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Protocol
+
+from backend.logging import get_logger
+from backend.push.codes import FailReason
+from backend.push.payloads import fcm_message
+
+logger = get_logger(__name__)
+
+
+class Verdict(StrEnum):
+    SENT = "SENT"
+    RETRY = "RETRY"
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One outbox row to send: its stored notification, the device's token and locale."""
+
+    row_id: uuid.UUID
+    token: str
+    locale: str
+    notification: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    verdict: Verdict
+    reason: str | None = None
+    retry_after: float | None = None
+    name: str | None = None
+
+
+class Sender(Protocol):
+    def send(self, deliveries: list[Delivery]) -> AsyncIterator[tuple[Delivery, Outcome]]:
+        """Each delivery with its outcome, as soon as FCM answers it."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class LoggingSender:
+    """Development without credentials: logs what would be sent (type and ids only)."""
+
+    async def send(self, deliveries: list[Delivery]) -> AsyncIterator[tuple[Delivery, Outcome]]:
+        for delivery in deliveries:
+            logger.info("push.would_send", type=delivery.notification["type"], row_id=str(delivery.row_id))
+            yield delivery, Outcome(Verdict.SENT, name="logged")
+
+    async def close(self) -> None:
+        return None
+
+
+class FcmSender:
+    def __init__(self, service_account_file: Path, *, concurrency: int, send_url: str | None = None) -> None:
+        import firebase_admin
+        from firebase_admin import credentials, messaging
+
+        document = json.loads(service_account_file.read_text())
+        self._app = firebase_admin.initialize_app(
+            credentials.Certificate(document),
+            {"projectId": document["project_id"]},
+            name=f"careloop-push-{uuid.uuid4()}",
+        )
+        self._service = messaging._get_messaging_service(self._app)
+        if send_url is not None:
+            self._service._fcm_url = send_url.format(document["project_id"])
+        _disable_library_retries(self._service)
+        self._semaphore = asyncio.Semaphore(concurrency)
+
+    async def send(self, deliveries: list[Delivery]) -> AsyncIterator[tuple[Delivery, Outcome]]:
+        for finished in asyncio.as_completed([self._send_one(d) for d in deliveries]):
+            yield await finished
+
+    async def _send_one(self, delivery: Delivery) -> tuple[Delivery, Outcome]:
+        return delivery, await self._outcome(delivery)
+
+    async def _outcome(self, delivery: Delivery) -> Outcome:
+        message = _firebase_message(
+            fcm_message(
+                delivery.notification,
+                token=delivery.token,
+                locale=delivery.locale,
+                now_epoch=int(time.time()),
+                push_id=str(delivery.row_id),
+            )
+        )
+        async with self._semaphore:
+            try:
+                batch = await self._service.send_each_async([message], dry_run=False)
+            except Exception as error:  # token endpoint or transport trouble: retry later
+                return _retry_for(error)
+        response = batch.responses[0]
+        if response.success:
+            return Outcome(Verdict.SENT, name=response.message_id)
+        return classify(response.exception)
+
+    async def close(self) -> None:
+        """Close the HTTP client on this loop, then let firebase-admin forget the app (its own
+        cleanup calls ``asyncio.run``, so it runs in a thread, finding the client closed)."""
+        import firebase_admin
+
+        await self._service._async_client.aclose()
+        await asyncio.to_thread(firebase_admin.delete_app, self._app)
+
+
+def classify(error: Exception | None) -> Outcome:
+    """FCM's error contract: which failures end a row, which are retried (and when)."""
+    from firebase_admin import exceptions, messaging
+
+    if isinstance(error, messaging.UnregisteredError):
+        return Outcome(Verdict.FAILED, FailReason.UNREGISTERED.value)
+    if isinstance(error, messaging.SenderIdMismatchError):
+        return Outcome(Verdict.FAILED, FailReason.SENDER_ID_MISMATCH.value)
+    if isinstance(error, messaging.ThirdPartyAuthError):
+        return Outcome(Verdict.FAILED, FailReason.THIRD_PARTY_AUTH.value)
+    if isinstance(error, exceptions.InvalidArgumentError):
+        return Outcome(Verdict.FAILED, FailReason.INVALID_ARGUMENT.value)
+    return _retry_for(error)
+
+
+def _retry_for(error: Exception | None) -> Outcome:
+    reason = type(error).__name__ if error is not None else "Unknown"
+    return Outcome(Verdict.RETRY, reason[:32], retry_after=_retry_after(error))
+
+
+def _retry_after(error: Exception | None) -> float | None:
+    response = getattr(error, "http_response", None)
+    headers = getattr(response, "headers", None)
+    value = headers.get("retry-after") if headers is not None else None
+    if value is None:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        return None
+
+
+def _disable_library_retries(service: Any) -> None:
+    """The dispatcher retries with its own persisted schedule; the library must not hold a
+    request for seconds retrying 500/503 by itself: its async client is replaced by one
+    without retries (same credential, timeout and HTTP/2)."""
+    from firebase_admin import _http_client
+    from firebase_admin._retry import HttpxRetry
+
+    service._async_client = _http_client.HttpxAsyncClient(
+        credential=service._credential,
+        timeout=service._async_client._timeout,
+        retry_config=HttpxRetry(max_retries=0),
+    )
+
+
+def _firebase_message(body: dict[str, Any]) -> Any:
+    from firebase_admin import messaging
+
+    android = body["android"]
+    android_notification = android["notification"]
+    aps = body["apns"]["payload"]["aps"]
+    custom = {"interruption-level": aps["interruption-level"]} if "interruption-level" in aps else None
+    return messaging.Message(
+        token=body["token"],
+        data=body["data"],
+        notification=messaging.Notification(title=body["notification"]["title"]),
+        android=messaging.AndroidConfig(
+            priority=android["priority"],
+            ttl=timedelta(seconds=int(android["ttl"].rstrip("s"))),
+            collapse_key=android.get("collapse_key"),
+            notification=messaging.AndroidNotification(
+                title=android_notification["title"],
+                channel_id=android_notification["channel_id"],
+                click_action=android_notification.get("click_action"),
+                notification_count=android_notification.get("notification_count"),
+            ),
+        ),
+        apns=messaging.APNSConfig(
+            headers=body["apns"]["headers"],
+            payload=messaging.APNSPayload(
+                aps=messaging.Aps(
+                    alert=messaging.ApsAlert(title=aps["alert"]["title"]),
+                    badge=aps.get("badge"),
+                    sound=aps.get("sound"),
+                    category=aps.get("category"),
+                    custom_data=custom,
+                )
+            ),
+        ),
+    )

@@ -1,0 +1,77 @@
+"""Push test helpers: device registration through the API, waiting for the fake FCM, schemas."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from backend.push.fake_fcm import FakeFcm, ReceivedSend
+from tests.support.api import Api
+
+CONTRACT = Path(__file__).resolve().parents[2] / "mobile_contract" / "push"
+SCHEMAS = {
+    path.name.removesuffix(".schema.json"): json.loads(path.read_text()) for path in CONTRACT.glob("*.json")
+}
+SCHEMA_OF_TYPE = {
+    "REFERRAL_RECEIVED": "ReferralReceived",
+    "REFERRAL_UPDATED": "ReferralUpdated",
+    "NEW_MESSAGE": "NewMessage",
+}
+
+REGISTER = """
+mutation($input: RegisterPushDeviceInput!) {
+  registerPushDevice(input: $input) {
+    __typename
+    ... on PushDeviceSuccess { device { id deviceId platform appVersion locale } }
+    ... on PushError { code message }
+    ... on InputError { fieldErrors { field code } }
+  }
+}
+"""
+SETTINGS = """
+mutation($input: UpdatePushSettingsInput!) {
+  updatePushSettings(input: $input) {
+    __typename
+    ... on PushSettingsSuccess {
+      settings { timeZone quietStart quietEnd referralUpdates messages reminders }
+    }
+    ... on InputError { fieldErrors { field code } }
+  }
+}
+"""
+
+
+def new_token(prefix: str = "tok") -> str:
+    return f"{prefix}-{uuid.uuid4().hex}"
+
+
+async def register(
+    api: Api, access_token: str, token: str, *, platform: str = "IOS", locale: str = "en"
+) -> None:
+    data = await api.data(
+        REGISTER,
+        {"input": {"token": token, "platform": platform, "appVersion": "1.4.0", "locale": locale}},
+        token=access_token,
+    )
+    assert data["registerPushDevice"]["__typename"] == "PushDeviceSuccess", data
+
+
+async def wait_for(fake: FakeFcm, token: str, count: int = 1, *, within: float = 10.0) -> list[ReceivedSend]:
+    """The sends to ``token`` once ``count`` were answered (delivered or rejected)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        done = [r for r in fake.received(token) if r.outcome != "pending"]
+        if len(done) >= count or loop.time() > deadline:
+            return done
+        await asyncio.sleep(0.05)
+
+
+def assert_valid(message: dict[str, Any]) -> None:
+    schema = SCHEMAS[SCHEMA_OF_TYPE[message["data"]["type"]]]
+    jsonschema.validate(message, schema)
