@@ -15,8 +15,8 @@ import socket
 import sys
 import tempfile
 from collections.abc import AsyncIterator
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import pytest
 

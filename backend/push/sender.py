@@ -16,6 +16,7 @@ import asyncio
 import json
 import time
 import uuid
+import warnings
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -180,6 +181,21 @@ def _firebase_message(body: dict[str, Any]) -> Any:
     android_notification = android["notification"]
     aps = body["apns"]["payload"]["aps"]
     custom = {"interruption-level": aps["interruption-level"]} if "interruption-level" in aps else None
+    # Apps register FCM registration tokens, which the v1 API takes as `token`; the library's
+    # suggested `fid` is a Firebase installation id, a different thing.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Message.token is deprecated", DeprecationWarning)
+        return _message(messaging, body, android, android_notification, aps, custom)
+
+
+def _message(  # noqa: PLR0917 - the parts of one FCM message
+    messaging: Any,
+    body: dict[str, Any],
+    android: dict[str, Any],
+    android_notification: dict[str, Any],
+    aps: dict[str, Any],
+    custom: dict[str, Any] | None,
+) -> Any:
     return messaging.Message(
         token=body["token"],
         data=body["data"],

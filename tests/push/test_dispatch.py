@@ -61,6 +61,15 @@ async def _until_all_sent(rows: int, within: float) -> None:
     raise AssertionError("not every push was sent in time")
 
 
+async def _until_delivered(fake: FakeFcm, tokens: list[str], count: int, *, within: float) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while sum(_deliveries(fake, tokens).values()) < count:
+        if loop.time() > deadline:
+            raise AssertionError("FCM did not get the first pushes in time")
+        await asyncio.sleep(0.02)
+
+
 def _deliveries(fake: FakeFcm, tokens: list[str]) -> Counter[str]:
     return Counter(send.message["data"]["pushId"] for token in tokens for send in fake.delivered(token))
 
@@ -98,10 +107,7 @@ async def test_a_dispatcher_killed_mid_batch_and_restarted_sends_every_push_once
     try:
         killed = await _worker(PUSH_CONCURRENCY="5")
         # when it is killed in the middle of a wave, after the first pushes were delivered
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 20
-        while sum(_deliveries(fake_fcm, tokens).values()) < 5 and loop.time() < deadline:
-            await asyncio.sleep(0.02)
+        await _until_delivered(fake_fcm, tokens, 5, within=20)
         await asyncio.sleep(0.12)
         killed.send_signal(signal.SIGKILL)
         await killed.wait()
