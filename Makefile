@@ -112,6 +112,10 @@ bench-realtime: install ## Realtime fan-out latency (1/100/1000 subscribers) and
 bench-chat: install ## Secure-message latency (send → recipient's socket) at 50/200 msg/s vs a plain insert-and-push path
 	$(BIN)/python -m bench.chat
 
+.PHONY: worker
+worker: install ## Push dispatcher as its own process (run several; PUSH_DISPATCH_IN_PROCESS=false on servers)
+	$(BIN)/python -m backend worker
+
 .PHONY: fake-fcm
 fake-fcm: install ## Local fake of FCM + Google OAuth for developers on :8099 (FAKE_FCM_PORT=), writes var/fake-fcm-service-account.json
 	$(BIN)/python -m backend.push.fake_fcm --port $(or $(FAKE_FCM_PORT),8099) --service-account-out var/fake-fcm-service-account.json
