@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 from backend.core.clock import utcnow
+from backend.crypto.envelope import DecryptionFailed
 from backend.messaging.repository import KeyRing, messages_by_ids
 from backend.messaging.tables import Message
 from backend.patients import repository as patients
@@ -27,8 +28,11 @@ async def _phi(server: LiveServer) -> set[str]:
         for patient in await patients.patients_by_ids(patient_ids):
             found |= {patient["given_name"], patient["family_name"], patient["mrn"]}
             found.add(patient["birth_date"].isoformat())
-        referral_ids = [row["id"] for row in await Referral.select(Referral.id)]
-        for referral in await referrals.referrals_by_ids(referral_ids):
+        for row in await Referral.select(Referral.id):
+            try:
+                [referral] = await referrals.referrals_by_ids([row["id"]])
+            except DecryptionFailed:  # the encryption tests tamper with a ciphertext on purpose
+                continue
             found |= {str(referral[name]) for name in CLINICAL_FIELDS}
         message_ids = [row["id"] for row in await Message.select(Message.id)]
         for message in await messages_by_ids(KeyRing(), message_ids, utcnow()):
