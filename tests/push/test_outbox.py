@@ -28,13 +28,20 @@ async def test_a_rolled_back_change_leaves_no_push(
     message = {"conversation": uuid.uuid4(), "id": uuid.uuid4(), "sequence": 1, "is_priority": False}
     before = await PushOutbox.count().where(PushOutbox.user == user.id)
     # when a unit of work decides to push, then fails
-    with pytest.raises(Boom):
+    queued: list[object] = []
+
+    async def decide_then_fail() -> None:
         async with live_server.container.database.unit_of_work():
-            queued = await notify(
-                [user.id], message_notification(message), event_id=None, breaks_quiet_hours=False
+            queued.extend(
+                await notify(
+                    [user.id], message_notification(message), event_id=None, breaks_quiet_hours=False
+                )
             )
-            assert queued == [user.id]
             raise Boom
+
+    with pytest.raises(Boom):
+        await decide_then_fail()
+    assert queued == [user.id]
     # then no outbox row survived
     assert await PushOutbox.count().where(PushOutbox.user == user.id) == before
     # and the same decision committed leaves exactly one
