@@ -53,15 +53,17 @@ async def notify(
     if not recipients:
         return []
     now = utcnow()
-    settings = await repository.settings_of_users(recipients)
+    devices = await repository.devices_of_users(recipients)
+    if not devices:
+        return []
+    settings = await repository.settings_of_users(sorted({d["user"] for d in devices}, key=str))
     category = CATEGORY_OF[notification.type]
-    wanted = [
-        user
-        for user in recipients
-        if _wants(settings.get(user), category)
-        and (breaks_quiet_hours or not _quiet(settings.get(user), now))
+    devices = [
+        device
+        for device in devices
+        if _wants(settings.get(device["user"]), category)
+        and (breaks_quiet_hours or not _quiet(settings.get(device["user"]), now))
     ]
-    devices = await repository.devices_of_users(wanted)
     if not devices:
         return []
     badges = await repository.unread_messages(sorted({d["user"] for d in devices}, key=str))
