@@ -116,6 +116,10 @@ bench-chat: install ## Secure-message latency (send → recipient's socket) at 5
 worker: install ## Push dispatcher as its own process (run several; PUSH_DISPATCH_IN_PROCESS=false on servers)
 	$(BIN)/python -m backend worker
 
+.PHONY: bench-push
+bench-push: install ## Push dispatch throughput: the dispatcher (firebase-admin) vs a plain httpx HTTP/2 client, 5,000 pushes to the fake FCM
+	$(BIN)/python -m bench.push
+
 .PHONY: fake-fcm
 fake-fcm: install ## Local fake of FCM + Google OAuth for developers on :8099 (FAKE_FCM_PORT=), writes var/fake-fcm-service-account.json
 	$(BIN)/python -m backend.push.fake_fcm --port $(or $(FAKE_FCM_PORT),8099) --service-account-out var/fake-fcm-service-account.json
