@@ -12,8 +12,8 @@ Run with ``make bench-push`` (or ``python -m bench.push``)::
     candidate in its own process: ``python -m backend worker`` as production runs it (the real
       Dispatcher and FcmSender through firebase-admin, PUSH_CONCURRENCY=100, the fake's
       FCM_SEND_URL and service account, PUSH_BACKOFF_MS=500: see "retries" below)
-    baseline in the bench process: one ``httpx.AsyncClient(http2=True)`` (default limits, as
-      firebase-admin's), a bearer token from the fake's token endpoint, at most 100 requests in
+    baseline in the bench process: a new ``httpx.AsyncClient(http2=True)`` per round (default
+      limits), a bearer token from the fake's token endpoint, at most 100 requests in
       flight, the same bodies byte for byte (the sender's own encoding, done before timing):
       200 done, 429 sleep Retry-After (outside the concurrency bound) and send again, 404
       UNREGISTERED dropped
@@ -165,6 +165,15 @@ class Child:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=5)
+
+
+def _time_wait() -> int:
+    """TCP sockets in TIME_WAIT (each HTTP/1.1 connection httpx closes leaves one for 60 s)."""
+    for line in Path("/proc/net/sockstat").read_text().splitlines():
+        if line.startswith("TCP:"):
+            fields = line.split()
+            return int(fields[fields.index("tw") + 1])
+    return 0
 
 
 def _machine_busy_seconds() -> float:
@@ -494,6 +503,7 @@ class RoundResult:
     seconds: float
     first_pass_seconds: float
     start_lag: float  # first send's arrival at the fake - t0, s
+    time_wait: int  # TCP sockets in TIME_WAIT on the machine at t0
     sender_cpu: float  # the sending process's CPU, s
     fake_cpu: float
     machine_cpu: float  # all cores, s
@@ -516,7 +526,6 @@ class Context:
     worker: Child
     users: list[uuid.UUID]
     specs: list[DeviceSpec]
-    client: httpx.AsyncClient
     bearer: str
     send_url: str
     restored: int = 0
@@ -537,6 +546,7 @@ async def _candidate(ctx: Context, label: str, users: Sequence[uuid.UUID], *, fa
         )
     await asyncio.sleep(max(due - time.time() - 0.05, 0))
     cpu, fake_cpu, machine = ctx.worker.cpu_seconds(), ctx.fake.child.cpu_seconds(), _machine_busy_seconds()
+    time_wait = _time_wait()
     await asyncio.sleep(max(due - time.time(), 0))
     while await ctx.connection.fetchval("SELECT EXISTS (SELECT 1 FROM push_outbox WHERE status = 'PENDING')"):
         if time.time() - due > ROUND_TIMEOUT_SECONDS:
@@ -552,15 +562,22 @@ async def _candidate(ctx: Context, label: str, users: Sequence[uuid.UUID], *, fa
     check = _check_records(label, await ctx.fake.received(), {str(row.id) for row in rows})
     await _check_rows(label, ctx.connection, rows, check)
     return RoundResult(
-        CANDIDATE, len(rows), ended - due, check.first_answers - due, check.first_arrival - due, *used, check
+        CANDIDATE,
+        len(rows),
+        ended - due,
+        check.first_answers - due,
+        check.first_arrival - due,
+        time_wait,
+        *used,
+        check,
     )
 
 
-async def _plain_push(ctx: Context, gate: asyncio.Semaphore, body: bytes) -> str:
+async def _plain_push(ctx: Context, client: httpx.AsyncClient, gate: asyncio.Semaphore, body: bytes) -> str:
     headers = {"authorization": f"Bearer {ctx.bearer}", "content-type": "application/json"}
     while True:
         async with gate:
-            response = await ctx.client.post(ctx.send_url, content=body, headers=headers)
+            response = await client.post(ctx.send_url, content=body, headers=headers)
         if response.status_code == 200:
             return "SENT"
         if response.status_code == 429:
@@ -580,15 +597,20 @@ async def _baseline(ctx: Context, label: str, users: Sequence[uuid.UUID], *, fai
     bodies = [_encode(row) for row in rows]
     gate = asyncio.Semaphore(CONCURRENCY)
     gc.collect()
-    cpu, fake_cpu, machine = time.process_time(), ctx.fake.child.cpu_seconds(), _machine_busy_seconds()
-    started = time.time()
-    outcomes = await asyncio.gather(*(_plain_push(ctx, gate, body) for body in bodies))
-    ended = time.time()
-    used = (
-        time.process_time() - cpu,
-        ctx.fake.child.cpu_seconds() - fake_cpu,
-        _machine_busy_seconds() - machine,
-    )
+    # A new client per round: one kept from an earlier round holds up to 20 idle keep-alive
+    # connections (httpx's default) and httpcore's pool then piles the burst onto them
+    # (~440 instead of ~860 pushes/s here); see bench/README.md.
+    async with httpx.AsyncClient(http2=True, timeout=120) as client:
+        cpu, fake_cpu, machine = time.process_time(), ctx.fake.child.cpu_seconds(), _machine_busy_seconds()
+        time_wait = _time_wait()
+        started = time.time()
+        outcomes = await asyncio.gather(*(_plain_push(ctx, client, gate, body) for body in bodies))
+        ended = time.time()
+        used = (
+            time.process_time() - cpu,
+            ctx.fake.child.cpu_seconds() - fake_cpu,
+            _machine_busy_seconds() - machine,
+        )
     if errors := [o for o in outcomes if o not in {"SENT", "UNREGISTERED"}]:
         raise BenchError(f"{label}: {len(errors)} pushes failed; first: {errors[0]}")
     check = _check_records(label, await ctx.fake.received(), {str(row.id) for row in rows})
@@ -601,6 +623,7 @@ async def _baseline(ctx: Context, label: str, users: Sequence[uuid.UUID], *, fai
         ended - started,
         check.first_answers - started,
         check.first_arrival - started,
+        time_wait,
         *used,
         check,
     )
@@ -624,7 +647,7 @@ def _report_round(label: str, result: RoundResult) -> None:
         f"fake {1000 * result.fake_cpu / result.pushes:.2f} ms (fake busy "
         f"{result.fake_cpu / result.seconds:.0%} of a core); machine "
         f"{result.machine_cpu / result.seconds:.2f} of 2 cores busy; first send "
-        f"{1000 * result.start_lag:.0f} ms after t0"
+        f"{1000 * result.start_lag:.0f} ms after t0; {result.time_wait} TIME_WAIT sockets at t0"
     )
 
 
@@ -690,8 +713,6 @@ async def _main(var_dir: Path, target: Target, fake: Fake) -> dict[str, list[Rou
     }
     worker = Child("worker", [sys.executable, "-m", "backend", "worker"], var_dir, env=worker_env)
     connection = await asyncpg.connect(target.database_url)
-    # the baseline's client: what firebase-admin builds, minus its auth flow and retry transport
-    client = httpx.AsyncClient(http2=True, timeout=120)
     try:
         ctx = Context(
             database=database,
@@ -700,7 +721,6 @@ async def _main(var_dir: Path, target: Target, fake: Fake) -> dict[str, list[Rou
             worker=worker,
             users=users,
             specs=specs,
-            client=client,
             bearer=await _bearer(fake.account),
             send_url=fake.send_url_template.format(json.loads(fake.account.read_text())["project_id"]),
         )
@@ -710,7 +730,6 @@ async def _main(var_dir: Path, target: Target, fake: Fake) -> dict[str, list[Rou
             print(f"between rounds: {ctx.restored} pruned devices registered again")
         return results
     finally:
-        await client.aclose()
         worker.stop()
         await connection.close()
         await database.stop()
