@@ -40,6 +40,7 @@ def _serve(args: argparse.Namespace) -> int:
         ws_per_message_deflate=False,
         ws_max_size=get_settings().realtime.max_message_bytes,
         ws_ping_interval=None,  # the graphql-transport-ws handler sends protocol pings itself
+        timeout_graceful_shutdown=10,  # then remaining sockets close with 1012; apps resume
         proxy_headers=False,
         server_header=False,
         log_level="info",

@@ -185,6 +185,7 @@ async def live_server() -> AsyncIterator[LiveServer]:
         ws_per_message_deflate=False,
         ws_max_size=get_settings().realtime.max_message_bytes,
         lifespan="on",
+        timeout_graceful_shutdown=5,  # as in production: a straggling socket cannot hold teardown
     )
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
