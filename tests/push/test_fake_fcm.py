@@ -119,6 +119,7 @@ async def test_a_success_is_recorded_and_delivered_with_the_exact_body(fake: Fak
     )
 
     assert response.success
+    assert await wait_for_outcome(fake, "device-1") == "delivered"
     [record] = fake.delivered()
     assert response.message_id == record.name == f"projects/{PROJECT}/messages/fake-{record.seq}"
     assert record.body == {
@@ -138,6 +139,7 @@ async def test_a_dry_run_is_validated_not_delivered(fake: FakeFcm, app: Any) -> 
     batch = await messaging.send_each_async([message("device-1")], dry_run=True, app=app)
 
     assert batch.responses[0].success
+    assert await wait_for_outcome(fake, "device-1") == "validated"
     [record] = fake.received()
     assert record.validate_only
     assert record.outcome == "validated"
@@ -175,6 +177,8 @@ async def test_each_scripted_error_maps_to_its_firebase_exception(
         "@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError",
         "errorCode": code,
     }
+    # the fake records the outcome just after writing the answer the client already read
+    assert await wait_for_outcome(fake, "device-1") == "rejected"
     [record] = fake.received()
     assert (record.response, record.outcome, record.written) == (code, "rejected", True)
     assert fake.delivered() == []
