@@ -135,16 +135,18 @@ class Dispatcher:
     async def _record_all(
         self, done: list[tuple[Delivery, Outcome]], attempts: dict[Any, int], devices: dict[Any, Any]
     ) -> None:
-        async with self.database.unit_of_work():
+        """Every SENT in one statement, then each failure on its own."""
+        async with self.database.unit_of_work() as uow:
+            sent = [(d.row_id, outcome.name) for d, outcome in done if outcome.verdict is Verdict.SENT]
+            await repository.mark_sent_many(sent, now=utcnow(), is_sqlite=uow.is_sqlite)
+            self.counters.sent += len(sent)
             for delivery, outcome in done:
-                await self._record(delivery, outcome, attempts[delivery.row_id], devices[delivery.row_id])
+                if outcome.verdict is not Verdict.SENT:
+                    await self._record(delivery, outcome, attempts[delivery.row_id], devices[delivery.row_id])
 
     async def _record(self, delivery: Delivery, outcome: Outcome, attempts: int, device_uuid: object) -> None:
+        """A failed send: FAILED (UNREGISTERED prunes the device), parked, or rescheduled."""
         now = utcnow()
-        if outcome.verdict is Verdict.SENT:
-            await repository.mark_sent(delivery.row_id, name=outcome.name, now=now)
-            self.counters.sent += 1
-            return
         if outcome.verdict is Verdict.FAILED:
             await repository.mark_done(delivery.row_id, OutboxStatus.FAILED, outcome.reason)
             self.counters.failed += 1

@@ -168,6 +168,23 @@ async def mark_sent(row_id: UUID, *, name: str | None, now: datetime) -> None:
     ).where(PushOutbox.id == row_id)
 
 
+async def mark_sent_many(sent: Sequence[tuple[UUID, str | None]], *, now: datetime, is_sqlite: bool) -> None:
+    """Several rows SENT (with their FCM message names): one statement on PostgreSQL."""
+    if is_sqlite:
+        for row_id, name in sent:
+            await mark_sent(row_id, name=name, now=now)
+        return
+    if sent:
+        await PushOutbox.raw(
+            "UPDATE push_outbox AS o SET status = {}, sent_at = {}, fcm_name = s.name, claimed_until = NULL "
+            "FROM unnest({}::uuid[], {}::text[]) AS s(id, name) WHERE o.id = s.id",
+            OutboxStatus.SENT.value,
+            now,
+            [row_id for row_id, _ in sent],
+            [name for _, name in sent],
+        )
+
+
 async def mark_done(row_id: UUID, status: OutboxStatus, reason: str | None) -> None:
     await PushOutbox.update(
         {PushOutbox.status: status.value, PushOutbox.reason: reason, PushOutbox.claimed_until: None}
