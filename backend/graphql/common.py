@@ -9,6 +9,7 @@ from uuid import UUID
 import strawberry
 
 from backend.core.errors import InvalidInput
+from backend.core.ids import global_id
 from backend.graphql.errors import bad_user_input
 
 
@@ -23,7 +24,7 @@ class Error:
 
 
 def to_global_id(type_name: str, raw_id: UUID | str) -> strawberry.ID:
-    return strawberry.ID(base64.urlsafe_b64encode(f"{type_name}:{raw_id}".encode()).decode().rstrip("="))
+    return strawberry.ID(global_id(type_name, raw_id))
 
 
 def from_global_id(global_id: str) -> tuple[str, str] | None:

@@ -282,10 +282,7 @@ async def deactivate_member(conversation_id: UUID, user_id: UUID) -> None:
 
 
 async def active_member_ids(conversation_id: UUID) -> list[UUID]:
-    rows = await ConversationMember.select(ConversationMember.user).where(
-        (ConversationMember.conversation == conversation_id) & (ConversationMember.active == True)  # noqa: E712
-    )
-    return [row["user"] for row in rows]
+    return (await active_members_of([conversation_id]))[conversation_id]
 
 
 async def active_members_of(conversation_ids: Sequence[UUID]) -> dict[UUID, list[UUID]]:

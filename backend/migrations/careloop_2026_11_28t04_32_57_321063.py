@@ -8,7 +8,8 @@
 """
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.engine import engine_finder
+
+from backend.ddl_migrations import run_ddl
 
 ID = "2026-11-28T04:32:57:321063"
 VERSION = "1.38.0"
@@ -47,25 +48,16 @@ AUDIT_ALLOW_CHANGES = (
 )
 
 
-async def _run(statements: tuple[str, ...], *, postgres_only: bool = False) -> None:
-    engine = engine_finder()
-    assert engine is not None
-    if postgres_only and engine.engine_type != "postgres":
-        return
-    for statement in statements:
-        await engine.run_ddl(statement)
-
-
 async def forwards() -> MigrationManager:
     manager = MigrationManager(migration_id=ID, app_name="careloop", description=DESCRIPTION)
 
     async def apply() -> None:
-        await _run(UNIQUE_INDEXES)
-        await _run(AUDIT_APPEND_ONLY, postgres_only=True)
+        await run_ddl(UNIQUE_INDEXES)
+        await run_ddl(AUDIT_APPEND_ONLY, postgres_only=True)
 
     async def revert() -> None:
-        await _run(AUDIT_ALLOW_CHANGES, postgres_only=True)
-        await _run(DROP_UNIQUE_INDEXES)
+        await run_ddl(AUDIT_ALLOW_CHANGES, postgres_only=True)
+        await run_ddl(DROP_UNIQUE_INDEXES)
 
     manager.add_raw(apply)
     manager.add_raw_backwards(revert)

@@ -1,6 +1,5 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.columns.column_types import Text
-from piccolo.columns.column_types import Varchar
+from piccolo.columns.column_types import Text, Varchar
 from piccolo.columns.indexes import IndexMethod
 
 ID = "2026-11-29T07:42:46:428865"

@@ -19,6 +19,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from backend.core.clock import utcnow
+from backend.core.ids import global_id
 from backend.db import current_unit_of_work
 from backend.push import repository
 from backend.push.codes import Category, OutboxStatus, PushType
@@ -126,7 +127,7 @@ def referral_notification(
     return Notification(
         type=push_type,
         data={
-            "referralId": _gid("Referral", referral["id"]),
+            "referralId": global_id("Referral", referral["id"]),
             "referralVersion": str(referral["version"]),
             "status": str(referral["status"]),
             "action": action,
@@ -142,16 +143,9 @@ def message_notification(message: Row) -> Notification:
     return Notification(
         type=PushType.NEW_MESSAGE,
         data={
-            "conversationId": _gid("Conversation", message["conversation"]),
-            "messageId": _gid("Message", message["id"]),
+            "conversationId": global_id("Conversation", message["conversation"]),
+            "messageId": global_id("Message", message["id"]),
             "messageSequence": str(message["sequence"]),
         },
         high_priority=bool(message["is_priority"]),
     )
-
-
-def _gid(type_name: str, raw_id: Any) -> str:
-    """The Relay global id the apps use (same encoding as backend/graphql/common.py)."""
-    import base64
-
-    return base64.urlsafe_b64encode(f"{type_name}:{raw_id}".encode()).decode().rstrip("=")

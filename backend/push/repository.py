@@ -134,9 +134,13 @@ async def save_settings(user_id: UUID, values: Row, now: datetime) -> Row:
 # --- outbox -------------------------------------------------------------------------------------
 
 
+OUTBOX_ROWS_PER_STATEMENT = 1000  # 10 columns each: far below PostgreSQL's 32,767 parameters
+
+
 async def insert_outbox(rows: Sequence[Row]) -> None:
-    if rows:
-        await PushOutbox.insert(*(PushOutbox(**row) for row in rows))
+    for start in range(0, len(rows), OUTBOX_ROWS_PER_STATEMENT):
+        chunk = rows[start : start + OUTBOX_ROWS_PER_STATEMENT]
+        await PushOutbox.insert(*(PushOutbox(**row) for row in chunk))
 
 
 async def claim_due(*, now: datetime, lease: timedelta, limit: int, is_sqlite: bool) -> list[Row]:
