@@ -63,6 +63,17 @@ async def jwks(state: State) -> Response[dict[str, Any]]:
     return Response(container.keys.jwks(), headers={"cache-control": "public, max-age=300"})
 
 
+BACKGROUND_STOP_TIMEOUT_SECONDS = 10.0
+
+
+async def _cancel_and_wait(tasks: list[asyncio.Task[Any]]) -> None:
+    """Cancel background tasks and wait for them to unwind, so none holds a pooled connection
+    while the pool closes (asyncpg's close waits for every connection to be released)."""
+    for task in tasks:
+        task.cancel()
+    await asyncio.wait(tasks, timeout=BACKGROUND_STOP_TIMEOUT_SECONDS)
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     configure_logging(settings)
@@ -100,11 +111,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         try:
             yield
         finally:
-            housekeeping.cancel()
-            expiry.cancel()
-            for task in background:
-                task.cancel()
             notify.on_outbox_written(None)
+            await _cancel_and_wait([housekeeping, expiry, *background])
             await dispatcher.sender.close()
             await bus.stop()
             container.database.publisher = None

@@ -36,6 +36,7 @@ from backend.settings import Settings
 AfterCommit = Callable[[], Awaitable[None]]
 _CURRENT: contextvars.ContextVar[UnitOfWork | None] = contextvars.ContextVar("careloop_uow", default=None)
 logger = get_logger(__name__)
+POOL_CLOSE_TIMEOUT_SECONDS = 5.0
 
 
 def current_unit_of_work() -> UnitOfWork:
@@ -224,7 +225,13 @@ class Database:
 
     async def stop(self) -> None:
         if isinstance(self.engine, PostgresEngine) and self._owns_pool:
-            await self.engine.close_connection_pool()
+            pool = self.engine.pool
+            try:
+                await asyncio.wait_for(pool.close(), POOL_CLOSE_TIMEOUT_SECONDS)
+            except TimeoutError:
+                logger.warning("database.pool_close_timeout", seconds=POOL_CLOSE_TIMEOUT_SECONDS)
+                pool.terminate()
+            self.engine.pool = None
             self._owns_pool = False
 
     async def ping(self) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import os
 import secrets
 import socket
@@ -27,6 +28,7 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 VAR_DIR = Path(tempfile.mkdtemp(prefix="careloop-test-"))
 POSTGRES_UNAVAILABLE: str | None = None
 REDIS_AVAILABLE = False
+SERVER_STOP_TIMEOUT_SECONDS = 20
 
 
 def _create_postgres_database() -> str:
@@ -196,7 +198,18 @@ async def live_server() -> AsyncIterator[LiveServer]:
         await asyncio.sleep(0.02)
     yield LiveServer(app=app, base_url=f"http://127.0.0.1:{port}", ws_url=f"ws://127.0.0.1:{port}/graphql")
     server.should_exit = True
+    done, _ = await asyncio.wait({task}, timeout=SERVER_STOP_TIMEOUT_SECONDS)
+    if not done:
+        _print_task_stacks()
+        pytest.fail(f"the test server did not stop within {SERVER_STOP_TIMEOUT_SECONDS} s (stacks above)")
     await task
+
+
+def _print_task_stacks() -> None:
+    for running in asyncio.all_tasks():
+        buffer = io.StringIO()
+        running.print_stack(file=buffer)
+        print(f"task {running.get_name()}:\n{buffer.getvalue()}", file=sys.stderr)
 
 
 class LiveServer:
