@@ -17,12 +17,14 @@ import json
 import time
 import uuid
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
+
+import httpx
 
 from backend.logging import get_logger
 from backend.push.codes import FailReason
@@ -164,7 +166,7 @@ def _retry_after(error: Exception | None) -> float | None:
 def _disable_library_retries(service: Any) -> None:
     """The dispatcher retries with its own persisted schedule; the library must not hold a
     request for seconds retrying 500/503 by itself: its async client is replaced by one
-    without retries (same credential, timeout, headers, auth flow and HTTP/2).
+    without retries (same credential, timeout, headers and HTTP/2), on httpx's own transport.
 
     The pool keeps one idle connection instead of httpx's 20: FCM speaks HTTP/2, where one
     connection carries every concurrent send, so that is all production reuses. Over HTTP/1.1
@@ -174,7 +176,7 @@ def _disable_library_retries(service: Any) -> None:
     dispatcher's CPU (bench-push)."""
     import httpx
     from firebase_admin import _http_client
-    from firebase_admin._retry import HttpxRetry, HttpxRetryTransport
+    from firebase_admin._retry import HttpxRetry
 
     client = _http_client.HttpxAsyncClient(
         credential=service._credential,
@@ -186,13 +188,52 @@ def _disable_library_retries(service: Any) -> None:
         http2=True,
         timeout=client.timeout,
         headers=client._headers,
-        auth=_http_client.GoogleAuthCredentialFlow(service._credential),
+        auth=BearerFromCredential(service._credential),
         mounts={
-            scheme: HttpxRetryTransport(retry=HttpxRetry(max_retries=0), http2=True, limits=limits)
+            scheme: httpx.AsyncHTTPTransport(http2=True, limits=limits, retries=0)
             for scheme in ("http://", "https://")
         },
     )
     service._async_client = client
+
+
+class BearerFromCredential(httpx.Auth):
+    """The library's auth flow, without its per-request cost and without blocking the loop.
+
+    firebase-admin's flow asks google-auth to apply the credential on every request (building a
+    ``requests`` session each time) and refreshes the OAuth token with blocking ``requests``
+    calls on the event loop, stalling every other send meanwhile. This one keeps the token
+    google-auth holds, refreshes it in a thread (one refresh at a time) when google-auth says it
+    is no longer valid (expired or about to), and, like the library, refreshes and resends on a
+    401 at most twice. Token-endpoint failures propagate as google-auth raises them."""
+
+    MAX_REFRESHES_ON_401 = 2
+
+    def __init__(self, credential: Any) -> None:
+        from google.auth.transport import requests as google_requests
+
+        self._credential = credential
+        self._token_request = google_requests.Request()
+        self._refreshing = asyncio.Lock()
+
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        token = await self._token(stale=None)
+        for refreshes in range(self.MAX_REFRESHES_ON_401 + 1):
+            request.headers["authorization"] = f"Bearer {token}"
+            response = yield request
+            if response.status_code != httpx.codes.UNAUTHORIZED or refreshes == self.MAX_REFRESHES_ON_401:
+                return
+            token = await self._token(stale=token)
+
+    async def _token(self, *, stale: str | None) -> str:
+        """A valid token; ``stale`` is one the server refused, refreshed unless already replaced."""
+        credential = self._credential
+        if credential.valid and credential.token != stale:
+            return str(credential.token)
+        async with self._refreshing:
+            if not credential.valid or credential.token == stale:
+                await asyncio.to_thread(credential.refresh, self._token_request)
+            return str(credential.token)
 
 
 def _firebase_message(body: dict[str, Any]) -> Any:
