@@ -33,10 +33,9 @@ run: install ## Migrate the embedded SQLite database, seed demo data, serve on h
 	$(BIN)/python -m backend serve --host $(HOST) --port $(PORT)
 
 .PHONY: test
-test: install ## Run every check and the whole suite on SQLite and PostgreSQL
+test: install ## Run every check, then the whole suite on SQLite and PostgreSQL side by side
 	$(MAKE) --no-print-directory checks
-	$(MAKE) --no-print-directory test-sqlite
-	$(MAKE) --no-print-directory test-postgres
+	$(MAKE) --no-print-directory --jobs=2 --output-sync=target test-sqlite test-postgres
 
 .PHONY: checks
 checks: lint typecheck schema-check migrations-check ## Lint, types, contract and migration drift

@@ -89,7 +89,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             import redis.asyncio as redis
 
             container.redis = redis.Redis.from_url(settings.redis_url)
-            bus = RedisBus(hub, container.redis)
+            bus = RedisBus(hub, container.redis, settings.redis_channel)
         container.database.publisher = bus
         await bus.start()
         housekeeping = asyncio.create_task(hub.housekeep(), name="careloop-socket-housekeeping")

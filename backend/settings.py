@@ -15,6 +15,7 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MAX_ACCESS_TOKEN_TTL_SECONDS = 900
+DEFAULT_REDIS_CHANNEL = "careloop:stream"
 
 
 class Environment(StrEnum):
@@ -84,6 +85,7 @@ class Settings:
     environment: Environment
     database_url: str
     redis_url: str | None
+    redis_channel: str
     var_dir: Path
     jwt_private_key_file: Path | None
     jwt_extra_public_keys_file: Path | None
@@ -221,6 +223,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         environment=environment,
         database_url=database_url,
         redis_url=env.get("REDIS_URL", "").strip() or None,
+        redis_channel=env.get("REDIS_CHANNEL", "").strip() or DEFAULT_REDIS_CHANNEL,
         var_dir=var_dir,
         jwt_private_key_file=_path(env, "JWT_PRIVATE_KEY_FILE"),
         jwt_extra_public_keys_file=_path(env, "JWT_EXTRA_PUBLIC_KEYS_FILE"),

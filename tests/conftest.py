@@ -129,6 +129,9 @@ os.environ.update(
 )
 if REDIS_AVAILABLE:
     os.environ["REDIS_URL"] = REDIS_URL
+    # pub/sub ignores database numbers: a channel per run keeps concurrent runs (make test runs
+    # SQLite and PostgreSQL side by side) out of each other's events
+    os.environ["REDIS_CHANNEL"] = f"careloop:test:{secrets.token_hex(8)}"
 else:
     os.environ.pop("REDIS_URL", None)
 

@@ -1,7 +1,8 @@
 """The bus: how an event committed by one process reaches subscribers in every process.
 
 ``InProcessBus`` (embedded default) hands events straight to this process's hub.
-``RedisBus`` (when ``REDIS_URL`` is set) also publishes them on one channel; each process keeps
+``RedisBus`` (when ``REDIS_URL`` is set) also publishes them on one channel (``REDIS_CHANNEL``;
+Redis pub/sub ignores database numbers, so deployments sharing a Redis need their own); each keeps
 one pub/sub connection and hands what other processes published to its hub. Redis is only the
 wake-up: when the pub/sub connection comes back after a failure, every local subscriber re-reads
 the database, so what Redis dropped meanwhile is recovered from the event table.
@@ -22,7 +23,6 @@ from backend.realtime.events import StreamMessage
 from backend.realtime.hub import Hub
 
 logger = get_logger(__name__)
-CHANNEL = "careloop:stream"
 RECONNECT_DELAYS = (0.1, 0.5, 1.0, 2.0, 5.0)
 
 
@@ -44,9 +44,10 @@ class InProcessBus:
 
 
 class RedisBus:
-    def __init__(self, hub: Hub, redis: Any) -> None:
+    def __init__(self, hub: Hub, redis: Any, channel: str) -> None:
         self.hub = hub
         self.redis = redis
+        self.channel = channel
         self.origin = uuid.uuid4().hex
         self._listener: asyncio.Task[None] | None = None
         self._encoder = msgspec.json.Encoder()
@@ -81,7 +82,7 @@ class RedisBus:
 
     async def _publish(self, body: dict[str, Any]) -> None:
         try:
-            await self.redis.publish(CHANNEL, self._encoder.encode({**body, "origin": self.origin}))
+            await self.redis.publish(self.channel, self._encoder.encode({**body, "origin": self.origin}))
         except Exception as error:  # the change is committed; other processes resync on reconnect
             logger.warning("realtime.redis_publish_failed", error_type=type(error).__name__)
 
@@ -90,7 +91,7 @@ class RedisBus:
         while True:
             pubsub = self.redis.pubsub()
             try:
-                await pubsub.subscribe(CHANNEL)
+                await pubsub.subscribe(self.channel)
                 async for message in pubsub.listen():
                     if message["type"] == "subscribe":
                         # the first subscription, or one renewed after a lost connection: the
