@@ -39,6 +39,11 @@ logger = get_logger(__name__)
 POOL_CLOSE_TIMEOUT_SECONDS = 5.0
 
 
+def placeholders(count: int) -> str:
+    """``{}, {}, …`` for a raw statement's ``IN (…)`` list of ``count`` values."""
+    return ", ".join(["{}"] * count)
+
+
 def current_unit_of_work() -> UnitOfWork:
     """The unit of work the caller runs in; services use it to queue after-commit work."""
     uow = _CURRENT.get()

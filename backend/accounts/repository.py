@@ -19,6 +19,7 @@ from backend.accounts.tables import (
     Specialty,
     User,
 )
+from backend.db import placeholders
 
 Row = dict[str, Any]
 
@@ -86,7 +87,7 @@ async def deactivate_user(user_id: UUID, at: datetime) -> None:
 
 
 async def roles_by_organization(user_id: UUID) -> Mapping[UUID, frozenset[Role]]:
-    rows = await Membership.select(Membership.organization, Membership.role).where(Membership.user == user_id)
+    rows = await Membership.raw('SELECT organization, role FROM membership WHERE "user" = {}', user_id)
     grouped: dict[UUID, set[Role]] = defaultdict(set)
     for row in rows:
         grouped[row["organization"]].add(Role(row["role"]))
@@ -224,8 +225,15 @@ async def providers_by_ids(ids: Sequence[UUID]) -> list[Row]:
 async def providers_of_users(user_ids: Sequence[UUID]) -> list[Row]:
     if not user_ids:
         return []
-    rows: list[Row] = await Provider.select().where(Provider.user.is_in(list(user_ids)))
+    rows: list[Row] = await Provider.raw(
+        f'SELECT {_PROVIDER_COLUMNS} FROM provider WHERE "user" IN ({placeholders(len(user_ids))})',  # noqa: S608
+        *user_ids,
+    )
     return rows
+
+
+# Provider.select()'s columns, in its order (a raw statement: building the select cost ~0.4 ms).
+_PROVIDER_COLUMNS = ", ".join(f'"{c._meta.db_column_name}"' for c in Provider._meta.columns)
 
 
 async def specialty_codes_of_providers(provider_ids: Sequence[UUID]) -> dict[UUID, list[str]]:

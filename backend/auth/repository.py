@@ -65,14 +65,15 @@ async def revoke_user_sessions(user_id: UUID, reason: str, now: datetime) -> Non
 
 async def active_session_principal_row(session_id: UUID, user_id: UUID) -> Row | None:
     """The session with its user, if both are still valid for authentication."""
-    query = AuthSession.select(
-        AuthSession.expires_at,
-        AuthSession.revoked_at,
-        AuthSession.user._.is_active.as_alias("user_is_active"),
-        AuthSession.user._.home_organization.as_alias("home_organization_id"),
-    ).where((AuthSession.id == session_id) & (AuthSession.user == user_id))
-    row: Row | None = await query.first()
-    return row
+    rows: list[Row] = await AuthSession.raw(
+        "SELECT auth_session.expires_at, auth_session.revoked_at, app_user.is_active AS user_is_active, "
+        "app_user.home_organization AS home_organization_id "
+        'FROM auth_session LEFT JOIN app_user ON app_user.id = auth_session."user" '
+        'WHERE auth_session.id = {} AND auth_session."user" = {}',
+        session_id,
+        user_id,
+    )
+    return rows[0] if rows else None
 
 
 async def user_for_login(email: str) -> Row | None:

@@ -23,6 +23,7 @@ from piccolo.query.functions.aggregate import Count
 
 from backend.crypto import envelope
 from backend.crypto.keys import key_encryption_keys
+from backend.db import placeholders
 from backend.messaging.codes import ConversationKind, MessageState
 from backend.messaging.tables import Conversation, ConversationMember, Message, MessageAttachment
 
@@ -288,11 +289,11 @@ async def active_member_ids(conversation_id: UUID) -> list[UUID]:
 async def active_members_of(conversation_ids: Sequence[UUID]) -> dict[UUID, list[UUID]]:
     found: dict[UUID, list[UUID]] = {c: [] for c in conversation_ids}
     if conversation_ids:
-        rows = await ConversationMember.select(
-            ConversationMember.conversation, ConversationMember.user
-        ).where(
-            ConversationMember.conversation.is_in(list(conversation_ids))
-            & (ConversationMember.active == True)  # noqa: E712
+        rows = await ConversationMember.raw(
+            'SELECT conversation, "user" FROM conversation_member '  # noqa: S608 - placeholders only
+            f"WHERE conversation IN ({placeholders(len(conversation_ids))}) AND active = {{}}",
+            *conversation_ids,
+            True,
         )
         for row in rows:
             found[row["conversation"]].append(row["user"])
@@ -373,16 +374,13 @@ async def unread_counts(user_id: UUID, read_up_to: dict[UUID, int], now: datetim
 
 
 async def message_by_client_id(conversation_id: UUID, sender_id: UUID, client_message_id: str) -> Row | None:
-    row: Row | None = (
-        await Message.select(Message.id)
-        .where(
-            (Message.conversation == conversation_id)
-            & (Message.sender == sender_id)
-            & (Message.client_message_id == client_message_id)
-        )
-        .first()
+    rows: list[Row] = await Message.raw(
+        "SELECT id FROM message WHERE conversation = {} AND sender = {} AND client_message_id = {} LIMIT 1",
+        conversation_id,
+        sender_id,
+        client_message_id,
     )
-    return row
+    return rows[0] if rows else None
 
 
 async def insert_message(

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from backend.db import placeholders
 from backend.push.codes import OutboxStatus, SkipReason
 from backend.push.tables import PushDevice, PushOutbox, PushSettings
 
@@ -73,9 +74,11 @@ async def devices_of_user(user_id: UUID) -> list[Row]:
 async def devices_of_users(user_ids: Sequence[UUID]) -> list[Row]:
     if not user_ids:
         return []
-    rows: list[Row] = await PushDevice.select(
-        PushDevice.id, PushDevice.user, PushDevice.device_id, PushDevice.locale
-    ).where(PushDevice.user.is_in(list(user_ids)))
+    rows: list[Row] = await PushDevice.raw(
+        'SELECT id, "user", device_id, locale FROM push_device '  # noqa: S608 - placeholders only
+        f'WHERE "user" IN ({placeholders(len(user_ids))})',
+        *user_ids,
+    )
     return rows
 
 
