@@ -236,10 +236,13 @@ def client_ip() -> str:
 async def api(live_server: LiveServer, client_ip: str) -> AsyncIterator[Api]:
     import httpx
 
-    from tests.support.api import Api
+    from tests.support.api import CLIENT_LIMITS, Api
 
     async with httpx.AsyncClient(
-        base_url=live_server.base_url, headers={"x-forwarded-for": client_ip}, timeout=30
+        base_url=live_server.base_url,
+        headers={"x-forwarded-for": client_ip},
+        timeout=30,
+        limits=CLIENT_LIMITS,
     ) as http:
         yield Api(http, live_server)
 

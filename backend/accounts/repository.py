@@ -49,8 +49,15 @@ async def user_by_id(user_id: UUID) -> Row | None:
 async def users_by_ids(ids: Sequence[UUID]) -> list[Row]:
     if not ids:
         return []
-    rows: list[Row] = await User.select().where(User.id.is_in(list(ids)))
+    rows: list[Row] = await User.raw(
+        f"SELECT {_USER_COLUMNS} FROM app_user WHERE id IN ({placeholders(len(ids))})",  # noqa: S608
+        *ids,
+    )
     return rows
+
+
+# User.select()'s columns, in its order (a raw statement: users_by_ids runs on most requests).
+_USER_COLUMNS = ", ".join(f'"{c._meta.db_column_name}"' for c in User._meta.columns)
 
 
 async def user_by_email(email: str) -> Row | None:

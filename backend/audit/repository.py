@@ -19,10 +19,8 @@ async def append(rows: list[dict[str, Any]], *, is_sqlite: bool) -> None:
     """Append rows to the chain; must run inside the unit of work's transaction."""
     if not is_sqlite:
         await AuditEvent.raw("SELECT pg_advisory_xact_lock({})", CHAIN_LOCK_KEY)
-    head = (
-        await AuditEvent.select(AuditEvent.row_hash).order_by(AuditEvent.id, ascending=False).limit(1).first()
-    )
-    previous = head["row_hash"] if head else GENESIS_HASH
+    head = await AuditEvent.raw("SELECT row_hash FROM audit_log ORDER BY id DESC LIMIT 1")
+    previous = head[0]["row_hash"] if head else GENESIS_HASH
     values: list[Any] = []
     for row in rows:
         chained = {**row, "prev_hash": previous}

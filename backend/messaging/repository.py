@@ -231,16 +231,12 @@ async def set_retention(conversation_id: UUID, retention_seconds: int | None) ->
 
 async def next_sequence(conversation_id: UUID, now: datetime) -> int:
     """Take the conversation's next message number (locks its row until the transaction ends)."""
-    rows = await (
-        Conversation.update(
-            {
-                Conversation.last_sequence: Conversation.last_sequence + 1,
-                Conversation.last_message_at: now,
-                Conversation.activity_at: now,
-            }
-        )
-        .where(Conversation.id == conversation_id)
-        .returning(Conversation.last_sequence)
+    rows = await Conversation.raw(
+        "UPDATE conversation SET last_sequence = last_sequence + 1, last_message_at = {}, activity_at = {} "
+        "WHERE id = {} RETURNING last_sequence",
+        now,
+        now,
+        conversation_id,
     )
     return int(rows[0]["last_sequence"])
 
@@ -313,12 +309,11 @@ async def read_states(conversation_ids: Sequence[UUID]) -> dict[UUID, dict[UUID,
     """Per conversation, each user's read state (users who never marked anything are absent)."""
     found: dict[UUID, dict[UUID, Row]] = {c: {} for c in conversation_ids}
     if conversation_ids:
-        rows = await ConversationMember.select(
-            ConversationMember.conversation,
-            ConversationMember.user,
-            ConversationMember.delivered_up_to,
-            ConversationMember.read_up_to,
-        ).where(ConversationMember.conversation.is_in(list(conversation_ids)))
+        rows = await ConversationMember.raw(
+            'SELECT conversation, "user", delivered_up_to, read_up_to FROM conversation_member '  # noqa: S608
+            f"WHERE conversation IN ({placeholders(len(conversation_ids))})",
+            *conversation_ids,
+        )
         for row in rows:
             found[row["conversation"]][row["user"]] = row
     return found
@@ -401,19 +396,21 @@ async def insert_message(
     with its attachments in id order), built from what was written instead of read again."""
     data_key = await keys.key_of(conversation_id)
     message_id = uuid.uuid4()
-    await Message(
-        id=message_id,
-        conversation=conversation_id,
-        sequence=sequence,
-        sender=sender_id,
-        client_message_id=client_message_id,
-        body=_seal(data_key, conversation_id, _body_field(message_id, sender_id), body),
-        is_priority=is_priority,
-        reply_to=reply_to,
-        state=MessageState.ACTIVE.value,
-        sent_at=sent_at,
-        expires_at=expires_at,
-    ).save()
+    await Message.raw(
+        'INSERT INTO message (id, conversation, "sequence", sender, client_message_id, body, is_priority, '
+        "reply_to, state, sent_at, expires_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
+        message_id,
+        conversation_id,
+        sequence,
+        sender_id,
+        client_message_id,
+        _seal(data_key, conversation_id, _body_field(message_id, sender_id), body),
+        is_priority,
+        reply_to,
+        MessageState.ACTIVE.value,
+        sent_at,
+        expires_at,
+    )
     opened_attachments: list[Row] = []
     if attachments:
         rows = []

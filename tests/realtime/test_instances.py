@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.conftest import ON_CI
-from tests.support.api import Api
+from tests.support.api import CLIENT_LIMITS, Api
 from tests.support.processes import AppInstance, RedisServer
 from tests.support.referrals import World, referral_in
 from tests.support.ws import EVENTS, STREAM_POSITION, connect
@@ -47,7 +47,7 @@ async def test_an_event_on_one_instance_reaches_a_subscriber_on_the_other_even_a
 ) -> None:
     first, second = instances
     referral = await referral_in(world, "SENT")
-    async with httpx.AsyncClient(base_url=first.base_url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=first.base_url, timeout=30, limits=CLIENT_LIMITS) as http:
         on_first = dataclasses.replace(world, api=Api(http, world.api.server))
         position = (await on_first.api.data(STREAM_POSITION, token=world.referrer.token))["streamPosition"]
 

@@ -7,6 +7,11 @@ from typing import Any
 
 import httpx
 
+# uvicorn closes a keep-alive connection idle for 5 s, httpx reuses one idle for up to 5 s: a POST
+# sent on a connection the server is closing fails with ReadError and is not retried (seen once,
+# under load, in tests/realtime/test_instances.py). Test clients drop idle connections sooner.
+CLIENT_LIMITS = httpx.Limits(keepalive_expiry=2.0)
+
 LOGIN = """
 mutation Login($input: LoginInput!) {
   login(input: $input) {
