@@ -29,6 +29,7 @@ import asyncpg
 from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType
 from piccolo.querystring import QueryString
+from piccolo.table import Table
 
 from backend.logging import get_logger
 from backend.settings import Settings
@@ -42,6 +43,13 @@ POOL_CLOSE_TIMEOUT_SECONDS = 5.0
 def placeholders(count: int) -> str:
     """``{}, {}, …`` for a raw statement's ``IN (…)`` list of ``count`` values."""
     return ", ".join(["{}"] * count)
+
+
+def select_columns(table: type[Table]) -> str:
+    """``table.select()``'s columns, in its order, qualified, for a raw statement: building a
+    Piccolo select costs 0.1-0.5 ms of CPU, the raw statement a few microseconds."""
+    name = table._meta.tablename
+    return ", ".join(f'{name}."{column._meta.db_column_name}"' for column in table._meta.columns)
 
 
 def current_unit_of_work() -> UnitOfWork:

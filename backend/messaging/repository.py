@@ -23,7 +23,7 @@ from piccolo.query.functions.aggregate import Count
 
 from backend.crypto import envelope
 from backend.crypto.keys import key_encryption_keys
-from backend.db import placeholders
+from backend.db import placeholders, select_columns
 from backend.messaging.codes import ConversationKind, MessageState
 from backend.messaging.tables import Conversation, ConversationMember, Message, MessageAttachment
 
@@ -162,10 +162,7 @@ async def conversation_by_id(conversation_id: UUID) -> Row | None:
     return _opened_conversation(row) if row else None
 
 
-# Conversation.select()'s columns, in its order, for the raw statement below.
-_CONVERSATION_COLUMNS = ", ".join(
-    f'conversation."{c._meta.db_column_name}"' for c in Conversation._meta.columns
-)
+_CONVERSATION_COLUMNS = select_columns(Conversation)
 
 
 async def conversation_with_membership(conversation_id: UUID, user_id: UUID) -> tuple[Row | None, bool]:
