@@ -155,3 +155,20 @@ async def test_a_device_connected_live_to_the_referral_stream_is_not_pushed(
         assert (await socket.events(1))[0]["status"] == "SENT"
         await asyncio.sleep(1.0)
     assert fake_fcm.received(token) == []
+
+
+async def test_concurrent_sends_share_one_oauth_token_refresh(
+    world: World, fake_fcm: FakeFcm, dispatcher: Any
+) -> None:
+    # given a fresh dispatcher (no OAuth token yet) and a specialist with six devices, offline
+    tokens = await _devices(world, world.specialist, 6)
+    issued_before = len(fake_fcm.issued_tokens())
+
+    # when one referral sends a push to every device at once
+    await world.step("SEND", await world.draft(), world.referrer)
+
+    # then every device gets its push, and the sender fetched a single token for all of them
+    for token in tokens:
+        [push] = await wait_for(fake_fcm, token)
+        assert push.delivered
+    assert len(fake_fcm.issued_tokens()) - issued_before == 1
