@@ -96,6 +96,16 @@ async def send_one(app: Any, token: str, **fields: Any) -> messaging.SendRespons
     return batch.responses[0]
 
 
+async def settled(fake: FakeFcm) -> None:
+    """Until every send has its outcome: the fake records it just after writing the answer,
+    which the client may already have read."""
+    deadline = time.monotonic() + 3
+    while fake.stats()["pending"]:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{fake.stats()['pending']} sends still pending")
+        await asyncio.sleep(0.02)
+
+
 async def wait_for_outcome(fake: FakeFcm, token: str) -> str:
     deadline = time.monotonic() + 3
     while time.monotonic() < deadline:
@@ -357,6 +367,7 @@ async def test_a_send_without_a_valid_token_is_401_in_googles_shape(fake: FakeFc
     for answer in (missing, bogus):
         assert answer.status_code == 401
         assert answer.json()["error"]["status"] == "UNAUTHENTICATED"
+    await settled(fake)
     assert [r.outcome for r in fake.received()] == ["rejected", "rejected"]
 
 
@@ -398,6 +409,7 @@ async def test_a_delayed_success_is_delivered_once_written(fake: FakeFcm, app: A
 
     assert response.success
     assert time.monotonic() - started >= 0.2
+    assert await wait_for_outcome(fake, "device-1") == "delivered"
     assert [r.delay_ms for r in fake.delivered()] == [200]
 
 
@@ -406,6 +418,7 @@ async def test_a_record_limit_keeps_the_last_sends_and_counts_them_all() -> None
         for index in range(3):
             await http.post(bounded.send_url(), json={"message": {"token": f"device-{index}"}})
 
+        await settled(bounded)
         assert [record.seq for record in bounded.received()] == [2, 3]
         assert bounded.stats()["received"] == 3
         assert bounded.stats()["outcomes"] == {"rejected": 3}
@@ -433,6 +446,7 @@ async def test_the_control_api_scripts_and_reports(fake: FakeFcm, app: Any) -> N
 
         first = await send_one(app, "device-1")
         dead = await send_one(app, "dead-1")
+        await settled(fake)
 
         received = (await http.get("/_fake/received", params={"token": "device-1"})).json()
         assert [(r["token"], r["response"], r["retry_after"], r["outcome"]) for r in received] == [
