@@ -105,7 +105,7 @@ IDLE_POLL_MS = 250  # production: 1,000; the worker must see the rows before the
 POLL_SECONDS = 0.01
 ROUND_TIMEOUT_SECONDS = 40.0
 RETRY_ALLOWANCE_SECONDS = 0.002
-SEED_CONCURRENCY = 8
+APP_VERSION = "1.4.0"  # of every bench device
 TARGET_RATIO = 0.8
 FCM_SCOPE = "https://www.googleapis.com/auth/firebase.messaging"
 PR_SET_PDEATHSIG = 1
@@ -277,27 +277,22 @@ def _specs(users: Sequence[uuid.UUID]) -> list[DeviceSpec]:
 
 
 async def _register(database: Any, specs: Sequence[DeviceSpec]) -> None:
-    """Register devices through the repository, as registerPushDevice does (several units of
-    work at once)."""
+    """Register devices through the repository, as registerPushDevice does (the few a round
+    pruned)."""
     from backend.core.clock import utcnow
     from backend.push import repository
 
-    chunks = [specs[i::SEED_CONCURRENCY] for i in range(SEED_CONCURRENCY)]
-
-    async def chunk(part: Sequence[DeviceSpec]) -> None:
-        async with database.unit_of_work():
-            for spec in part:
-                await repository.upsert_device(
-                    user_id=spec.user_id,
-                    device_id=spec.device_id,
-                    platform=spec.platform,
-                    token=spec.token,
-                    app_version="1.4.0",
-                    locale=spec.locale,
-                    now=utcnow(),
-                )
-
-    await asyncio.gather(*(chunk(part) for part in chunks if part))
+    async with database.unit_of_work():
+        for spec in specs:
+            await repository.upsert_device(
+                user_id=spec.user_id,
+                device_id=spec.device_id,
+                platform=spec.platform,
+                token=spec.token,
+                app_version=APP_VERSION,
+                locale=spec.locale,
+                now=utcnow(),
+            )
 
 
 async def _seed(database: Any) -> tuple[list[uuid.UUID], list[DeviceSpec]]:
@@ -345,7 +340,7 @@ async def _insert_devices(database: Any, specs: Sequence[DeviceSpec]) -> None:
                         device_id=spec.device_id,
                         platform=spec.platform,
                         token=spec.token,
-                        app_version="1.4.0",
+                        app_version=APP_VERSION,
                         locale=spec.locale,
                         created_at=now,
                         updated_at=now,
@@ -358,45 +353,40 @@ async def _insert_devices(database: Any, specs: Sequence[DeviceSpec]) -> None:
 async def _queue(database: Any, users: Sequence[uuid.UUID], *, commit: bool) -> list[Queued]:
     """One NEW_MESSAGE per group of RECIPIENTS users through notify(), each in its own unit of
     work (one cause, one transaction, as in production); the rows they wrote, due GRACE_MS
-    after the first call.
+    later (the candidate then makes them due at t0).
     ``commit=False`` rolls every unit of work back: the rows exist for the baseline only."""
-    from backend.core.clock import utcnow
     from backend.push import notify
     from backend.push.tables import PushOutbox
 
-    due = utcnow() + timedelta(milliseconds=GRACE_MS)
+    notify.set_grace(timedelta(milliseconds=GRACE_MS))
     found: list[Queued] = []
-    try:
-        for first in range(0, len(users), RECIPIENTS):
-            message = {"conversation": uuid.uuid4(), "id": uuid.uuid4(), "sequence": 1, "is_priority": False}
-            event_id = uuid.uuid4()
-            async with database.unit_of_work() as uow:
-                notify.set_grace(due - utcnow())
-                await notify.notify(
-                    list(users[first : first + RECIPIENTS]),
-                    notify.message_notification(message),
-                    event_id=event_id,
-                    breaks_quiet_hours=False,
-                )
-                rows = await PushOutbox.raw(
-                    "SELECT o.id, o.device, o.message, d.token, d.locale "
-                    "FROM push_outbox o JOIN push_device d ON d.id = o.device WHERE o.event_id = {}",
-                    event_id,
-                )
-                if not commit:
-                    uow.set_rollback_only()
-            found += [
-                Queued(
-                    id=row["id"],
-                    device=row["device"],
-                    message=json.loads(row["message"]) if isinstance(row["message"], str) else row["message"],
-                    token=row["token"],
-                    locale=row["locale"],
-                )
-                for row in rows
-            ]
-    finally:
-        notify.set_grace(timedelta(milliseconds=GRACE_MS))
+    for first in range(0, len(users), RECIPIENTS):
+        message = {"conversation": uuid.uuid4(), "id": uuid.uuid4(), "sequence": 1, "is_priority": False}
+        event_id = uuid.uuid4()
+        async with database.unit_of_work() as uow:
+            await notify.notify(
+                list(users[first : first + RECIPIENTS]),
+                notify.message_notification(message),
+                event_id=event_id,
+                breaks_quiet_hours=False,
+            )
+            rows = await PushOutbox.raw(
+                "SELECT o.id, o.device, o.message, d.token, d.locale "
+                "FROM push_outbox o JOIN push_device d ON d.id = o.device WHERE o.event_id = {}",
+                event_id,
+            )
+            if not commit:
+                uow.set_rollback_only()
+        found += [
+            Queued(
+                id=row["id"],
+                device=row["device"],
+                message=json.loads(row["message"]) if isinstance(row["message"], str) else row["message"],
+                token=row["token"],
+                locale=row["locale"],
+            )
+            for row in rows
+        ]
     return found
 
 

@@ -174,7 +174,6 @@ def _disable_library_retries(service: Any) -> None:
     on each request and hands queued requests to idle connections rather than opening new ones:
     with 20 idle, 100 concurrent sends shared ~20 connections and the pool scans took ~40% of the
     dispatcher's CPU (bench-push)."""
-    import httpx
     from firebase_admin import _http_client
     from firebase_admin._retry import HttpxRetry
 
