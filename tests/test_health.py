@@ -27,12 +27,11 @@ async def test_readyz_checks_the_database_and_redis(api: Api, live_server: LiveS
 async def test_readyz_reports_unavailable_when_redis_is_down(live_server: LiveServer) -> None:
     import dataclasses
 
-    from litestar.testing import AsyncTestClient
-
     from backend.app import create_app
+    from tests.support.api import in_loop_client
 
     settings = dataclasses.replace(live_server.container.settings, redis_url="redis://127.0.0.1:1/0")
-    async with AsyncTestClient(create_app(settings)) as client:
+    async with in_loop_client(create_app(settings)) as client:
         response = await client.get("/readyz")
     assert response.status_code == 503
     assert response.json() == {

@@ -177,12 +177,11 @@ async def test_unexpected_errors_are_masked_logged_without_phi_and_rolled_back(
 
 
 async def test_rate_limit_answers_429() -> None:
-    from litestar.testing import AsyncTestClient
-
     from backend.app import create_app
+    from tests.support.api import in_loop_client
 
     app = create_app(dataclasses.replace(get_settings(), rate_limit_per_minute=3))
-    async with AsyncTestClient(app) as client:
+    async with in_loop_client(app) as client:
         statuses = [
             (await client.post("/graphql", json={"query": "{ __typename }"})).status_code for _ in range(4)
         ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +13,21 @@ import httpx
 # sent on a connection the server is closing fails with ReadError and is not retried (seen once,
 # under load, in tests/realtime/test_instances.py). Test clients drop idle connections sooner.
 CLIENT_LIMITS = httpx.Limits(keepalive_expiry=2.0)
+
+
+@asynccontextmanager
+async def in_loop_client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """A client for a second app (other settings), served on the test's own event loop.
+
+    Not litestar's AsyncTestClient: it runs the app in another thread and blocks this loop while
+    a request runs, freezing the live server mid-transaction; on SQLite the second app's writes
+    then wait out the busy timeout holding the test (a CI run timed out this way).
+    """
+    async with app.lifespan():
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://careloop.test") as client:
+            yield client
+
 
 LOGIN = """
 mutation Login($input: LoginInput!) {
