@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -15,6 +13,7 @@ from backend.audit.tables import AuditEvent
 from backend.audit.verify import verify_chain
 from tests.support.api import Api
 from tests.support.factories import Factory
+from tests.support.processes import run_backend_command
 
 ON_POSTGRES = os.environ.get("TEST_DATABASE") == "postgres"
 
@@ -64,12 +63,7 @@ async def test_chain_verifies_after_a_normal_run_and_via_the_cli(api: Api, facto
     await _some_activity(api, factory)
 
     report = await verify_chain()
-    cli = subprocess.run(
-        [sys.executable, "-m", "backend", "audit", "verify"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    cli = await run_backend_command("audit", "verify")
 
     assert report.intact and report.rows_checked >= 2
     assert cli.returncode == 0, cli.stderr
@@ -83,12 +77,7 @@ async def test_an_edited_row_is_detected_and_named(api: Api, factory: Factory) -
         await AuditEvent.update({AuditEvent.outcome: "success"}).where(AuditEvent.id == target["id"])
         try:
             report = await verify_chain()
-            cli = subprocess.run(
-                [sys.executable, "-m", "backend", "audit", "verify"],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
+            cli = await run_backend_command("audit", "verify")
         finally:
             await AuditEvent.update({AuditEvent.outcome: target["outcome"]}).where(
                 AuditEvent.id == target["id"]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from backend.referrals.tables import Referral
 from tests.support.graphql_ids import uuid_of
+from tests.support.processes import run_backend_command
 from tests.support.referrals import MUTATIONS, World, referral_in
 
 
@@ -21,9 +20,7 @@ async def test_the_expire_job_expires_only_referrals_past_their_window(world: Wo
     )
 
     # when the job runs
-    result = subprocess.run(
-        [sys.executable, "-m", "backend", "referrals", "expire"], capture_output=True, text=True, check=False
-    )
+    result = await run_backend_command("referrals", "expire")
 
     # then the stale one is EXPIRED with a system event, and the fresh one is untouched
     assert result.returncode == 0, result.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import socket
@@ -11,6 +12,24 @@ import time
 from pathlib import Path
 
 import httpx
+
+
+async def run_backend_command(*arguments: str) -> subprocess.CompletedProcess[str]:
+    """``python -m backend ARGUMENTS``, awaited: the test's loop (and the live server on it) keeps
+    running, so a transaction it holds can commit instead of making the command wait on its locks."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "backend",
+        *arguments,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await process.communicate()
+    assert process.returncode is not None
+    return subprocess.CompletedProcess(
+        [sys.executable, "-m", "backend", *arguments], process.returncode, stdout.decode(), stderr.decode()
+    )
 
 
 def free_port() -> int:
