@@ -10,10 +10,12 @@ Run with ``make bench-push`` (or ``python -m bench.push``)::
       answering every send after 20 ms; 1% QUOTA_EXCEEDED (429, Retry-After: 1) and 0.5%
       UNREGISTERED (404), drawn from a seeded generator that is reset before every round
     candidate in its own process: ``python -m backend worker`` as production runs it (the real
-      Dispatcher and FcmSender through firebase-admin, PUSH_CONCURRENCY=100, the fake's
-      FCM_SEND_URL and service account, PUSH_BACKOFF_MS=500: see "retries" below)
+      Dispatcher and FcmSender through firebase-admin, whose httpx client runs over aiohttp's
+      keep-alive pool, PUSH_CONCURRENCY=100, the fake's FCM_SEND_URL and service account,
+      PUSH_BACKOFF_MS=500: see "retries" below)
     baseline in the bench process: a new ``httpx.AsyncClient(http2=True)`` per round (default
-      limits), a bearer token from the fake's token endpoint, at most 100 requests in
+      limits: against the HTTP/1.1 fake, most sends open a connection of their own), a bearer
+      token from the fake's token endpoint, at most 100 requests in
       flight, the same bodies byte for byte (the sender's own encoding, done before timing):
       200 done, 429 sleep Retry-After (outside the concurrency bound) and send again, 404
       UNREGISTERED dropped

@@ -203,7 +203,8 @@ class ReceivedSend:
 
     ``outcome``: ``pending`` (in flight), ``delivered`` (200 written to a connected client),
     ``validated`` (same, for ``validate_only``), ``rejected`` (error answer written) or
-    ``aborted`` (the client left before the answer was written).
+    ``aborted`` (the client left before the answer was written). ``connection``: the client's
+    address and port, which tells sends on one kept-alive connection from sends on new ones.
     """
 
     seq: int
@@ -212,6 +213,7 @@ class ReceivedSend:
     body: Any
     validate_only: bool
     received_at: float
+    connection: str | None = None
     response: str = "ok"
     status: int = 200
     name: str | None = None
@@ -403,7 +405,9 @@ class FakeFcmState:
             issued = self.tokens.get(access_token)
         return issued is not None and issued.expires_at > time.time()
 
-    def record(self, project_id: str, token: str | None, body: Any, validate_only: bool) -> ReceivedSend:
+    def record(
+        self, project_id: str, token: str | None, body: Any, validate_only: bool, connection: str | None
+    ) -> ReceivedSend:
         with self.lock:
             self.sends += 1
             record = ReceivedSend(
@@ -413,6 +417,7 @@ class FakeFcmState:
                 body=body,
                 validate_only=validate_only,
                 received_at=time.time(),
+                connection=connection,
             )
             self.records.append(record)
             return record
@@ -538,7 +543,9 @@ class FakeFcmApp:
         message = body.get("message") if isinstance(body, dict) else None
         token = _target_token(message)
         validate_only = isinstance(body, dict) and body.get("validate_only") is True
-        record = state.record(project_id, token, body, validate_only)
+        client = scope.get("client")
+        connection = f"{client[0]}:{client[1]}" if client else None
+        record = state.record(project_id, token, body, validate_only, connection)
 
         access_token = _bearer(scope)
         if access_token is None or not state.token_is_valid(access_token):

@@ -15,6 +15,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import urllib.parse
+import urllib.request
 import uuid
 import warnings
 from collections.abc import AsyncGenerator, AsyncIterator
@@ -31,7 +33,9 @@ from backend.push.codes import FailReason
 from backend.push.payloads import fcm_message
 
 logger = get_logger(__name__)
-IDLE_CONNECTIONS = 1  # kept open between sends (see _disable_library_retries)
+# Idle keep-alive connections close after this long: below uvicorn's 5 s (the local fake), so a
+# send never goes out on a connection the server is closing; FCM's own idle timeout is far longer.
+KEEPALIVE_SECONDS = 4.0
 
 
 class Verdict(StrEnum):
@@ -92,7 +96,7 @@ class FcmSender:
         self._service = messaging._get_messaging_service(self._app)
         if send_url is not None:
             self._service._fcm_url = send_url.format(document["project_id"])
-        _disable_library_retries(self._service)
+        _replace_library_client(self._service, connections=concurrency, send_url=self._service._fcm_url)
         self._semaphore = asyncio.Semaphore(concurrency)
 
     async def send(self, deliveries: list[Delivery]) -> AsyncIterator[tuple[Delivery, Outcome]]:
@@ -163,37 +167,54 @@ def _retry_after(error: Exception | None) -> float | None:
         return None
 
 
-def _disable_library_retries(service: Any) -> None:
-    """The dispatcher retries with its own persisted schedule; the library must not hold a
-    request for seconds retrying 500/503 by itself: its async client is replaced by one
-    without retries (same credential, timeout, headers and HTTP/2), on httpx's own transport.
+def _replace_library_client(service: Any, *, connections: int, send_url: str) -> None:
+    """The library's async client, rebuilt: no retries of its own, our auth flow, aiohttp's pool.
 
-    The pool keeps one idle connection instead of httpx's 20: FCM speaks HTTP/2, where one
-    connection carries every concurrent send, so that is all production reuses. Over HTTP/1.1
-    (the local fake, a plain-HTTP proxy) httpcore's pool checks every idle connection's socket
-    on each request and hands queued requests to idle connections rather than opening new ones:
-    with 20 idle, 100 concurrent sends shared ~20 connections and the pool scans took ~40% of the
-    dispatcher's CPU (bench-push)."""
+    - Retries: the dispatcher retries with its own persisted schedule; the library must not hold
+      a request for seconds retrying 500/503 by itself.
+    - Auth: ``BearerFromCredential`` (below) instead of the library's per-request flow.
+    - Transport: httpx's API (what firebase-admin calls) over aiohttp's connection pool
+      (httpx-aiohttp), up to ``connections`` keep-alive HTTP/1.1 connections, one per send in
+      flight, reused. httpx's own pool costs more than the sends: kept idle, httpcore checks every
+      idle connection's socket on each request (4-5 ms of CPU per push with 100 idle); not kept,
+      every send opens and closes a connection (about half the dispatcher's CPU at 100 in flight;
+      see bench/README.md, bench-push). aiohttp reuses its pool at no per-request cost.
+    - Proxy: the environment's, for the send URL (``proxy_for``), for hospitals that reach Google
+      through one; the token endpoint's requests honour the environment by themselves.
+    """
+    import aiohttp
     from firebase_admin import _http_client
     from firebase_admin._retry import HttpxRetry
+    from httpx_aiohttp import AiohttpTransport
+
+    def session() -> aiohttp.ClientSession:
+        connector = aiohttp.TCPConnector(limit=connections, keepalive_timeout=KEEPALIVE_SECONDS)
+        return aiohttp.ClientSession(connector=connector)
 
     client = _http_client.HttpxAsyncClient(
         credential=service._credential,
         timeout=service._async_client._timeout,
         retry_config=HttpxRetry(max_retries=0),
     )
-    limits = httpx.Limits(max_keepalive_connections=IDLE_CONNECTIONS)
+    transport = AiohttpTransport(client=session, proxy=proxy_for(send_url))
     client._async_client = httpx.AsyncClient(
-        http2=True,
         timeout=client.timeout,
         headers=client._headers,
         auth=BearerFromCredential(service._credential),
-        mounts={
-            scheme: httpx.AsyncHTTPTransport(http2=True, limits=limits, retries=0)
-            for scheme in ("http://", "https://")
-        },
+        mounts={"http://": transport, "https://": transport},
     )
     service._async_client = client
+
+
+def proxy_for(url: str) -> httpx.Proxy | None:
+    """The environment's proxy for ``url`` (HTTPS_PROXY or HTTP_PROXY by scheme, NO_PROXY
+    honoured), read once: aiohttp's ``trust_env`` reads the environment and ~/.netrc again on
+    every request (0.4 ms of CPU per push in bench-push)."""
+    parts = urllib.parse.urlsplit(url)
+    if urllib.request.proxy_bypass(parts.hostname or ""):
+        return None
+    proxy = urllib.request.getproxies().get(parts.scheme)
+    return httpx.Proxy(proxy) if proxy else None
 
 
 class BearerFromCredential(httpx.Auth):

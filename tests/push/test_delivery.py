@@ -172,3 +172,20 @@ async def test_concurrent_sends_share_one_oauth_token_refresh(
         [push] = await wait_for(fake_fcm, token)
         assert push.delivered
     assert len(fake_fcm.issued_tokens()) - issued_before == 1
+
+
+async def test_sends_reuse_kept_alive_connections(world: World, fake_fcm: FakeFcm, dispatcher: Any) -> None:
+    # given a specialist with six devices, offline
+    tokens = await _devices(world, world.specialist, 6)
+
+    # when three referrals are sent one after another, each pushing all six devices at once
+    for sent in range(1, 4):
+        await world.step("SEND", await world.draft(), world.referrer)
+        for token in tokens:
+            await wait_for(fake_fcm, token, count=sent)
+
+    # then the eighteen sends share the connections the first six opened (at most one per send in
+    # flight, plus two for an idle connection expiring on a slow machine; without reuse: ~16)
+    sends = [push for token in tokens for push in fake_fcm.received(token)]
+    assert len(sends) == 18 and all(push.delivered for push in sends)
+    assert len({push.connection for push in sends}) <= 6 + 2
