@@ -32,3 +32,14 @@ def ddl_migration(
     manager.add_raw(apply)
     manager.add_raw_backwards(revert)
     return manager
+
+
+class TypeChangeMigrationManager(MigrationManager):
+    """Column type changes that PostgreSQL runs and SQLite skips: SQLite has no ALTER COLUMN, and
+    its VARCHAR(n) and TEXT are one type (text affinity, no length enforced), so nothing changes."""
+
+    async def _run_alter_columns(self, backwards: bool = False) -> None:
+        engine = engine_finder()
+        if engine is not None and engine.engine_type == "sqlite":
+            return
+        await super()._run_alter_columns(backwards=backwards)

@@ -8,6 +8,7 @@ from piccolo.apps.migrations.commands.new import AutoMigrationManager
 from backend.logging import get_logger
 from backend.patients.repository import seal_legacy_patients
 from backend.piccolo_app import APP_CONFIG
+from backend.referrals.repository import seal_legacy_documents
 
 logger = get_logger(__name__)
 
@@ -15,7 +16,8 @@ logger = get_logger(__name__)
 async def migrate() -> None:
     """Apply pending migrations, then seal data that needs the keys (which migrations cannot see).
 
-    Patients written before MRN encryption get their MRN encrypted and indexed here.
+    Patients written before MRN encryption get their MRN encrypted and indexed here, and
+    documents written before their file names were sealed get them (and their hashes) sealed.
     """
     response = await run_forwards(app_name="careloop", migration_id="all", fake=False)
     if not response.success:
@@ -23,6 +25,8 @@ async def migrate() -> None:
     sealed, left = await seal_legacy_patients()
     if sealed or left:
         logger.info("patients.legacy_mrns_sealed", sealed=sealed, left=left)
+    if documents := await seal_legacy_documents():
+        logger.info("referrals.legacy_documents_sealed", documents=documents)
 
 
 async def pending_table_changes() -> list[str]:

@@ -79,9 +79,7 @@ DESCRIPTION = "secure_messaging"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="careloop", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="careloop", description=DESCRIPTION)
 
     manager.add_table(
         class_name="Conversation",
@@ -97,9 +95,7 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="Message", tablename="message", schema=None, columns=None
-    )
+    manager.add_table(class_name="Message", tablename="message", schema=None, columns=None)
 
     manager.add_table(
         class_name="MessageAttachment",

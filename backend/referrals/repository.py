@@ -25,6 +25,8 @@ from backend.referrals.tables import Appointment, Document, IdempotencyRecord, R
 Row = dict[str, Any]
 SCOPE = "referral"
 ENCRYPTED_FIELDS = frozenset({"reason", "clinical_question", "relevant_history", "outcome_report"})
+DOCUMENT_SEALED_FIELDS = ("filename", "sha256")
+SEAL_BATCH = 500
 DOCUMENT_COLUMNS = (
     Document.id,
     Document.referral,
@@ -251,20 +253,72 @@ async def any_visible_referral_for_patient(patient_id: UUID, visibility: Any) ->
 
 
 async def insert_document(values: Row) -> UUID:
-    """Insert a document, its content sealed under the referral's data key."""
+    """Insert a document, its content, file name and SHA-256 sealed under the referral's data key
+    (a file name often names the patient; a plain hash would confirm a guessed file)."""
     document_id = values.get("id") or uuid.uuid4()
-    keys = await _data_keys([values["referral"]])
-    content = values["content"]
-    if values["referral"] in keys:
-        content = envelope.encrypt_bytes(
-            keys[values["referral"]],
-            content,
-            scope=SCOPE,
-            record_id=str(values["referral"]),
-            field=f"document:{document_id}",
+    referral_id = values["referral"]
+    keys = await _data_keys([referral_id])
+    sealed = {**values, "id": document_id}
+    if referral_id in keys:
+        key, record_id = keys[referral_id], str(referral_id)
+        sealed["content"] = envelope.encrypt_bytes(
+            key, values["content"], scope=SCOPE, record_id=record_id, field=f"document:{document_id}"
         )
-    await Document(**{**values, "id": document_id, "content": content}).save()
+        sealed.update(_sealed_document_fields(key, referral_id, document_id, values))
+    await Document(**sealed).save()
     return UUID(str(document_id))
+
+
+def _sealed_document_fields(key: bytes, referral_id: UUID, document_id: UUID, values: Row) -> Row:
+    return {
+        name: envelope.encrypt_field(
+            key, values[name], scope=SCOPE, record_id=str(referral_id), field=f"document:{document_id}:{name}"
+        )
+        for name in DOCUMENT_SEALED_FIELDS
+    }
+
+
+def _opened_document(row: Row, keys: dict[UUID, bytes]) -> Row:
+    """The document row with its file name and hash decrypted. Rows from before they were sealed
+    hold them plain; the hash tells which (a hex digest never starts with the sealed prefix)."""
+    key = keys.get(row["referral"])
+    if key is None or not row["sha256"].startswith(envelope.FIELD_PREFIX):
+        return row
+    for name in DOCUMENT_SEALED_FIELDS:
+        row[name] = envelope.decrypt_field(
+            key,
+            row[name],
+            scope=SCOPE,
+            record_id=str(row["referral"]),
+            field=f"document:{row['id']}:{name}",
+        )
+    return row
+
+
+async def seal_legacy_documents() -> int:
+    """Seal the file names and hashes of documents stored plain before they were sealed
+    (idempotent; run by ``migrate``). Returns how many documents were sealed."""
+    sealed = 0
+    after: UUID | None = None
+    while True:
+        query = Document.select(Document.id, Document.referral, Document.filename, Document.sha256).where(
+            Document.sha256.not_like(f"{envelope.FIELD_PREFIX}%")
+        )
+        if after is not None:
+            query = query.where(Document.id > after)
+        rows = await query.order_by(Document.id).limit(SEAL_BATCH)
+        if not rows:
+            return sealed
+        keys = await _data_keys(sorted({row["referral"] for row in rows}, key=str))
+        for row in rows:
+            if row["referral"] not in keys:  # a referral from before encryption: nothing to seal with
+                continue
+            values = _sealed_document_fields(keys[row["referral"]], row["referral"], row["id"], row)
+            await Document.update({getattr(Document, name): value for name, value in values.items()}).where(
+                (Document.id == row["id"]) & (Document.sha256 == row["sha256"])
+            )
+            sealed += 1
+        after = rows[-1]["id"]
 
 
 async def latest_document_from_message(referral_id: UUID, message_id: UUID) -> UUID | None:
@@ -291,16 +345,20 @@ async def documents_of_referrals(referral_ids: Sequence[UUID]) -> dict[UUID, lis
         .where(Document.referral.is_in(list(referral_ids)))
         .order_by(Document.created_at)
     )
+    keys = await _data_keys(sorted({row["referral"] for row in rows}, key=str))
     for row in rows:
-        grouped[row["referral"]].append(row)
+        grouped[row["referral"]].append(_opened_document(row, keys))
     return grouped
 
 
 async def document_by_id(document_id: UUID, *, with_content: bool = False) -> Row | None:
     columns = (*DOCUMENT_COLUMNS, Document.content) if with_content else DOCUMENT_COLUMNS
     row: Row | None = await Document.select(*columns).where(Document.id == document_id).first()
-    if row is not None and with_content and envelope.is_sealed_bytes(bytes(row["content"])):
-        keys = await _data_keys([row["referral"]])
+    if row is None:
+        return None
+    keys = await _data_keys([row["referral"]])
+    row = _opened_document(row, keys)
+    if with_content and envelope.is_sealed_bytes(bytes(row["content"])):
         row["content"] = envelope.decrypt_bytes(
             keys[row["referral"]],
             bytes(row["content"]),

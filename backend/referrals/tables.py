@@ -85,16 +85,17 @@ class ReferralEvent(Table):
 
 
 class Document(Table):
-    """Content sealed under the referral's data key (field ``document:<id>``); a document promoted
+    """Content, file name and SHA-256 sealed under the referral's data key (fields
+    ``document:<id>``, ``document:<id>:filename``, ``document:<id>:sha256``); a document promoted
     from a secure message names it in ``source_message`` (provenance)."""
 
     id = UUID(primary_key=True)
     referral = ForeignKey(references=Referral, null=False, index=True)
     kind = Varchar(length=32)
     media_type = Varchar(length=100)
-    filename = Varchar(length=200)
+    filename = Text()
     size_bytes = Integer()
-    sha256 = Varchar(length=64)
+    sha256 = Text()
     content = Bytea()
     is_outcome = Boolean(default=False)
     source_message = UUID(null=True, default=None)

@@ -25,17 +25,22 @@ PHRASES = (
 
 
 async def test_a_dump_after_a_chat_holds_none_of_its_text(world: World) -> None:
-    # given a referral chat with text, an attachment, a promoted message, and a titled group
+    # given a referral chat with text, an attachment, a promoted message and attachment (file name
+    # and content become a referral document), and a titled group
     chat = await referral_chat(world, await referral_in(world, "SENT"))
     await chat.send(world.referrer, PHRASES[0])
-    await chat.send(world.specialist, PHRASES[1], attachments=[attachment(PHRASES[2], PHRASES[3].encode())])
-    promoted = await chat.send(world.specialist, PHRASES[5])
-    result = await world.api.data(
-        PROMOTE,
-        {"input": {"messageId": promoted["id"], "idempotencyKey": new_key()}},
-        token=world.specialist.token,
+    with_file = await chat.send(
+        world.specialist, PHRASES[1], attachments=[attachment(PHRASES[2], PHRASES[3].encode())]
     )
-    assert result["promoteMessageToRecord"]["__typename"] == "PromoteMessageSuccess"
+    promoted = await chat.send(world.specialist, PHRASES[5])
+    for promotion in (
+        {"messageId": promoted["id"]},
+        {"messageId": with_file["id"], "attachmentId": with_file["attachments"][0]["id"]},
+    ):
+        result = await world.api.data(
+            PROMOTE, {"input": {**promotion, "idempotencyKey": new_key()}}, token=world.specialist.token
+        )
+        assert result["promoteMessageToRecord"]["__typename"] == "PromoteMessageSuccess"
     group = await world.api.data(
         START,
         {

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from uuid import UUID
 
-from backend.referrals.tables import Referral
+from backend.referrals.repository import seal_legacy_documents
+from backend.referrals.tables import Document, Referral
 from tests.support import database
 from tests.support.graphql_ids import uuid_of
-from tests.support.referrals import World
+from tests.support.referrals import Person, World
 
 PHRASES = (
     "Xanthelasma-Zebra-31",
@@ -15,6 +18,9 @@ PHRASES = (
     "Narwhal family history",
     "Okapi echocardiogram please",
 )
+DOCUMENT_NAME = "echo-Xanthelasma-Zebra-31.txt"
+LEGACY_NAME = "echo-Quagga-Legacy-77.txt"
+DOCUMENTS = "query($id: ID!) { referral(id: $id) { documents { filename sha256 } } }"
 
 
 async def test_a_dump_of_the_database_holds_no_clinical_text_in_plaintext(world: World) -> None:
@@ -22,12 +28,59 @@ async def test_a_dump_of_the_database_holds_no_clinical_text_in_plaintext(world:
     referral = await world.draft(reason=PHRASES[0], clinicalQuestion=PHRASES[1], relevantHistory=PHRASES[2])
     referral = await world.step("SEND", referral, world.referrer)
     referral = await world.step("REQUEST_INFO", referral, world.specialist, note=PHRASES[3])
+    # and a document whose file name names the patient
+    content = f"Echo report for {PHRASES[0]}".encode()
+    document = {
+        "kind": "IMAGING",
+        "mediaType": "text/plain",
+        "filename": DOCUMENT_NAME,
+        "contentBase64": base64.b64encode(content).decode(),
+    }
+    referral = await world.step("ADD_DOCUMENT", referral, world.referrer, document=document)
     # then the API returns the text to its parties
     assert (referral["reason"], referral["clinicalQuestion"]) == PHRASES[:2]
-    assert referral["timeline"][-1]["note"] == PHRASES[3]
-    # and no table holds any of it in plaintext
+    assert referral["timeline"][-2]["note"] == PHRASES[3]
+    [stored] = await _documents(world, referral["id"], world.specialist)
+    assert (stored["filename"], stored["sha256"]) == (DOCUMENT_NAME, hashlib.sha256(content).hexdigest())
+    # and no table holds any of it in plaintext, nor the document's hash (it would confirm a guess)
     dump = await database.dump()
-    assert all(phrase not in dump for phrase in PHRASES)
+    assert all(phrase not in dump for phrase in (*PHRASES, DOCUMENT_NAME, stored["sha256"]))
+
+
+async def _documents(world: World, referral_id: str, person: Person) -> list[dict[str, str]]:
+    data = await world.api.data(DOCUMENTS, {"id": referral_id}, token=person.token)
+    documents: list[dict[str, str]] = data["referral"]["documents"]
+    return documents
+
+
+async def test_documents_stored_before_sealing_read_as_before_and_migrate_seals_them(world: World) -> None:
+    # given a document stored before file names and hashes were sealed: both in plain
+    referral = await world.draft()
+    content = b"Echo report, stored the old way"
+    expected = [{"filename": LEGACY_NAME, "sha256": hashlib.sha256(content).hexdigest()}]
+    legacy = Document(
+        referral=UUID(uuid_of(referral["id"])),
+        kind="IMAGING",
+        media_type="text/plain",
+        filename=LEGACY_NAME,
+        size_bytes=len(content),
+        sha256=expected[0]["sha256"],
+        content=content,
+        added_by=world.referrer.user.id,
+    )
+    await legacy.save()
+    # then the API reads it
+    assert await _documents(world, referral["id"], world.referrer) == expected
+
+    # when `migrate` seals documents stored plain
+    assert await seal_legacy_documents() >= 1
+
+    # then the row holds neither in plain, reads as before, and nothing is left to seal
+    stored = await Document.select(Document.filename, Document.sha256).where(Document.id == legacy.id).first()
+    assert all(value.startswith("e1:") for value in stored.values())
+    assert LEGACY_NAME not in await database.dump()
+    assert await _documents(world, referral["id"], world.referrer) == expected
+    assert await seal_legacy_documents() == 0
 
 
 async def test_a_ciphertext_moved_to_another_referral_fails_with_a_clear_error_not_garbled_text(
