@@ -83,7 +83,9 @@ DESCRIPTION = "initial"
 
 
 async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="careloop", description=DESCRIPTION)
+    manager = MigrationManager(
+        migration_id=ID, app_name="careloop", description=DESCRIPTION
+    )
 
     manager.add_table(
         class_name="ProviderSpecialty",
@@ -99,9 +101,13 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(class_name="Invitation", tablename="invitation", schema=None, columns=None)
+    manager.add_table(
+        class_name="Invitation", tablename="invitation", schema=None, columns=None
+    )
 
-    manager.add_table(class_name="User", tablename="app_user", schema=None, columns=None)
+    manager.add_table(
+        class_name="User", tablename="app_user", schema=None, columns=None
+    )
 
     manager.add_table(
         class_name="Organization",
@@ -110,11 +116,17 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(class_name="Provider", tablename="provider", schema=None, columns=None)
+    manager.add_table(
+        class_name="Provider", tablename="provider", schema=None, columns=None
+    )
 
-    manager.add_table(class_name="Specialty", tablename="specialty", schema=None, columns=None)
+    manager.add_table(
+        class_name="Specialty", tablename="specialty", schema=None, columns=None
+    )
 
-    manager.add_table(class_name="AuditEvent", tablename="audit_log", schema=None, columns=None)
+    manager.add_table(
+        class_name="AuditEvent", tablename="audit_log", schema=None, columns=None
+    )
 
     manager.add_table(
         class_name="AuthSession",
@@ -123,7 +135,9 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(class_name="Membership", tablename="membership", schema=None, columns=None)
+    manager.add_table(
+        class_name="Membership", tablename="membership", schema=None, columns=None
+    )
 
     manager.add_table(
         class_name="RefreshToken",

@@ -153,9 +153,13 @@ DESCRIPTION = "referrals"
 
 
 async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="careloop", description=DESCRIPTION)
+    manager = MigrationManager(
+        migration_id=ID, app_name="careloop", description=DESCRIPTION
+    )
 
-    manager.add_table(class_name="Protocol", tablename="protocol", schema=None, columns=None)
+    manager.add_table(
+        class_name="Protocol", tablename="protocol", schema=None, columns=None
+    )
 
     manager.add_table(
         class_name="Appointment",
@@ -178,7 +182,9 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(class_name="Document", tablename="document", schema=None, columns=None)
+    manager.add_table(
+        class_name="Document", tablename="document", schema=None, columns=None
+    )
 
     manager.add_table(
         class_name="ReferralEvent",
@@ -187,9 +193,13 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(class_name="Patient", tablename="patient", schema=None, columns=None)
+    manager.add_table(
+        class_name="Patient", tablename="patient", schema=None, columns=None
+    )
 
-    manager.add_table(class_name="Referral", tablename="referral", schema=None, columns=None)
+    manager.add_table(
+        class_name="Referral", tablename="referral", schema=None, columns=None
+    )
 
     manager.add_table(
         class_name="IdempotencyRecord",

@@ -27,7 +27,9 @@ DESCRIPTION = "realtime_stream"
 
 
 async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="careloop", description=DESCRIPTION)
+    manager = MigrationManager(
+        migration_id=ID, app_name="careloop", description=DESCRIPTION
+    )
 
     manager.add_table(
         class_name="StreamEvent",

@@ -8,7 +8,9 @@ DESCRIPTION = "referral_wrapped_key"
 
 
 async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="careloop", description=DESCRIPTION)
+    manager = MigrationManager(
+        migration_id=ID, app_name="careloop", description=DESCRIPTION
+    )
 
     manager.add_column(
         table_class_name="Referral",

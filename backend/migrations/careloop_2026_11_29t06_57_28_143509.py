@@ -9,7 +9,9 @@ DESCRIPTION = "referral_event_uid"
 
 
 async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="careloop", description=DESCRIPTION)
+    manager = MigrationManager(
+        migration_id=ID, app_name="careloop", description=DESCRIPTION
+    )
 
     manager.add_column(
         table_class_name="ReferralEvent",

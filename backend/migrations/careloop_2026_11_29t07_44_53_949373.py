@@ -79,7 +79,9 @@ DESCRIPTION = "secure_messaging"
 
 
 async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="careloop", description=DESCRIPTION)
+    manager = MigrationManager(
+        migration_id=ID, app_name="careloop", description=DESCRIPTION
+    )
 
     manager.add_table(
         class_name="Conversation",
@@ -95,7 +97,9 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(class_name="Message", tablename="message", schema=None, columns=None)
+    manager.add_table(
+        class_name="Message", tablename="message", schema=None, columns=None
+    )
 
     manager.add_table(
         class_name="MessageAttachment",

@@ -41,7 +41,9 @@ DESCRIPTION = "push_notifications"
 
 
 async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="careloop", description=DESCRIPTION)
+    manager = MigrationManager(
+        migration_id=ID, app_name="careloop", description=DESCRIPTION
+    )
 
     manager.add_table(
         class_name="PushSettings",
