@@ -5,7 +5,7 @@ Run with ``make bench-push`` (or ``python -m bench.push``)::
     fresh database: PostgreSQL ``careloop_bench_<pid>`` (required: production claims rows with
       FOR UPDATE SKIP LOCKED) ─► migrate ─► 500 users, 10 devices each (5,000 devices: the rows
       registerPushDevice writes, inserted 1,000 at a time; mixed platforms and locales; devices
-      pruned by a round are registered again through backend.push.repository.upsert_device)
+      pruned by a round are inserted again the same way)
     fake FCM in its own process: ``python -m backend.push.fake_fcm`` (uvicorn on uvloop, HTTP/1.1),
       answering every send after 20 ms; 1% QUOTA_EXCEEDED (429, Retry-After: 1) and 0.5%
       UNREGISTERED (404), drawn from a seeded generator that is reset before every round
@@ -278,25 +278,6 @@ def _specs(users: Sequence[uuid.UUID]) -> list[DeviceSpec]:
     ]
 
 
-async def _register(database: Any, specs: Sequence[DeviceSpec]) -> None:
-    """Register devices through the repository, as registerPushDevice does (the few a round
-    pruned)."""
-    from backend.core.clock import utcnow
-    from backend.push import repository
-
-    async with database.unit_of_work():
-        for spec in specs:
-            await repository.upsert_device(
-                user_id=spec.user_id,
-                device_id=spec.device_id,
-                platform=spec.platform,
-                token=spec.token,
-                app_version=APP_VERSION,
-                locale=spec.locale,
-                now=utcnow(),
-            )
-
-
 async def _seed(database: Any) -> tuple[list[uuid.UUID], list[DeviceSpec]]:
     from backend.accounts import repository as accounts
     from backend.accounts.roles import OrganizationKind, Role
@@ -326,8 +307,8 @@ async def _seed(database: Any) -> tuple[list[uuid.UUID], list[DeviceSpec]]:
 
 
 async def _insert_devices(database: Any, specs: Sequence[DeviceSpec]) -> None:
-    """The rows registerPushDevice writes for new devices, inserted 1,000 at a time (seeding
-    through the repository, four statements per device, took 6-9 s of the minute)."""
+    """The rows registerPushDevice writes for new devices, inserted 1,000 at a time (through the
+    repository, four statements per device, seeding took 6-9 s of the minute)."""
     from backend.core.clock import utcnow
     from backend.push.tables import PushDevice
 
@@ -401,7 +382,7 @@ async def _restore_devices(database: Any, specs: Sequence[DeviceSpec]) -> int:
         for row in await PushDevice.select(PushDevice.user, PushDevice.device_id)
     }
     missing = [spec for spec in specs if (spec.user_id, spec.device_id) not in present]
-    await _register(database, missing)
+    await _insert_devices(database, missing)
     return len(missing)
 
 

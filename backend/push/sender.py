@@ -96,7 +96,7 @@ class FcmSender:
         self._service = messaging._get_messaging_service(self._app)
         if send_url is not None:
             self._service._fcm_url = send_url.format(document["project_id"])
-        _replace_library_client(self._service, connections=concurrency, send_url=self._service._fcm_url)
+        _replace_library_client(self._service, connections=concurrency)
         self._semaphore = asyncio.Semaphore(concurrency)
 
     async def send(self, deliveries: list[Delivery]) -> AsyncIterator[tuple[Delivery, Outcome]]:
@@ -167,7 +167,7 @@ def _retry_after(error: Exception | None) -> float | None:
         return None
 
 
-def _replace_library_client(service: Any, *, connections: int, send_url: str) -> None:
+def _replace_library_client(service: Any, *, connections: int) -> None:
     """The library's async client, rebuilt: no retries of its own, our auth flow, aiohttp's pool.
 
     - Retries: the dispatcher retries with its own persisted schedule; the library must not hold
@@ -179,7 +179,7 @@ def _replace_library_client(service: Any, *, connections: int, send_url: str) ->
       idle connection's socket on each request (4-5 ms of CPU per push with 100 idle); not kept,
       every send opens and closes a connection (about half the dispatcher's CPU at 100 in flight;
       see bench/README.md, bench-push). aiohttp reuses its pool at no per-request cost.
-    - Proxy: the environment's, for the send URL (``proxy_for``), for hospitals that reach Google
+    - Proxy: the environment's, for the service's send URL (``proxy_for``), for hospitals that reach Google
       through one; the token endpoint's requests honour the environment by themselves.
     """
     import aiohttp
@@ -196,7 +196,7 @@ def _replace_library_client(service: Any, *, connections: int, send_url: str) ->
         timeout=service._async_client._timeout,
         retry_config=HttpxRetry(max_retries=0),
     )
-    transport = AiohttpTransport(client=session, proxy=proxy_for(send_url))
+    transport = AiohttpTransport(client=session, proxy=proxy_for(service._fcm_url))
     client._async_client = httpx.AsyncClient(
         timeout=client.timeout,
         headers=client._headers,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -158,7 +158,7 @@ async def events_of_referrals(referral_ids: Sequence[UUID]) -> dict[UUID, list[R
         .where(ReferralEvent.referral.is_in(list(referral_ids)))
         .order_by(ReferralEvent.id)
     )
-    keys = await _data_keys(sorted({row["referral"] for row in rows if row["note"]}, key=str))
+    keys = await _data_keys(row["referral"] for row in rows if row["note"])
     for row in rows:
         key = keys.get(row["referral"])
         if key is not None and row["note"].startswith(envelope.FIELD_PREFIX):
@@ -169,13 +169,12 @@ async def events_of_referrals(referral_ids: Sequence[UUID]) -> dict[UUID, list[R
     return grouped
 
 
-async def _data_keys(referral_ids: Sequence[UUID]) -> dict[UUID, bytes]:
+async def _data_keys(referral_ids: Iterable[UUID]) -> dict[UUID, bytes]:
     """The unwrapped data keys of these referrals (those written before encryption have none)."""
-    if not referral_ids:
+    unique = sorted(set(referral_ids), key=str)
+    if not unique:
         return {}
-    rows = await Referral.select(Referral.id, Referral.wrapped_key).where(
-        Referral.id.is_in(list(referral_ids))
-    )
+    rows = await Referral.select(Referral.id, Referral.wrapped_key).where(Referral.id.is_in(unique))
     return {row["id"]: _data_key(row["id"], row["wrapped_key"]) for row in rows if row["wrapped_key"]}
 
 
@@ -262,17 +261,23 @@ async def insert_document(values: Row) -> UUID:
     if referral_id in keys:
         key, record_id = keys[referral_id], str(referral_id)
         sealed["content"] = envelope.encrypt_bytes(
-            key, values["content"], scope=SCOPE, record_id=record_id, field=f"document:{document_id}"
+            key, values["content"], scope=SCOPE, record_id=record_id, field=_document_field(document_id)
         )
         sealed.update(_sealed_document_fields(key, referral_id, document_id, values))
     await Document(**sealed).save()
     return UUID(str(document_id))
 
 
+def _document_field(document_id: UUID, part: str | None = None) -> str:
+    """The envelope field of a document's content (no ``part``), file name or hash."""
+    return f"document:{document_id}" if part is None else f"document:{document_id}:{part}"
+
+
 def _sealed_document_fields(key: bytes, referral_id: UUID, document_id: UUID, values: Row) -> Row:
+    record_id = str(referral_id)
     return {
         name: envelope.encrypt_field(
-            key, values[name], scope=SCOPE, record_id=str(referral_id), field=f"document:{document_id}:{name}"
+            key, values[name], scope=SCOPE, record_id=record_id, field=_document_field(document_id, name)
         )
         for name in DOCUMENT_SEALED_FIELDS
     }
@@ -290,7 +295,7 @@ def _opened_document(row: Row, keys: dict[UUID, bytes]) -> Row:
             row[name],
             scope=SCOPE,
             record_id=str(row["referral"]),
-            field=f"document:{row['id']}:{name}",
+            field=_document_field(row["id"], name),
         )
     return row
 
@@ -309,7 +314,7 @@ async def seal_legacy_documents() -> int:
         rows = await query.order_by(Document.id).limit(SEAL_BATCH)
         if not rows:
             return sealed
-        keys = await _data_keys(sorted({row["referral"] for row in rows}, key=str))
+        keys = await _data_keys(row["referral"] for row in rows)
         for row in rows:
             if row["referral"] not in keys:  # a referral from before encryption: nothing to seal with
                 continue
@@ -345,7 +350,7 @@ async def documents_of_referrals(referral_ids: Sequence[UUID]) -> dict[UUID, lis
         .where(Document.referral.is_in(list(referral_ids)))
         .order_by(Document.created_at)
     )
-    keys = await _data_keys(sorted({row["referral"] for row in rows}, key=str))
+    keys = await _data_keys(row["referral"] for row in rows)
     for row in rows:
         grouped[row["referral"]].append(_opened_document(row, keys))
     return grouped
@@ -364,7 +369,7 @@ async def document_by_id(document_id: UUID, *, with_content: bool = False) -> Ro
             bytes(row["content"]),
             scope=SCOPE,
             record_id=str(row["referral"]),
-            field=f"document:{row['id']}",
+            field=_document_field(row["id"]),
         )
     return row
 

@@ -6,6 +6,7 @@ import base64
 import hashlib
 from uuid import UUID
 
+from backend.crypto import envelope
 from backend.referrals.repository import seal_legacy_documents
 from backend.referrals.tables import Document, Referral
 from tests.support import database
@@ -77,7 +78,7 @@ async def test_documents_stored_before_sealing_read_as_before_and_migrate_seals_
 
     # then the row holds neither in plain, reads as before, and nothing is left to seal
     stored = await Document.select(Document.filename, Document.sha256).where(Document.id == legacy.id).first()
-    assert all(value.startswith("e1:") for value in stored.values())
+    assert all(value.startswith(envelope.FIELD_PREFIX) for value in stored.values())
     assert LEGACY_NAME not in await database.dump()
     assert await _documents(world, referral["id"], world.referrer) == expected
     assert await seal_legacy_documents() == 0
