@@ -3,6 +3,12 @@
 Verification accepts only ES256, only keys of our key ring (by ``kid``), and requires
 ``iss``, ``aud``, ``exp``, ``iat``, ``sub``, ``jti`` and ``sid`` (the session). Anything else,
 including an opaque refresh token presented as a bearer token, is rejected.
+
+An ES256 signature check costs about as much CPU as the rest of a small request, and a client
+sends the same token with every request until it refreshes. Tokens that passed are therefore
+remembered (exactly those bytes, at most ``VERIFIED_TOKENS_CACHED``); a remembered token still
+has its expiry checked on every use. Failures are never remembered. Whether the session behind
+a token is still live is not the token's business: authentication reads it every time.
 """
 
 from __future__ import annotations
@@ -10,14 +16,17 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 import jwt
 
 from backend.auth.keys import ALGORITHM, KeyRing
+from backend.core.clock import utcnow
 
 ACCESS_TOKEN_TYPE = "at+jwt"
 REQUIRED_CLAIMS = ["iss", "aud", "exp", "iat", "sub", "jti", "sid"]
 CLOCK_SKEW_SECONDS = 10
+VERIFIED_TOKENS_CACHED = 4096
 
 
 class InvalidAccessToken(Exception):
@@ -37,6 +46,7 @@ class AccessTokens:
         self._issuer = issuer
         self._audience = audience
         self.ttl_seconds = ttl_seconds
+        self._verified = lru_cache(maxsize=VERIFIED_TOKENS_CACHED)(self._verify_signature_and_claims)
 
     def issue(self, user_id: uuid.UUID, session_id: uuid.UUID, now: datetime) -> tuple[str, datetime]:
         expires_at = now + timedelta(seconds=self.ttl_seconds)
@@ -54,6 +64,12 @@ class AccessTokens:
         return token, expires_at
 
     def verify(self, token: str) -> AccessClaims:
+        claims = self._verified(token)
+        if claims.expires_at + timedelta(seconds=CLOCK_SKEW_SECONDS) <= utcnow():
+            raise InvalidAccessToken("expired")
+        return claims
+
+    def _verify_signature_and_claims(self, token: str) -> AccessClaims:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as error:

@@ -1,0 +1,73 @@
+"""Remembered access tokens: a token checked once is not checked again, but never outlives its expiry."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from backend.auth import tokens as tokens_module
+from backend.auth.keys import KeyRing, public_jwk
+from backend.auth.tokens import CLOCK_SKEW_SECONDS, AccessTokens, InvalidAccessToken
+from backend.core.clock import utcnow
+
+TTL_SECONDS = 300
+
+
+def _tokens() -> AccessTokens:
+    key = ec.generate_private_key(ec.SECP256R1())
+    kid = public_jwk(key.public_key())["kid"]
+    ring = KeyRing(
+        signing_key=key, signing_kid=kid, verification_keys={kid: key.public_key()}, is_development_key=True
+    )
+    return AccessTokens(ring, issuer="careloop-test", audience="careloop-test", ttl_seconds=TTL_SECONDS)
+
+
+def _clock_at(monkeypatch: pytest.MonkeyPatch, moment: datetime) -> None:
+    monkeypatch.setattr(tokens_module, "utcnow", lambda: moment)
+
+
+def test_a_token_is_verified_once_then_remembered() -> None:
+    # given a valid token
+    tokens = _tokens()
+    token, _ = tokens.issue(uuid.uuid4(), uuid.uuid4(), utcnow())
+    # when it is presented three times
+    claims = [tokens.verify(token) for _ in range(3)]
+    # then the signature was checked once and every use got the same claims
+    info = tokens._verified.cache_info()
+    assert (info.misses, info.hits) == (1, 2)
+    assert claims[0] == claims[1] == claims[2]
+
+
+def test_a_remembered_token_is_refused_once_it_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given a token verified (and remembered) while it was valid
+    tokens = _tokens()
+    user_id, session_id = uuid.uuid4(), uuid.uuid4()
+    issued_at = utcnow()
+    token, expires_at = tokens.issue(user_id, session_id, issued_at)
+    assert tokens.verify(token).user_id == user_id
+    # when the clock passes its expiry (plus the allowed skew)
+    _clock_at(monkeypatch, expires_at + timedelta(seconds=CLOCK_SKEW_SECONDS))
+    # then it is refused, though its claims are remembered
+    with pytest.raises(InvalidAccessToken):
+        tokens.verify(token)
+    # and just before that moment it was still accepted
+    _clock_at(monkeypatch, expires_at + timedelta(seconds=CLOCK_SKEW_SECONDS - 1))
+    assert tokens.verify(token).session_id == session_id
+
+
+def test_a_refused_token_is_not_remembered() -> None:
+    # given a token whose signature was tampered with
+    tokens = _tokens()
+    token, _ = tokens.issue(uuid.uuid4(), uuid.uuid4(), utcnow())
+    header, claims, signature = token.split(".")
+    forged = f"{header}.{claims}.{signature[:-4]}AAAA"
+    # when it is presented twice
+    for _ in range(2):
+        with pytest.raises(InvalidAccessToken):
+            tokens.verify(forged)
+    # then it was checked both times and nothing was kept
+    info = tokens._verified.cache_info()
+    assert (info.misses, info.currsize) == (2, 0)
