@@ -19,7 +19,7 @@ from backend.accounts.tables import (
     Specialty,
     User,
 )
-from backend.db import placeholders, select_columns
+from backend.db import fetch, placeholders, select_columns
 
 Row = dict[str, Any]
 
@@ -52,7 +52,8 @@ _USER_COLUMNS = select_columns(User)
 async def users_by_ids(ids: Sequence[UUID]) -> list[Row]:
     if not ids:
         return []
-    rows: list[Row] = await User.raw(
+    rows: list[Row] = await fetch(
+        User,
         f"SELECT {_USER_COLUMNS} FROM app_user WHERE id IN ({placeholders(len(ids))})",  # noqa: S608
         *ids,
     )
@@ -93,10 +94,17 @@ async def deactivate_user(user_id: UUID, at: datetime) -> None:
 
 
 async def roles_by_organization(user_id: UUID) -> Mapping[UUID, frozenset[Role]]:
-    rows = await Membership.raw('SELECT organization, role FROM membership WHERE "user" = {}', user_id)
+    rows = await fetch(Membership, 'SELECT organization, role FROM membership WHERE "user" = {}', user_id)
+    return role_mapping(rows)
+
+
+def role_mapping(rows: Iterable[Row]) -> Mapping[UUID, frozenset[Role]]:
+    """Membership rows (``organization``, ``role``; rows without an organization are skipped)
+    as a read-only mapping, shared between users with the same roles."""
     grouped: dict[UUID, set[Role]] = defaultdict(set)
     for row in rows:
-        grouped[row["organization"]].add(Role(row["role"]))
+        if row["organization"] is not None:
+            grouped[row["organization"]].add(Role(row["role"]))
     mapping = {org: frozenset(roles) for org, roles in grouped.items()}
     key = frozenset(mapping.items())
     shared = _ROLE_MAPPINGS.get(key)
@@ -234,7 +242,8 @@ _PROVIDER_COLUMNS = select_columns(Provider)
 async def providers_of_users(user_ids: Sequence[UUID]) -> list[Row]:
     if not user_ids:
         return []
-    rows: list[Row] = await Provider.raw(
+    rows: list[Row] = await fetch(
+        Provider,
         f'SELECT {_PROVIDER_COLUMNS} FROM provider WHERE "user" IN ({placeholders(len(user_ids))})',  # noqa: S608
         *user_ids,
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 from backend.audit.chain import CHAINED_FIELDS, GENESIS_HASH, row_hash
 from backend.audit.tables import AuditEvent
+from backend.db import fetch
 
 CHAIN_LOCK_KEY = 7_221_001
 INSERTED_COLUMNS = (*CHAINED_FIELDS, "row_hash")
@@ -18,8 +19,8 @@ _ROW_PLACEHOLDERS = "(" + ", ".join("{}" for _ in INSERTED_COLUMNS) + ")"
 async def append(rows: list[dict[str, Any]], *, is_sqlite: bool) -> None:
     """Append rows to the chain; must run inside the unit of work's transaction."""
     if not is_sqlite:
-        await AuditEvent.raw("SELECT pg_advisory_xact_lock({})", CHAIN_LOCK_KEY)
-    head = await AuditEvent.raw("SELECT row_hash FROM audit_log ORDER BY id DESC LIMIT 1")
+        await fetch(AuditEvent, "SELECT pg_advisory_xact_lock({})", CHAIN_LOCK_KEY)
+    head = await fetch(AuditEvent, "SELECT row_hash FROM audit_log ORDER BY id DESC LIMIT 1")
     previous = head[0]["row_hash"] if head else GENESIS_HASH
     values: list[Any] = []
     for row in rows:
@@ -31,7 +32,8 @@ async def append(rows: list[dict[str, Any]], *, is_sqlite: bool) -> None:
     for start in range(0, len(values), ROWS_PER_STATEMENT):
         chunk = values[start : start + ROWS_PER_STATEMENT]
         placeholders = ", ".join(_ROW_PLACEHOLDERS for _ in chunk)
-        await AuditEvent.raw(
+        await fetch(
+            AuditEvent,
             f"INSERT INTO audit_log ({_COLUMN_LIST}) VALUES {placeholders}",  # noqa: S608 - constants only
             *(value for row_values in chunk for value in row_values),
         )

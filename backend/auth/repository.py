@@ -8,6 +8,7 @@ from uuid import UUID
 
 from backend.accounts.tables import User
 from backend.auth.tables import AuthSession, LoginThrottle, RefreshToken
+from backend.db import fetch
 
 Row = dict[str, Any]
 
@@ -63,17 +64,20 @@ async def revoke_user_sessions(user_id: UUID, reason: str, now: datetime) -> Non
     )
 
 
-async def active_session_principal_row(session_id: UUID, user_id: UUID) -> Row | None:
-    """The session with its user, if both are still valid for authentication."""
-    rows: list[Row] = await AuthSession.raw(
+async def active_session_principal_rows(session_id: UUID, user_id: UUID) -> list[Row]:
+    """The session with its user and one row per membership of the user (``organization`` and
+    ``role`` are NULL when there is none); empty when there is no such session."""
+    rows: list[Row] = await fetch(
+        AuthSession,
         "SELECT auth_session.expires_at, auth_session.revoked_at, app_user.is_active AS user_is_active, "
-        "app_user.home_organization AS home_organization_id "
+        "app_user.home_organization AS home_organization_id, membership.organization, membership.role "
         'FROM auth_session LEFT JOIN app_user ON app_user.id = auth_session."user" '
+        'LEFT JOIN membership ON membership."user" = auth_session."user" '
         'WHERE auth_session.id = {} AND auth_session."user" = {}',
         session_id,
         user_id,
     )
-    return rows[0] if rows else None
+    return rows
 
 
 async def user_for_login(email: str) -> Row | None:
@@ -91,7 +95,8 @@ async def lock_throttle_row(scope: str, key_hash: str, now: datetime, *, is_sqli
         LoginThrottle(scope=scope, key_hash=key_hash, failures=0, window_started_at=now)
     ).on_conflict(action="DO NOTHING")
     if not is_sqlite:
-        await LoginThrottle.raw(
+        await fetch(
+            LoginThrottle,
             "SELECT id FROM login_throttle WHERE scope = {} AND key_hash = {} FOR UPDATE",
             scope,
             key_hash,

@@ -282,7 +282,8 @@ class AuthService:
         return await self._principal(principal.user_id, principal.session_id, principal.access_expires_at)
 
     async def _principal(self, user_id: UUID, session_id: UUID, access_expires_at: datetime) -> Principal:
-        row = await repository.active_session_principal_row(session_id, user_id)
+        rows = await repository.active_session_principal_rows(session_id, user_id)
+        row = rows[0] if rows else None
         now = utcnow()
         if (
             row is None
@@ -295,7 +296,7 @@ class AuthService:
             user_id=user_id,
             session_id=session_id,
             home_organization_id=row["home_organization_id"],
-            roles_by_organization=await accounts.roles_by_organization(user_id),
+            roles_by_organization=accounts.role_mapping(rows),
             access_expires_at=access_expires_at,
         )
 

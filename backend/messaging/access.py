@@ -24,23 +24,26 @@ from backend.referrals import repository as referrals
 from backend.referrals.access import Viewer
 
 Row = dict[str, Any]
-
-
-async def may_see(viewer: Viewer, conversation: Row, *, is_member: bool | None = None) -> bool:
-    """``is_member``: the viewer's active membership when already read (direct and group)."""
-    if conversation["kind"] == ConversationKind.REFERRAL:
-        rows = await referrals.access_rows([conversation["referral"]])
-        return bool(rows) and bool(referral_access.parties(viewer, rows[0]))
-    if is_member is None:
-        is_member = await repository.is_active_member(conversation["id"], viewer.user_id)
-    return is_member
+# what access_conversation read, kept on the conversation row for members()
+_REFERRAL_ACCESS = "_referral_access"
+_ACTIVE_MEMBERS = "_active_members"
 
 
 async def access_conversation(viewer: Viewer, conversation_id: UUID) -> Row:
-    # the conversation and the viewer's membership in one statement
-    conversation, is_member = await repository.conversation_with_membership(conversation_id, viewer.user_id)
-    if conversation is None or not await may_see(viewer, conversation, is_member=is_member):
+    """The conversation, if the viewer may see it now; what the check read is kept on the row
+    for :func:`members`."""
+    conversation, active_members = await repository.conversation_with_members(conversation_id)
+    if conversation is None:
         raise not_found()
+    if conversation["kind"] == ConversationKind.REFERRAL:
+        rows = await referrals.access_rows([conversation["referral"]])
+        if not rows or not referral_access.parties(viewer, rows[0]):
+            raise not_found()
+        conversation[_REFERRAL_ACCESS] = rows[0]
+    else:
+        if viewer.user_id not in active_members:
+            raise not_found()
+        conversation[_ACTIVE_MEMBERS] = active_members
     return conversation
 
 
@@ -51,12 +54,18 @@ async def members(conversation: Row) -> list[UUID]:
 
 async def members_of(conversations: Sequence[Row]) -> dict[UUID, list[UUID]]:
     found: dict[UUID, list[UUID]] = {}
-    by_referral = {c["referral"]: c["id"] for c in conversations if c["kind"] == ConversationKind.REFERRAL}
-    recipients = await referral_access.recipients_of(await referrals.access_rows(list(by_referral)))
-    for referral_id, users in recipients.items():
+    referral_conversations = [c for c in conversations if c["kind"] == ConversationKind.REFERRAL]
+    by_referral = {c["referral"]: c["id"] for c in referral_conversations}
+    checked = [c[_REFERRAL_ACCESS] for c in referral_conversations if _REFERRAL_ACCESS in c]
+    unchecked = [c["referral"] for c in referral_conversations if _REFERRAL_ACCESS not in c]
+    access_rows = checked + await referrals.access_rows(unchecked)
+    for referral_id, users in (await referral_access.recipients_of(access_rows)).items():
         found[by_referral[referral_id]] = users
-    others = [c["id"] for c in conversations if c["kind"] != ConversationKind.REFERRAL]
-    found.update(await repository.active_members_of(others))
+    others = [c for c in conversations if c["kind"] != ConversationKind.REFERRAL]
+    for conversation in others:
+        if _ACTIVE_MEMBERS in conversation:
+            found[conversation["id"]] = conversation[_ACTIVE_MEMBERS]
+    found.update(await repository.active_members_of([c["id"] for c in others if _ACTIVE_MEMBERS not in c]))
     return found
 
 

@@ -23,7 +23,7 @@ from piccolo.query.functions.aggregate import Count
 
 from backend.crypto import envelope
 from backend.crypto.keys import key_encryption_keys
-from backend.db import placeholders, select_columns
+from backend.db import current_unit_of_work, fetch, placeholders, select_columns
 from backend.messaging.codes import ConversationKind, MessageState
 from backend.messaging.tables import Conversation, ConversationMember, Message, MessageAttachment
 
@@ -134,7 +134,8 @@ async def ensure_referral_conversation(
     wrapped = envelope.wrap_data_key(
         key_encryption_keys(), envelope.new_data_key(), scope=SCOPE, record_id=str(conversation_id)
     )
-    await Conversation.raw(
+    await fetch(
+        Conversation,
         "INSERT INTO conversation (id, kind, referral, title, wrapped_key, retention_seconds, "
         "last_sequence, activity_at, created_at) VALUES ({}, {}, {}, '', {}, {}, 0, {}, {}) "
         "ON CONFLICT (referral) DO NOTHING",
@@ -165,22 +166,21 @@ async def conversation_by_id(conversation_id: UUID) -> Row | None:
 _CONVERSATION_COLUMNS = select_columns(Conversation)
 
 
-async def conversation_with_membership(conversation_id: UUID, user_id: UUID) -> tuple[Row | None, bool]:
-    """``conversation_by_id`` and ``is_active_member`` in one statement (every access check)."""
-    rows: list[Row] = await Conversation.raw(
-        f"SELECT {_CONVERSATION_COLUMNS}, EXISTS (SELECT 1 FROM conversation_member "  # noqa: S608 - constants
-        'WHERE conversation_member.conversation = conversation.id AND conversation_member."user" = {} '
-        "AND conversation_member.active = {}) AS viewer_is_member "
-        "FROM conversation WHERE conversation.id = {}",
-        user_id,
+async def conversation_with_members(conversation_id: UUID) -> tuple[Row | None, list[UUID]]:
+    """``conversation_by_id`` and ``active_member_ids`` in one statement (every access check)."""
+    rows: list[Row] = await fetch(
+        Conversation,
+        f'SELECT {_CONVERSATION_COLUMNS}, conversation_member."user" AS active_member '  # noqa: S608 - constants
+        "FROM conversation LEFT JOIN conversation_member "
+        "ON conversation_member.conversation = conversation.id AND conversation_member.active = {} "
+        "WHERE conversation.id = {}",
         True,
         conversation_id,
     )
     if not rows:
-        return None, False
-    row = rows[0]
-    is_member = bool(row.pop("viewer_is_member"))
-    return _opened_conversation(row), is_member
+        return None, []
+    members = [row.pop("active_member") for row in rows]
+    return _opened_conversation(rows[0]), [member for member in members if member is not None]
 
 
 async def conversation_of_referral(referral_id: UUID) -> Row | None:
@@ -228,7 +228,8 @@ async def set_retention(conversation_id: UUID, retention_seconds: int | None) ->
 
 async def next_sequence(conversation_id: UUID, now: datetime) -> int:
     """Take the conversation's next message number (locks its row until the transaction ends)."""
-    rows = await Conversation.raw(
+    rows = await fetch(
+        Conversation,
         "UPDATE conversation SET last_sequence = last_sequence + 1, last_message_at = {}, activity_at = {} "
         "WHERE id = {} RETURNING last_sequence",
         now,
@@ -258,7 +259,8 @@ async def add_members(conversation_id: UUID, user_ids: Sequence[UUID], now: date
 async def activate_members(conversation_id: UUID, user_ids: Sequence[UUID], now: datetime) -> None:
     """Add members, or bring back ones who left (their read markers kept)."""
     for user_id in user_ids:
-        await ConversationMember.raw(
+        await fetch(
+            ConversationMember,
             'INSERT INTO conversation_member (conversation, "user", active, delivered_up_to, read_up_to, '
             "joined_at) VALUES ({}, {}, {}, 0, 0, {}) "
             'ON CONFLICT (conversation, "user") DO UPDATE SET active = excluded.active',
@@ -282,7 +284,8 @@ async def active_member_ids(conversation_id: UUID) -> list[UUID]:
 async def active_members_of(conversation_ids: Sequence[UUID]) -> dict[UUID, list[UUID]]:
     found: dict[UUID, list[UUID]] = {c: [] for c in conversation_ids}
     if conversation_ids:
-        rows = await ConversationMember.raw(
+        rows = await fetch(
+            ConversationMember,
             'SELECT conversation, "user" FROM conversation_member '  # noqa: S608 - placeholders only
             f"WHERE conversation IN ({placeholders(len(conversation_ids))}) AND active = {{}}",
             *conversation_ids,
@@ -293,20 +296,12 @@ async def active_members_of(conversation_ids: Sequence[UUID]) -> dict[UUID, list
     return found
 
 
-async def is_active_member(conversation_id: UUID, user_id: UUID) -> bool:
-    found: bool = await ConversationMember.exists().where(
-        (ConversationMember.conversation == conversation_id)
-        & (ConversationMember.user == user_id)
-        & (ConversationMember.active == True)  # noqa: E712
-    )
-    return found
-
-
 async def read_states(conversation_ids: Sequence[UUID]) -> dict[UUID, dict[UUID, Row]]:
     """Per conversation, each user's read state (users who never marked anything are absent)."""
     found: dict[UUID, dict[UUID, Row]] = {c: {} for c in conversation_ids}
     if conversation_ids:
-        rows = await ConversationMember.raw(
+        rows = await fetch(
+            ConversationMember,
             'SELECT conversation, "user", delivered_up_to, read_up_to FROM conversation_member '  # noqa: S608
             f"WHERE conversation IN ({placeholders(len(conversation_ids))})",
             *conversation_ids,
@@ -320,7 +315,8 @@ async def advance_read_state(
     conversation_id: UUID, user_id: UUID, *, delivered_up_to: int, read_up_to: int, now: datetime
 ) -> Row:
     """Move a member's markers forward (never back); creates the row on first use."""
-    rows = await ConversationMember.raw(
+    rows = await fetch(
+        ConversationMember,
         'INSERT INTO conversation_member (conversation, "user", active, delivered_up_to, read_up_to, '
         "joined_at) VALUES ({}, {}, {}, {}, {}, {}) "
         'ON CONFLICT (conversation, "user") DO UPDATE SET '
@@ -366,13 +362,111 @@ async def unread_counts(user_id: UUID, read_up_to: dict[UUID, int], now: datetim
 
 
 async def message_by_client_id(conversation_id: UUID, sender_id: UUID, client_message_id: str) -> Row | None:
-    rows: list[Row] = await Message.raw(
+    rows: list[Row] = await fetch(
+        Message,
         "SELECT id FROM message WHERE conversation = {} AND sender = {} AND client_message_id = {} LIMIT 1",
         conversation_id,
         sender_id,
         client_message_id,
     )
     return rows[0] if rows else None
+
+
+async def store_sent_message(
+    keys: KeyRing,
+    *,
+    conversation_id: UUID,
+    sender_id: UUID,
+    client_message_id: str,
+    body: str,
+    is_priority: bool,
+    reply_to: UUID | None,
+    sent_at: datetime,
+    expires_at: datetime | None,
+    attachments: Sequence[tuple[str, str, bytes]],
+) -> Row | None:
+    """A send's writes: take the conversation's next number (its row stays locked until the
+    transaction ends), seal and insert the message and its attachments, and move the sender's
+    markers to it. Returns the message as :func:`insert_message` does; ``None`` when the sender
+    already stored a message under this client message id (nothing written, number given back).
+
+    PostgreSQL numbers, inserts and moves the markers in one statement (three data-modifying
+    CTEs: a round trip costs more than the rest of the statement); SQLite runs in process and
+    takes the steps one by one."""
+    if current_unit_of_work().is_sqlite:
+        sequence = await next_sequence(conversation_id, sent_at)
+        message = await insert_message(
+            keys,
+            conversation_id=conversation_id,
+            sequence=sequence,
+            sender_id=sender_id,
+            client_message_id=client_message_id,
+            body=body,
+            is_priority=is_priority,
+            reply_to=reply_to,
+            sent_at=sent_at,
+            expires_at=expires_at,
+            attachments=attachments,
+        )
+        if message is None:
+            await release_sequence(conversation_id, sequence)
+            return None
+        await advance_read_state(
+            conversation_id, sender_id, delivered_up_to=sequence, read_up_to=sequence, now=sent_at
+        )
+        return message
+    data_key = await keys.key_of(conversation_id)
+    message_id = uuid.uuid4()
+    rows = await fetch(
+        Message,
+        "WITH next AS (UPDATE conversation SET last_sequence = last_sequence + 1, last_message_at = {}, "
+        "activity_at = {} WHERE id = {} RETURNING last_sequence), "
+        'stored AS (INSERT INTO message (id, conversation, "sequence", sender, client_message_id, body, '
+        "is_priority, reply_to, state, sent_at, expires_at) "
+        "SELECT {}::uuid, {}::uuid, next.last_sequence, {}::uuid, {}::varchar, {}::text, {}::boolean, "
+        "{}::uuid, {}::varchar, {}::timestamptz, {}::timestamptz FROM next "
+        'ON CONFLICT (conversation, sender, client_message_id) DO NOTHING RETURNING "sequence"), '
+        'markers AS (INSERT INTO conversation_member (conversation, "user", active, delivered_up_to, '
+        'read_up_to, joined_at) SELECT {}::uuid, {}::uuid, FALSE, stored."sequence", stored."sequence", '
+        '{}::timestamptz FROM stored ON CONFLICT (conversation, "user") DO UPDATE SET '
+        "delivered_up_to = GREATEST(conversation_member.delivered_up_to, excluded.delivered_up_to), "
+        "read_up_to = GREATEST(conversation_member.read_up_to, excluded.read_up_to)) "
+        "SELECT next.last_sequence, EXISTS (SELECT 1 FROM stored) AS stored FROM next",
+        sent_at,
+        sent_at,
+        conversation_id,
+        message_id,
+        conversation_id,
+        sender_id,
+        client_message_id,
+        _seal(data_key, conversation_id, _body_field(message_id, sender_id), body),
+        is_priority,
+        reply_to,
+        MessageState.ACTIVE.value,
+        sent_at,
+        expires_at,
+        conversation_id,
+        sender_id,
+        sent_at,
+    )
+    sequence = int(rows[0]["last_sequence"])
+    if not rows[0]["stored"]:
+        await release_sequence(conversation_id, sequence)
+        return None
+    return await _stored_message(
+        data_key,
+        message_id=message_id,
+        conversation_id=conversation_id,
+        sequence=sequence,
+        sender_id=sender_id,
+        client_message_id=client_message_id,
+        body=body,
+        is_priority=is_priority,
+        reply_to=reply_to,
+        sent_at=sent_at,
+        expires_at=expires_at,
+        attachments=attachments,
+    )
 
 
 async def insert_message(
@@ -388,14 +482,18 @@ async def insert_message(
     sent_at: datetime,
     expires_at: datetime | None,
     attachments: Sequence[tuple[str, str, bytes]],
-) -> Row:
-    """Seal and insert; returns the message as ``messages_by_ids`` would read it back (opened,
-    with its attachments in id order), built from what was written instead of read again."""
+) -> Row | None:
+    """Seal and insert under a number already taken; returns the message as ``messages_by_ids``
+    would read it back (opened, with its attachments in id order), built from what was written
+    instead of read again. ``None`` when the sender already stored a message under this client
+    message id (nothing is written)."""
     data_key = await keys.key_of(conversation_id)
     message_id = uuid.uuid4()
-    await Message.raw(
+    inserted = await fetch(
+        Message,
         'INSERT INTO message (id, conversation, "sequence", sender, client_message_id, body, is_priority, '
-        "reply_to, state, sent_at, expires_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
+        "reply_to, state, sent_at, expires_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}) "
+        "ON CONFLICT (conversation, sender, client_message_id) DO NOTHING RETURNING id",
         message_id,
         conversation_id,
         sequence,
@@ -408,6 +506,40 @@ async def insert_message(
         sent_at,
         expires_at,
     )
+    if not inserted:
+        return None
+    return await _stored_message(
+        data_key,
+        message_id=message_id,
+        conversation_id=conversation_id,
+        sequence=sequence,
+        sender_id=sender_id,
+        client_message_id=client_message_id,
+        body=body,
+        is_priority=is_priority,
+        reply_to=reply_to,
+        sent_at=sent_at,
+        expires_at=expires_at,
+        attachments=attachments,
+    )
+
+
+async def _stored_message(
+    data_key: bytes,
+    *,
+    message_id: UUID,
+    conversation_id: UUID,
+    sequence: int,
+    sender_id: UUID,
+    client_message_id: str,
+    body: str,
+    is_priority: bool,
+    reply_to: UUID | None,
+    sent_at: datetime,
+    expires_at: datetime | None,
+    attachments: Sequence[tuple[str, str, bytes]],
+) -> Row:
+    """Seal and insert the attachments of a message just inserted; the message, opened."""
     opened_attachments: list[Row] = []
     if attachments:
         rows = []

@@ -3,9 +3,9 @@
 Sending follows one path::
 
     validate the input ─► access (backend/messaging/access.py) ─► reply target still there?
-        ─► take the next number (locks the conversation row) ─► same client message id already
-        stored? (a retry: give the number back, return it) ─► seal and insert ─► sender's markers
-        ─► event + audit
+        ─► take the next number (locks the conversation row), seal and insert, move the
+        sender's markers (one statement on PostgreSQL), unless the client message id is already
+        stored (a retry: nothing written, return that message) ─► event + audit
 
 Every check comes before the first write, so a typed error writes nothing. Nothing commits
 here: the caller's unit of work does, and the stream events are published after it.
@@ -453,20 +453,10 @@ async def send_message(viewer: Viewer, audit: AuditTrail, new: NewMessage) -> Se
                 "The message you reply to was recalled or has expired.",
                 field="replyToId",
             )
-    sequence = await repository.next_sequence(conversation["id"], now)
-    existing = await repository.message_by_client_id(
-        conversation["id"], viewer.user_id, new.client_message_id
-    )
-    if existing is not None:  # a retry (checked under the conversation's lock: no race)
-        await repository.release_sequence(conversation["id"], sequence)
-        return SentMessage(
-            _same_send(new, (await repository.messages_by_ids(keys, [existing["id"]], now))[0])
-        )
     retention = conversation["retention_seconds"]
-    message = await repository.insert_message(
+    message = await repository.store_sent_message(
         keys,
         conversation_id=conversation["id"],
-        sequence=sequence,
         sender_id=viewer.user_id,
         client_message_id=new.client_message_id,
         body=new.body,
@@ -476,9 +466,15 @@ async def send_message(viewer: Viewer, audit: AuditTrail, new: NewMessage) -> Se
         expires_at=now + timedelta(seconds=retention) if retention else None,
         attachments=[(a.filename.strip(), a.media_type, a.content) for a in new.attachments],
     )
-    await repository.advance_read_state(
-        conversation["id"], viewer.user_id, delivered_up_to=sequence, read_up_to=sequence, now=now
-    )
+    if message is None:  # a retry (checked under the conversation's lock: no race)
+        existing = await repository.message_by_client_id(
+            conversation["id"], viewer.user_id, new.client_message_id
+        )
+        if existing is None:
+            raise RuntimeError("a client message id conflicted with no stored message")
+        return SentMessage(
+            _same_send(new, (await repository.messages_by_ids(keys, [existing["id"]], now))[0])
+        )
     audit.record(
         AuditAction.MESSAGE_SENT, actor_user_id=viewer.user_id, object_type="Message", object_id=message["id"]
     )

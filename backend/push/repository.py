@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from backend.db import placeholders
+from backend.db import fetch, placeholders
 from backend.push.codes import OutboxStatus, SkipReason
 from backend.push.tables import PushDevice, PushOutbox, PushSettings
 
@@ -74,7 +74,8 @@ async def devices_of_user(user_id: UUID) -> list[Row]:
 async def devices_of_users(user_ids: Sequence[UUID]) -> list[Row]:
     if not user_ids:
         return []
-    rows: list[Row] = await PushDevice.raw(
+    rows: list[Row] = await fetch(
+        PushDevice,
         'SELECT id, "user", device_id, locale FROM push_device '  # noqa: S608 - placeholders only
         f'WHERE "user" IN ({placeholders(len(user_ids))})',
         *user_ids,
@@ -162,7 +163,8 @@ async def claim_due(*, now: datetime, lease: timedelta, limit: int, is_sqlite: b
         "AND (claimed_until IS NULL OR claimed_until < {}) ORDER BY next_attempt_at LIMIT {}"
     )
     ids = f"IN ({due})" if is_sqlite else f"= ANY(ARRAY({due} FOR UPDATE SKIP LOCKED))"
-    rows = await PushOutbox.raw(
+    rows = await fetch(
+        PushOutbox,
         "UPDATE push_outbox SET claimed_until = {}, attempts = attempts + 1 "  # noqa: S608 - constants only
         f"WHERE id {ids} RETURNING {CLAIM_COLUMNS}",
         now + lease,
@@ -192,7 +194,8 @@ async def mark_sent_many(sent: Sequence[tuple[UUID, str | None]], *, now: dateti
             await mark_sent(row_id, name=name, now=now)
         return
     if sent:
-        await PushOutbox.raw(
+        await fetch(
+            PushOutbox,
             "UPDATE push_outbox AS o SET status = {}, sent_at = {}, fcm_name = s.name, claimed_until = NULL "
             "FROM unnest({}::uuid[], {}::text[]) AS s(id, name) WHERE o.id = s.id",
             OutboxStatus.SENT.value,

@@ -114,18 +114,15 @@ class EventOutbox:
         for event in self._pending:
             for user in event.recipients:
                 increments[user] = increments.get(user, 0) + 1
-        last = await repository.allocate_sequences(increments)
-        next_sequence = {user: last[user] - count + 1 for user, count in increments.items()}
         rows = []
+        remaining = dict(increments)
         for event in self._pending:
-            sequences = {}
             for user in event.recipients:
-                sequences[user] = next_sequence[user]
-                next_sequence[user] += 1
+                remaining[user] -= 1
                 rows.append(
                     {
                         "user": user,
-                        "sequence": sequences[user],
+                        "from_end": remaining[user],
                         "event_id": event.event_id,
                         "type": event.type.value,
                         "referral": event.referral_id,
@@ -133,8 +130,14 @@ class EventOutbox:
                         "occurred_at": event.occurred_at,
                     }
                 )
+        last = await repository.append_events(increments, rows, is_sqlite=self._uow.is_sqlite)
+        remaining = dict(increments)
+        for event in self._pending:
+            sequences = {}
+            for user in event.recipients:
+                remaining[user] -= 1
+                sequences[user] = last[user] - remaining[user]
             self._messages.append(StreamMessage(event=event.shared(), sequences=sequences))
-        await repository.insert_events(rows)
 
     async def _publish(self) -> None:
         publisher: Publisher | None = self._uow.publisher

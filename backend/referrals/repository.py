@@ -19,6 +19,7 @@ from piccolo.query.functions.aggregate import Count
 
 from backend.crypto import envelope
 from backend.crypto.keys import key_encryption_keys
+from backend.db import fetch
 from backend.referrals.codes import AppointmentStatus
 from backend.referrals.tables import Appointment, Document, IdempotencyRecord, Referral, ReferralEvent
 
@@ -422,7 +423,8 @@ async def claim_idempotency_key(
     On PostgreSQL a concurrent holder's uncommitted insert makes this insert wait; once that
     transaction commits, the conflict is reported and its record read back.
     """
-    inserted = await IdempotencyRecord.raw(
+    inserted = await fetch(
+        IdempotencyRecord,
         'INSERT INTO idempotency_record (id, "user", key, operation, request_hash, created_at) '
         "VALUES ({}, {}, {}, {}, {}, {}) ON CONFLICT DO NOTHING RETURNING id",
         uuid.uuid4(),

@@ -1,0 +1,62 @@
+"""What one send costs in SQL statements (BEGIN and COMMIT not counted), per engine.
+
+A send is the hottest write: its statements are its latency (see ``make bench-chat``). The
+budgets below are what it takes today; a change that adds a statement has to raise them here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backend.db import STATEMENTS
+from tests.conftest import TEST_DATABASE
+from tests.support.graphql_ids import global_id
+from tests.support.messaging import START, Chat, referral_chat
+from tests.support.referrals import Person, World, referral_in
+
+# authenticate (session, user and roles in one), the viewer's providers, the conversation with
+# its members, number + insert + sender's markers (PostgreSQL: one; SQLite: three), push
+# devices, the answer's user rows, stream cursors + events (PostgreSQL: one; SQLite: two), the
+# audit chain's lock (PostgreSQL only), head and insert. Before 2026-12-03 it was 17 on PostgreSQL.
+DIRECT_SEND = {"postgres": 10, "sqlite": 12}
+# a referral chat also reads the referral's access row and its organizations' memberships and
+# providers (who receives the event)
+REFERRAL_SEND = {"postgres": 13, "sqlite": 15}
+
+
+def _gid(person: Person) -> str:
+    return global_id("User", person.user.id)
+
+
+async def _cost_of_send(chat: Chat, world: World) -> tuple[dict[str, Any], int]:
+    before = STATEMENTS.count
+    sent = await chat.send(world.referrer, "What does one send cost?")
+    return sent, STATEMENTS.count - before
+
+
+async def test_a_direct_send_costs_a_fixed_number_of_statements(world: World) -> None:
+    # given a direct conversation between the referrer and the specialist, with one message
+    await referral_in(world, "SENT")
+    started = await world.api.data(
+        START,
+        {"input": {"kind": "DIRECT", "memberIds": [_gid(world.specialist)]}},
+        token=world.referrer.token,
+    )
+    chat = Chat(world, started["startConversation"]["conversation"])
+    await chat.send(world.referrer, "warm-up")
+    # when the referrer sends another
+    sent, cost = await _cost_of_send(chat, world)
+    # then it is stored and costs the budgeted statements, no more
+    assert sent["body"] == "What does one send cost?"
+    assert cost <= DIRECT_SEND[TEST_DATABASE], cost
+
+
+async def test_a_referral_chat_send_costs_a_fixed_number_of_statements(world: World) -> None:
+    # given a referral chat with one message
+    chat = await referral_chat(world, await referral_in(world, "SENT"))
+    await chat.send(world.referrer, "warm-up")
+    # when the referrer sends another
+    sent, cost = await _cost_of_send(chat, world)
+    # then it is stored and costs the budgeted statements, no more
+    assert sent["body"] == "What does one send cost?"
+    assert cost <= REFERRAL_SEND[TEST_DATABASE], cost
