@@ -13,7 +13,6 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
-    ValidationCache,
 )
 from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.types import ExecutionContext
@@ -44,6 +43,7 @@ from backend.graphql.referrals.mutations import ReferralMutations
 from backend.graphql.referrals.queries import ReferralQueries
 from backend.graphql.referrals.types import referral_from_outcome
 from backend.graphql.referrals.viewer import current_viewer
+from backend.graphql.validation_cache import ValidationCacheByText, ValidationResults
 from backend.messaging import service as messaging_service
 from backend.messaging.codes import MessagingError
 from backend.patients import service as patient_service
@@ -146,11 +146,12 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         *QueryDepthLimiter(max_depth=limits.max_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules,
     ]
+    validation_results = ValidationResults(maxsize=256)
     extensions: list[Any] = [
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: AddValidationRules(limit_rules),
         lambda: ParserCache(maxsize=256),
-        lambda: ValidationCache(maxsize=256),
+        lambda: ValidationCacheByText(validation_results),
     ]
     if settings is not None and settings.is_prod:
         extensions.append(DisableIntrospection)
