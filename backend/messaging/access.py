@@ -26,7 +26,7 @@ from backend.referrals.access import Viewer
 Row = dict[str, Any]
 # what access_conversation read, kept on the conversation row for members()
 _REFERRAL_ACCESS = "_referral_access"
-_ACTIVE_MEMBERS = "_active_members"
+_ACTIVE_MEMBERS = "_active_members"  # member id -> display name
 
 
 async def access_conversation(viewer: Viewer, conversation_id: UUID) -> Row:
@@ -52,6 +52,13 @@ async def members(conversation: Row) -> list[UUID]:
     return (await members_of([conversation]))[conversation["id"]]
 
 
+def member_names(conversation: Row) -> dict[UUID, str] | None:
+    """The display names of a direct or group conversation's members, as its access check read
+    them; ``None`` when it did not (a referral chat's members follow the referral)."""
+    names: dict[UUID, str] | None = conversation.get(_ACTIVE_MEMBERS)
+    return names
+
+
 async def members_of(conversations: Sequence[Row]) -> dict[UUID, list[UUID]]:
     found: dict[UUID, list[UUID]] = {}
     referral_conversations = [c for c in conversations if c["kind"] == ConversationKind.REFERRAL]
@@ -64,7 +71,7 @@ async def members_of(conversations: Sequence[Row]) -> dict[UUID, list[UUID]]:
     others = [c for c in conversations if c["kind"] != ConversationKind.REFERRAL]
     for conversation in others:
         if _ACTIVE_MEMBERS in conversation:
-            found[conversation["id"]] = conversation[_ACTIVE_MEMBERS]
+            found[conversation["id"]] = list(conversation[_ACTIVE_MEMBERS])
     found.update(await repository.active_members_of([c["id"] for c in others if _ACTIVE_MEMBERS not in c]))
     return found
 

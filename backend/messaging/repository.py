@@ -166,21 +166,28 @@ async def conversation_by_id(conversation_id: UUID) -> Row | None:
 _CONVERSATION_COLUMNS = select_columns(Conversation)
 
 
-async def conversation_with_members(conversation_id: UUID) -> tuple[Row | None, list[UUID]]:
-    """``conversation_by_id`` and ``active_member_ids`` in one statement (every access check)."""
+async def conversation_with_members(conversation_id: UUID) -> tuple[Row | None, dict[UUID, str]]:
+    """``conversation_by_id`` with its active members and their display names, in one statement
+    (every access check; a send's answer names them)."""
     rows: list[Row] = await fetch(
         Conversation,
-        f'SELECT {_CONVERSATION_COLUMNS}, conversation_member."user" AS active_member '  # noqa: S608 - constants
+        f'SELECT {_CONVERSATION_COLUMNS}, conversation_member."user" AS active_member, '  # noqa: S608 - constants
+        "app_user.display_name AS active_member_name "
         "FROM conversation LEFT JOIN conversation_member "
         "ON conversation_member.conversation = conversation.id AND conversation_member.active = {} "
+        'LEFT JOIN app_user ON app_user.id = conversation_member."user" '
         "WHERE conversation.id = {}",
         True,
         conversation_id,
     )
     if not rows:
-        return None, []
-    members = [row.pop("active_member") for row in rows]
-    return _opened_conversation(rows[0]), [member for member in members if member is not None]
+        return None, {}
+    members = {}
+    for row in rows:
+        member, name = row.pop("active_member"), row.pop("active_member_name")
+        if member is not None:
+            members[member] = name
+    return _opened_conversation(rows[0]), members
 
 
 async def conversation_of_referral(referral_id: UUID) -> Row | None:

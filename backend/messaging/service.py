@@ -83,6 +83,7 @@ class SentMessage:
 
     message: Row
     members: list[UUID] | None = None
+    member_names: dict[UUID, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -480,7 +481,7 @@ async def send_message(viewer: Viewer, audit: AuditTrail, new: NewMessage) -> Se
     )
     members = await access.members(conversation)
     await chat_events.message_sent(message, members)
-    return SentMessage(message, members)
+    return SentMessage(message, members, access.member_names(conversation))
 
 
 def _same_send(new: NewMessage, stored: Row) -> Row:

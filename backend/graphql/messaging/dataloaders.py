@@ -45,18 +45,26 @@ def display_name_loader() -> DataLoader[UUID, str | None]:
 
 class SentConversation:
     """The members a send just read for its event: the answer's receipts and sender name then need
-    only their user rows, read once (if either is selected) and shared. Other keys load as usual."""
+    only their ids and names: read once (if either is selected) and shared, or not at all when the
+    send's access check already read them (direct and group conversations). The answer never
+    reaches the conversation itself, so nothing else is asked of these rows. Other keys load as
+    usual."""
 
-    __slots__ = ("_conversation_id", "_lock", "_member_ids", "_users")
+    __slots__ = ("_conversation_id", "_lock", "_member_ids", "_names", "_users")
 
-    def __init__(self, conversation_id: UUID, member_ids: list[UUID]) -> None:
+    def __init__(
+        self, conversation_id: UUID, member_ids: list[UUID], names: dict[UUID, str] | None = None
+    ) -> None:
         self._conversation_id = conversation_id
         self._member_ids = member_ids
+        self._names = names
         self._lock = asyncio.Lock()
         self._users: dict[UUID, Row] | None = None
 
     async def _users_by_id(self) -> dict[UUID, Row]:
         async with self._lock:
+            if self._users is None and self._names is not None:
+                self._users = {u: {"id": u, "display_name": name} for u, name in self._names.items()}
             if self._users is None:
                 rows = await accounts.users_by_ids(sorted(set(self._member_ids), key=str))
                 self._users = {row["id"]: row for row in rows}
@@ -84,11 +92,16 @@ class SentConversation:
         return [users[u]["display_name"] if u in users else None for u in user_ids]
 
 
-def prime_sent_conversation(loaders: dict[str, Any], conversation_id: UUID, member_ids: list[UUID]) -> None:
+def prime_sent_conversation(
+    loaders: dict[str, Any],
+    conversation_id: UUID,
+    member_ids: list[UUID],
+    names: dict[UUID, str] | None = None,
+) -> None:
     """Answer the request's members, markers and sender-name loads for a just-sent message's
     conversation without reading them again (unless those loaders already exist in this request).
     Only the fresh message is reachable from the send's answer, never its conversation."""
-    sent = SentConversation(conversation_id, member_ids)
+    sent = SentConversation(conversation_id, member_ids, names)
     if "conversation_members" not in loaders:
         loaders["conversation_members"] = DataLoader(load_fn=sent.members)
     if "display_name" not in loaders:

@@ -201,7 +201,7 @@ class MessagingMutations:
             )
             if sent.members is not None:
                 dataloaders.prime_sent_conversation(
-                    info.context.loaders, sent.message["conversation"], sent.members
+                    info.context.loaders, sent.message["conversation"], sent.members, sent.member_names
                 )
             return MessageSuccess(chat_message=message_from_row(sent.message))
 
