@@ -65,14 +65,17 @@ async def revoke_user_sessions(user_id: UUID, reason: str, now: datetime) -> Non
 
 
 async def active_session_principal_rows(session_id: UUID, user_id: UUID) -> list[Row]:
-    """The session with its user and one row per membership of the user (``organization`` and
-    ``role`` are NULL when there is none); empty when there is no such session."""
+    """The session with its user, one row per membership and provider entry of the user
+    (``organization``/``role`` and ``provider_id`` are NULL when there is none); empty when there is
+    no such session. One statement: every request authenticates."""
     rows: list[Row] = await fetch(
         AuthSession,
         "SELECT auth_session.expires_at, auth_session.revoked_at, app_user.is_active AS user_is_active, "
-        "app_user.home_organization AS home_organization_id, membership.organization, membership.role "
+        "app_user.home_organization AS home_organization_id, membership.organization, membership.role, "
+        "provider.id AS provider_id "
         'FROM auth_session LEFT JOIN app_user ON app_user.id = auth_session."user" '
         'LEFT JOIN membership ON membership."user" = auth_session."user" '
+        'LEFT JOIN provider ON provider."user" = auth_session."user" '
         'WHERE auth_session.id = {} AND auth_session."user" = {}',
         session_id,
         user_id,

@@ -71,6 +71,14 @@ def _check_device_id(problems: InvalidInput, device_id: str) -> None:
         problems.add("deviceId", "INVALID_DEVICE_ID", "1-128 characters: letters, digits and . _ : -")
 
 
+@dataclass(frozen=True, slots=True)
+class Authenticated:
+    """A request's caller: the principal, and the ids of their provider entries."""
+
+    principal: Principal
+    provider_ids: frozenset[UUID]
+
+
 class AuthService:
     def __init__(self, settings: Settings, passwords: Passwords, tokens: AccessTokens) -> None:
         self._settings = settings
@@ -268,11 +276,16 @@ class AuthService:
         return await self._start_session(user_id, device_id, now)
 
     async def authenticate(self, bearer_token: str) -> Principal:
+        return (await self.authenticate_request(bearer_token)).principal
+
+    async def authenticate_request(self, bearer_token: str) -> Authenticated:
+        """The caller, and their provider entries (read by the same statement: nearly every
+        request's access checks need them)."""
         try:
             claims = self._tokens.verify(bearer_token)
         except InvalidAccessToken as error:
             raise NotAuthenticated from error
-        return await self._principal(claims.user_id, claims.session_id, claims.expires_at)
+        return await self._authenticated(claims.user_id, claims.session_id, claims.expires_at)
 
     async def reauthenticate(self, principal: Principal) -> Principal:
         """The same caller as now: session still live, user still active, roles as they are now
@@ -282,6 +295,11 @@ class AuthService:
         return await self._principal(principal.user_id, principal.session_id, principal.access_expires_at)
 
     async def _principal(self, user_id: UUID, session_id: UUID, access_expires_at: datetime) -> Principal:
+        return (await self._authenticated(user_id, session_id, access_expires_at)).principal
+
+    async def _authenticated(
+        self, user_id: UUID, session_id: UUID, access_expires_at: datetime
+    ) -> Authenticated:
         rows = await repository.active_session_principal_rows(session_id, user_id)
         row = rows[0] if rows else None
         now = utcnow()
@@ -292,12 +310,15 @@ class AuthService:
             or not row["user_is_active"]
         ):
             raise NotAuthenticated
-        return Principal(
+        principal = Principal(
             user_id=user_id,
             session_id=session_id,
             home_organization_id=row["home_organization_id"],
             roles_by_organization=accounts.role_mapping(rows),
             access_expires_at=access_expires_at,
+        )
+        return Authenticated(
+            principal, frozenset(r["provider_id"] for r in rows if r["provider_id"] is not None)
         )
 
     async def _revoke_family_for_reuse(

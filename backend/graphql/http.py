@@ -30,6 +30,7 @@ from backend.accounts.principal import Principal
 from backend.audit.actions import AuditAction, AuditOutcome
 from backend.audit.service import AuditTrail
 from backend.auth.errors import NotAuthenticated
+from backend.auth.service import Authenticated
 from backend.container import Container
 from backend.core.request import RequestMeta
 from backend.crypto.envelope import DecryptionFailed
@@ -39,6 +40,7 @@ from backend.graphql.network import client_address
 from backend.graphql.realtime.connection import RealtimeConfig, serve_socket
 from backend.realtime import repository as stream_repository
 from backend.realtime.hub import Hub
+from backend.referrals.access import Viewer
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 APPLICATION_JSON = "application/json"
@@ -123,11 +125,11 @@ def _respond(payload: dict[str, Any], status: int, media_type: str, request_id: 
     )
 
 
-async def _authenticate(container: Container, token: str | None) -> Principal | None:
+async def _authenticate(container: Container, token: str | None) -> Authenticated | None:
     if token is None:
         return None
     try:
-        return await container.auth.authenticate(token)
+        return await container.auth.authenticate_request(token)
     except NotAuthenticated:
         return None
 
@@ -167,13 +169,17 @@ async def execute_graphql_post(request: Request[Any, Any, Any]) -> Response[byte
     schema = request.app.state.schema
     try:
         async with container.database.unit_of_work() as uow:
+            authenticated = await _authenticate(container, _bearer(request))
             context = Context(
                 container=container,
                 meta=meta,
                 uow=uow,
                 audit=AuditTrail(uow, meta),
-                principal=await _authenticate(container, _bearer(request)),
+                principal=authenticated.principal if authenticated else None,
             )
+            if authenticated is not None:
+                # the viewer's provider entries came with the principal: no read of its own
+                context.loaders["viewer"] = Viewer(authenticated.principal, authenticated.provider_ids)
             if context.principal is not None and "streamPosition" in payload["query"]:
                 # read before anything else the query loads, so no change falls between the two
                 context.loaders["stream_position"] = await stream_repository.last_sequence(
