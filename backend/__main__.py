@@ -212,7 +212,8 @@ def _audit_verify(_: argparse.Namespace) -> int:
     if report.intact:
         print(f"audit chain intact: {report.rows_checked} rows verified")
         return 0
-    print(f"audit chain BROKEN at row {report.first_broken_row_id}: {report.reason}", file=sys.stderr)
+    where = f" at row {report.first_broken_row_id}" if report.first_broken_row_id is not None else ""
+    print(f"audit chain BROKEN{where}: {report.reason}", file=sys.stderr)
     return 1
 
 

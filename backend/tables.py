@@ -11,7 +11,7 @@ from backend.accounts.tables import (
     Specialty,
     User,
 )
-from backend.audit.tables import AuditEvent
+from backend.audit.tables import AuditChainHead, AuditEvent
 from backend.auth.tables import AuthSession, LoginThrottle, RefreshToken
 from backend.directory.tables import InsurancePlan, NetworkLink, ProviderLocation, ProviderPlan
 from backend.messaging.tables import Conversation, ConversationMember, Message, MessageAttachment
@@ -38,6 +38,7 @@ ALL_TABLES: tuple[type[Table], ...] = (
     RefreshToken,
     LoginThrottle,
     Invitation,
+    AuditChainHead,
     AuditEvent,
     InsurancePlan,
     ProviderPlan,

@@ -1,11 +1,11 @@
 """Recording audit entries during a unit of work and appending them to the chain before commit.
 
     service ── AuditTrail.record(...) ──► buffered on the unit of work
-    unit of work, just before COMMIT ──► append(): lock the chain head, hash, insert
+    unit of work, just before COMMIT ──► append(): lock the chain head, hash, insert, move the head
 
-The chain head is locked only for the final insert (PostgreSQL advisory transaction lock;
-on SQLite the writer lock is already held), so concurrent requests serialize for
-microseconds, not for their whole duration.
+The chain head (``audit_chain_head``) is locked only for the final insert (PostgreSQL:
+``SELECT … FOR UPDATE`` until COMMIT; on SQLite the writer lock is already held), so
+concurrent requests serialize for the end of their transaction, not their whole duration.
 """
 
 from __future__ import annotations

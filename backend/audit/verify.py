@@ -1,4 +1,5 @@
-"""Verifying the audit chain: names the first row that was edited, or whose predecessor vanished."""
+"""Verifying the audit chain: names the first row that was edited, or whose predecessor vanished,
+and notices a log that ends before the chain's head (rows deleted at its end)."""
 
 from __future__ import annotations
 
@@ -16,10 +17,15 @@ class ChainReport:
 
     @property
     def intact(self) -> bool:
-        return self.first_broken_row_id is None
+        return self.reason is None
 
 
 async def verify_chain() -> ChainReport:
+    # the head is read first: rows appended while this runs come after it
+    head = await repository.head_hash()
+    if head is None:
+        return ChainReport(0, None, "the chain has no head row")
+    head_reached = head == GENESIS_HASH
     expected_previous = GENESIS_HASH
     checked = 0
     async for row in repository.iter_chain():
@@ -33,4 +39,9 @@ async def verify_chain() -> ChainReport:
         if row_hash(row) != row["row_hash"]:
             return ChainReport(checked, row["id"], "row contents do not match its hash: row was edited")
         expected_previous = row["row_hash"]
+        head_reached = head_reached or row["row_hash"] == head
+    if not head_reached:
+        return ChainReport(
+            checked, None, "the log ends before the chain's head: rows at its end were deleted"
+        )
     return ChainReport(checked, None, None)

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
 
-from backend.audit.tables import AuditEvent
+from backend.audit.actions import AuditAction
+from backend.audit.service import AuditTrail
+from backend.audit.tables import AuditChainHead, AuditEvent
 from backend.audit.verify import verify_chain
+from backend.core.request import RequestMeta
+from tests.conftest import LiveServer
 from tests.support.api import Api
 from tests.support.factories import Factory
 from tests.support.processes import run_backend_command
@@ -102,6 +108,47 @@ async def test_a_deleted_row_is_detected_at_its_successor(api: Api, factory: Fac
     assert report.first_broken_row_id == successor["id"]
     assert "deleted" in (report.reason or "")
     assert (await verify_chain()).intact
+
+
+async def test_deleted_rows_at_the_end_of_the_log_are_detected(api: Api, factory: Factory) -> None:
+    # given a chain whose newest row is deleted (nothing follows it to notice)
+    await _some_activity(api, factory)
+    (newest,) = await _newest_rows(1)
+    async with tampering_allowed():
+        await AuditEvent.delete().where(AuditEvent.id == newest["id"])
+        try:
+            # when the chain is verified
+            report = await verify_chain()
+            cli = await run_backend_command("audit", "verify")
+        finally:
+            await AuditEvent.insert(AuditEvent(**newest))
+    # then the log is reported short of its head
+    assert not report.intact and "deleted" in (report.reason or "")
+    assert cli.returncode == 1 and "ends before the chain's head" in cli.stderr
+    assert (await verify_chain()).intact
+
+
+async def test_concurrent_appends_keep_one_chain_ending_at_its_head(live_server: LiveServer) -> None:
+    # given 24 units of work appending at the same time, three entries each
+    database = live_server.container.database
+    marker = f"concurrent-{uuid.uuid4()}"
+
+    async def append(number: int) -> None:
+        async with database.unit_of_work() as uow:
+            trail = AuditTrail(uow, RequestMeta(client_address="127.0.0.1", request_id=f"{marker}-{number}"))
+            for entry in range(3):
+                trail.record(AuditAction.LOGIN_FAILED, object_type="Test", object_id=f"{number}-{entry}")
+            await asyncio.sleep(0)
+
+    # when they all commit
+    await asyncio.gather(*(append(number) for number in range(24)))
+    # then every entry is in one unbroken chain, and the head is its last row
+    written = await AuditEvent.count().where(AuditEvent.request_id.like(f"{marker}-%"))
+    head = await AuditChainHead.select(AuditChainHead.row_hash).first()
+    (newest,) = await _newest_rows(1)
+    assert written == 72
+    assert (await verify_chain()).intact
+    assert head is not None and head["row_hash"] == newest["row_hash"]
 
 
 if ON_POSTGRES:  # the database-level guard exists on PostgreSQL; SQLite relies on the chain
