@@ -58,7 +58,7 @@ async def fetch(table: type[Table], template: str, *args: Any) -> list[dict[str,
     """``await table.raw(template, *args)``: one raw statement with ``{}`` placeholders, its rows
     as dicts. On PostgreSQL it goes to asyncpg directly: Piccolo's raw query parses the template
     and builds a query object on every call, which cost as much CPU as the database round trip
-    on the hot paths (a send runs about a dozen statements)."""
+    on the hot paths (a message send runs seven statements)."""
     engine = table._meta.db
     if isinstance(engine, CareLoopPostgresEngine):
         return await engine.fetch_rows(template, args)

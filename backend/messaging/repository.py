@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -379,19 +380,22 @@ async def message_by_client_id(conversation_id: UUID, sender_id: UUID, client_me
     return rows[0] if rows else None
 
 
-async def store_sent_message(
-    keys: KeyRing,
-    *,
-    conversation_id: UUID,
-    sender_id: UUID,
-    client_message_id: str,
-    body: str,
-    is_priority: bool,
-    reply_to: UUID | None,
-    sent_at: datetime,
-    expires_at: datetime | None,
-    attachments: Sequence[tuple[str, str, bytes]],
-) -> Row | None:
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    """What a send stores, before the message has its id and number."""
+
+    conversation_id: UUID
+    sender_id: UUID
+    client_message_id: str
+    body: str
+    is_priority: bool
+    reply_to: UUID | None
+    sent_at: datetime
+    expires_at: datetime | None
+    attachments: Sequence[tuple[str, str, bytes]] = ()
+
+
+async def store_sent_message(keys: KeyRing, outgoing: OutgoingMessage) -> Row | None:
     """A send's writes: take the conversation's next number (its row stays locked until the
     transaction ends), seal and insert the message and its attachments, and move the sender's
     markers to it. Returns the message as :func:`insert_message` does; ``None`` when the sender
@@ -400,21 +404,10 @@ async def store_sent_message(
     PostgreSQL numbers, inserts and moves the markers in one statement (three data-modifying
     CTEs: a round trip costs more than the rest of the statement); SQLite runs in process and
     takes the steps one by one."""
+    conversation_id, sender_id, sent_at = outgoing.conversation_id, outgoing.sender_id, outgoing.sent_at
     if current_unit_of_work().is_sqlite:
         sequence = await next_sequence(conversation_id, sent_at)
-        message = await insert_message(
-            keys,
-            conversation_id=conversation_id,
-            sequence=sequence,
-            sender_id=sender_id,
-            client_message_id=client_message_id,
-            body=body,
-            is_priority=is_priority,
-            reply_to=reply_to,
-            sent_at=sent_at,
-            expires_at=expires_at,
-            attachments=attachments,
-        )
+        message = await insert_message(keys, outgoing, sequence)
         if message is None:
             await release_sequence(conversation_id, sequence)
             return None
@@ -445,13 +438,13 @@ async def store_sent_message(
         message_id,
         conversation_id,
         sender_id,
-        client_message_id,
-        _seal(data_key, conversation_id, _body_field(message_id, sender_id), body),
-        is_priority,
-        reply_to,
+        outgoing.client_message_id,
+        _seal(data_key, conversation_id, _body_field(message_id, sender_id), outgoing.body),
+        outgoing.is_priority,
+        outgoing.reply_to,
         MessageState.ACTIVE.value,
         sent_at,
-        expires_at,
+        outgoing.expires_at,
         conversation_id,
         sender_id,
         sent_at,
@@ -460,40 +453,15 @@ async def store_sent_message(
     if not rows[0]["stored"]:
         await release_sequence(conversation_id, sequence)
         return None
-    return await _stored_message(
-        data_key,
-        message_id=message_id,
-        conversation_id=conversation_id,
-        sequence=sequence,
-        sender_id=sender_id,
-        client_message_id=client_message_id,
-        body=body,
-        is_priority=is_priority,
-        reply_to=reply_to,
-        sent_at=sent_at,
-        expires_at=expires_at,
-        attachments=attachments,
-    )
+    return await _stored_message(data_key, outgoing, message_id, sequence)
 
 
-async def insert_message(
-    keys: KeyRing,
-    *,
-    conversation_id: UUID,
-    sequence: int,
-    sender_id: UUID,
-    client_message_id: str,
-    body: str,
-    is_priority: bool,
-    reply_to: UUID | None,
-    sent_at: datetime,
-    expires_at: datetime | None,
-    attachments: Sequence[tuple[str, str, bytes]],
-) -> Row | None:
+async def insert_message(keys: KeyRing, outgoing: OutgoingMessage, sequence: int) -> Row | None:
     """Seal and insert under a number already taken; returns the message as ``messages_by_ids``
     would read it back (opened, with its attachments in id order), built from what was written
     instead of read again. ``None`` when the sender already stored a message under this client
     message id (nothing is written)."""
+    conversation_id, sender_id = outgoing.conversation_id, outgoing.sender_id
     data_key = await keys.key_of(conversation_id)
     message_id = uuid.uuid4()
     inserted = await fetch(
@@ -505,52 +473,26 @@ async def insert_message(
         conversation_id,
         sequence,
         sender_id,
-        client_message_id,
-        _seal(data_key, conversation_id, _body_field(message_id, sender_id), body),
-        is_priority,
-        reply_to,
+        outgoing.client_message_id,
+        _seal(data_key, conversation_id, _body_field(message_id, sender_id), outgoing.body),
+        outgoing.is_priority,
+        outgoing.reply_to,
         MessageState.ACTIVE.value,
-        sent_at,
-        expires_at,
+        outgoing.sent_at,
+        outgoing.expires_at,
     )
     if not inserted:
         return None
-    return await _stored_message(
-        data_key,
-        message_id=message_id,
-        conversation_id=conversation_id,
-        sequence=sequence,
-        sender_id=sender_id,
-        client_message_id=client_message_id,
-        body=body,
-        is_priority=is_priority,
-        reply_to=reply_to,
-        sent_at=sent_at,
-        expires_at=expires_at,
-        attachments=attachments,
-    )
+    return await _stored_message(data_key, outgoing, message_id, sequence)
 
 
-async def _stored_message(
-    data_key: bytes,
-    *,
-    message_id: UUID,
-    conversation_id: UUID,
-    sequence: int,
-    sender_id: UUID,
-    client_message_id: str,
-    body: str,
-    is_priority: bool,
-    reply_to: UUID | None,
-    sent_at: datetime,
-    expires_at: datetime | None,
-    attachments: Sequence[tuple[str, str, bytes]],
-) -> Row:
+async def _stored_message(data_key: bytes, outgoing: OutgoingMessage, message_id: UUID, sequence: int) -> Row:
     """Seal and insert the attachments of a message just inserted; the message, opened."""
+    conversation_id, sender_id = outgoing.conversation_id, outgoing.sender_id
     opened_attachments: list[Row] = []
-    if attachments:
+    if outgoing.attachments:
         rows = []
-        for filename, media_type, content in attachments:
+        for filename, media_type, content in outgoing.attachments:
             attachment_id = uuid.uuid4()
             opened_attachments.append(
                 {
@@ -593,13 +535,13 @@ async def _stored_message(
         "conversation": conversation_id,
         "sequence": sequence,
         "sender": sender_id,
-        "client_message_id": client_message_id,
-        "body": body,
-        "is_priority": is_priority,
-        "reply_to": reply_to,
+        "client_message_id": outgoing.client_message_id,
+        "body": outgoing.body,
+        "is_priority": outgoing.is_priority,
+        "reply_to": outgoing.reply_to,
         "state": MessageState.ACTIVE.value,
-        "sent_at": sent_at,
-        "expires_at": expires_at,
+        "sent_at": outgoing.sent_at,
+        "expires_at": outgoing.expires_at,
         "recalled_at": None,
         "promoted_document": None,
         "attachments": opened_attachments,

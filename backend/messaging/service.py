@@ -43,7 +43,7 @@ from backend.messaging.codes import (
     MessagingErrorCode,
     not_found,
 )
-from backend.messaging.repository import KeyRing
+from backend.messaging.repository import KeyRing, OutgoingMessage
 from backend.realtime import events as realtime_events
 from backend.realtime.events import ChatEventType
 from backend.referrals import access as referral_access
@@ -457,15 +457,17 @@ async def send_message(viewer: Viewer, audit: AuditTrail, new: NewMessage) -> Se
     retention = conversation["retention_seconds"]
     message = await repository.store_sent_message(
         keys,
-        conversation_id=conversation["id"],
-        sender_id=viewer.user_id,
-        client_message_id=new.client_message_id,
-        body=new.body,
-        is_priority=new.is_priority,
-        reply_to=new.reply_to_id,
-        sent_at=now,
-        expires_at=now + timedelta(seconds=retention) if retention else None,
-        attachments=[(a.filename.strip(), a.media_type, a.content) for a in new.attachments],
+        OutgoingMessage(
+            conversation_id=conversation["id"],
+            sender_id=viewer.user_id,
+            client_message_id=new.client_message_id,
+            body=new.body,
+            is_priority=new.is_priority,
+            reply_to=new.reply_to_id,
+            sent_at=now,
+            expires_at=now + timedelta(seconds=retention) if retention else None,
+            attachments=[(a.filename.strip(), a.media_type, a.content) for a in new.attachments],
+        ),
     )
     if message is None:  # a retry (checked under the conversation's lock: no race)
         existing = await repository.message_by_client_id(

@@ -116,9 +116,12 @@ class EventOutbox:
                 increments[user] = increments.get(user, 0) + 1
         rows = []
         remaining = dict(increments)
+        from_end_by_event: list[dict[UUID, int]] = []
         for event in self._pending:
+            from_end = {}
             for user in event.recipients:
                 remaining[user] -= 1
+                from_end[user] = remaining[user]
                 rows.append(
                     {
                         "user": user,
@@ -130,13 +133,10 @@ class EventOutbox:
                         "occurred_at": event.occurred_at,
                     }
                 )
+            from_end_by_event.append(from_end)
         last = await repository.append_events(increments, rows, is_sqlite=self._uow.is_sqlite)
-        remaining = dict(increments)
-        for event in self._pending:
-            sequences = {}
-            for user in event.recipients:
-                remaining[user] -= 1
-                sequences[user] = last[user] - remaining[user]
+        for event, from_end in zip(self._pending, from_end_by_event, strict=True):
+            sequences = {user: last[user] - offset for user, offset in from_end.items()}
             self._messages.append(StreamMessage(event=event.shared(), sequences=sequences))
 
     async def _publish(self) -> None:

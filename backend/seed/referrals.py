@@ -1767,16 +1767,17 @@ async def _insert_messages(conversation: Row, messages: list[tuple[UUID, str, da
         sequence = await conversations.next_sequence(conversation["id"], at)
         await conversations.insert_message(
             keys,
-            conversation_id=conversation["id"],
-            sequence=sequence,
-            sender_id=sender,
-            client_message_id=f"seed-{conversation['id']}-{sequence}",
-            body=body,
-            is_priority=False,
-            reply_to=None,
-            sent_at=at,
-            expires_at=None,
-            attachments=(),
+            conversations.OutgoingMessage(
+                conversation_id=conversation["id"],
+                sender_id=sender,
+                client_message_id=f"seed-{conversation['id']}-{sequence}",
+                body=body,
+                is_priority=False,
+                reply_to=None,
+                sent_at=at,
+                expires_at=None,
+            ),
+            sequence,
         )
         await conversations.advance_read_state(
             conversation["id"], sender, delivered_up_to=sequence, read_up_to=sequence, now=at
