@@ -54,16 +54,12 @@ async def notify(
     if not recipients:
         return []
     now = utcnow()
-    devices = await repository.devices_of_users(recipients)
-    if not devices:
-        return []
-    settings = await repository.settings_of_users(sorted({d["user"] for d in devices}, key=str))
     category = CATEGORY_OF[notification.type]
     devices = [
         device
-        for device in devices
-        if _wants(settings.get(device["user"]), category)
-        and (breaks_quiet_hours or not _quiet(settings.get(device["user"]), now))
+        for device in await repository.devices_of_users(recipients)
+        if _wants(device["settings"], category)
+        and (breaks_quiet_hours or not _quiet(device["settings"], now))
     ]
     if not devices:
         return []

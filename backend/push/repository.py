@@ -72,15 +72,28 @@ async def devices_of_user(user_id: UUID) -> list[Row]:
 
 
 async def devices_of_users(user_ids: Sequence[UUID]) -> list[Row]:
+    """The users' devices, each with its user's push settings under ``settings`` (``None`` when
+    the user never saved any: the defaults apply), in one statement."""
     if not user_ids:
         return []
     rows: list[Row] = await fetch(
         PushDevice,
-        'SELECT id, "user", device_id, locale FROM push_device '  # noqa: S608 - placeholders only
-        f'WHERE "user" IN ({placeholders(len(user_ids))})',
+        'SELECT push_device.id, push_device."user", push_device.device_id, push_device.locale, '  # noqa: S608
+        "push_settings.id AS settings_id, push_settings.time_zone, push_settings.quiet_start, "
+        "push_settings.quiet_end, push_settings.referral_updates, push_settings.messages, "
+        "push_settings.reminders FROM push_device "
+        'LEFT JOIN push_settings ON push_settings."user" = push_device."user" '
+        f'WHERE push_device."user" IN ({placeholders(len(user_ids))})',
         *user_ids,
     )
-    return rows
+    devices = []
+    for row in rows:
+        settings = {name: row.pop(name) for name in _SETTINGS_COLUMNS}
+        devices.append({**row, "settings": settings if row.pop("settings_id") is not None else None})
+    return devices
+
+
+_SETTINGS_COLUMNS = ("time_zone", "quiet_start", "quiet_end", "referral_updates", "messages", "reminders")
 
 
 async def delete_device(user_id: UUID, device_id: str) -> int:
@@ -259,19 +272,22 @@ async def next_due_at() -> datetime | None:
 async def unread_messages(user_ids: Sequence[UUID]) -> dict[UUID, int]:
     """For badges: messages after each user's read marker, over the conversations they have a
     read state in (a referral conversation never opened is not counted)."""
-    from backend.messaging.tables import ConversationMember
-
     if not user_ids:
         return {}
-    rows = await ConversationMember.select(
-        ConversationMember.user,
-        ConversationMember.read_up_to,
-        ConversationMember.conversation.last_sequence.as_alias("last_sequence"),
-        ConversationMember.conversation.kind.as_alias("kind"),
-        ConversationMember.active,
-    ).where(ConversationMember.user.is_in(list(user_ids)))
+    rows = await fetch(
+        PushDevice,
+        'SELECT conversation_member."user", SUM(CASE WHEN conversation.last_sequence > '  # noqa: S608
+        "conversation_member.read_up_to THEN conversation.last_sequence - conversation_member.read_up_to "
+        "ELSE 0 END) AS unread FROM conversation_member "
+        "JOIN conversation ON conversation.id = conversation_member.conversation "
+        f'WHERE conversation_member."user" IN ({placeholders(len(user_ids))}) '
+        "AND (conversation_member.active = {} OR conversation.kind = {}) "
+        'GROUP BY conversation_member."user"',
+        *user_ids,
+        True,
+        "REFERRAL",
+    )
     found = dict.fromkeys(user_ids, 0)
     for row in rows:
-        if row["active"] or row["kind"] == "REFERRAL":
-            found[row["user"]] += max(int(row["last_sequence"]) - int(row["read_up_to"]), 0)
+        found[row["user"]] = int(row["unread"] or 0)
     return found

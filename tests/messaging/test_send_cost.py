@@ -12,6 +12,7 @@ from backend.db import STATEMENTS
 from tests.conftest import TEST_DATABASE
 from tests.support.graphql_ids import global_id
 from tests.support.messaging import START, Chat, referral_chat
+from tests.support.push import new_token, register
 from tests.support.referrals import Person, World, referral_in
 
 # authenticate (session, user, roles and provider entries in one), the conversation with its
@@ -23,10 +24,24 @@ DIRECT_SEND = {"postgres": 7, "sqlite": 11}
 # a referral chat also reads the referral's access row, its organizations' memberships and
 # providers (who receives the event) and the members' names for the answer
 REFERRAL_SEND = {"postgres": 11, "sqlite": 15}
+# a recipient with a registered device adds the push's badge count and outbox insert (their
+# devices and push settings are the one read every send does)
+DIRECT_SEND_TO_A_DEVICE = {"postgres": 9, "sqlite": 13}
 
 
 def _gid(person: Person) -> str:
     return global_id("User", person.user.id)
+
+
+async def _direct_chat(world: World) -> Chat:
+    """The referrer and the specialist, whose organizations share a sent referral."""
+    await referral_in(world, "SENT")
+    started = await world.api.data(
+        START,
+        {"input": {"kind": "DIRECT", "memberIds": [_gid(world.specialist)]}},
+        token=world.referrer.token,
+    )
+    return Chat(world, started["startConversation"]["conversation"])
 
 
 async def _cost_of_send(chat: Chat, world: World) -> tuple[dict[str, Any], int]:
@@ -37,19 +52,27 @@ async def _cost_of_send(chat: Chat, world: World) -> tuple[dict[str, Any], int]:
 
 async def test_a_direct_send_costs_a_fixed_number_of_statements(world: World) -> None:
     # given a direct conversation between the referrer and the specialist, with one message
-    await referral_in(world, "SENT")
-    started = await world.api.data(
-        START,
-        {"input": {"kind": "DIRECT", "memberIds": [_gid(world.specialist)]}},
-        token=world.referrer.token,
-    )
-    chat = Chat(world, started["startConversation"]["conversation"])
+    chat = await _direct_chat(world)
     await chat.send(world.referrer, "warm-up")
     # when the referrer sends another
     sent, cost = await _cost_of_send(chat, world)
     # then it is stored and costs the budgeted statements, no more
     assert sent["body"] == "What does one send cost?"
     assert cost <= DIRECT_SEND[TEST_DATABASE], cost
+
+
+async def test_a_direct_send_to_a_member_with_a_device_costs_two_statements_more(world: World) -> None:
+    # given a direct conversation whose other member has a phone registered for pushes
+    chat = await _direct_chat(world)
+    specialist = world.specialist.user
+    phone = await world.api.login(specialist.email, specialist.password, device_id="phone")
+    await register(world.api, phone.access, new_token())
+    await chat.send(world.referrer, "warm-up")
+    # when the referrer sends another
+    sent, cost = await _cost_of_send(chat, world)
+    # then it is stored and costs the budgeted statements, no more
+    assert sent["body"] == "What does one send cost?"
+    assert cost <= DIRECT_SEND_TO_A_DEVICE[TEST_DATABASE], cost
 
 
 async def test_a_referral_chat_send_costs_a_fixed_number_of_statements(world: World) -> None:

@@ -6,7 +6,8 @@ import asyncio
 from typing import Any
 
 from backend.push.fake_fcm import FakeFcm
-from tests.support.messaging import CONVERSATION_EVENTS, referral_chat
+from tests.support.graphql_ids import global_id
+from tests.support.messaging import CONVERSATION_EVENTS, START, Chat, referral_chat
 from tests.support.push import SETTINGS, assert_valid, new_token, register, wait_for
 from tests.support.referrals import Person, World, referral_in
 from tests.support.ws import EVENTS, connect
@@ -189,3 +190,28 @@ async def test_sends_reuse_kept_alive_connections(world: World, fake_fcm: FakeFc
     sends = [push for token in tokens for push in fake_fcm.received(token)]
     assert len(sends) == 18 and all(push.delivered for push in sends)
     assert len({push.connection for push in sends}) <= 6 + 2
+
+
+async def test_message_pushes_carry_the_recipients_unread_count_as_badge(
+    world: World, fake_fcm: FakeFcm, dispatcher: Any
+) -> None:
+    # given a direct conversation whose other member is offline with an iPhone
+    await referral_in(world, "SENT")
+    started = await world.api.data(
+        START,
+        {"input": {"kind": "DIRECT", "memberIds": [global_id("User", world.specialist.user.id)]}},
+        token=world.referrer.token,
+    )
+    chat = Chat(world, started["startConversation"]["conversation"])
+    [token] = await _devices(world, world.specialist)
+    # when the referrer sends two messages
+    await chat.send(world.referrer, "First")
+    await chat.send(world.referrer, "Second")
+    # then the pushes count them: 1, then 2
+    pushes = await wait_for(fake_fcm, token, 2)
+    assert sorted(p.message["apns"]["payload"]["aps"]["badge"] for p in pushes) == [1, 2]
+    # and once the specialist has read both, the next one counts 1 again
+    await chat.mark(world.specialist, readUpTo=2)
+    await chat.send(world.referrer, "Third")
+    third = (await wait_for(fake_fcm, token, 3))[-1]
+    assert third.message["apns"]["payload"]["aps"]["badge"] == 1
