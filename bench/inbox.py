@@ -316,7 +316,7 @@ def build_plain_inbox() -> HTTPRouteHandler:
     from backend.patients import repository as patients
     from backend.patients import service as patient_service
     from backend.referrals import service
-    from backend.referrals.access import viewer_for
+    from backend.referrals.access import Viewer
     from backend.referrals.repository import InboxFilters
 
     encoder = msgspec.json.Encoder()
@@ -382,10 +382,10 @@ def build_plain_inbox() -> HTTPRouteHandler:
         )
         async with container.database.unit_of_work() as uow:
             audit = AuditTrail(uow, meta)
-            principal = await _authenticate(container, _bearer(request))
-            if principal is None:
+            authenticated = await _authenticate(container, _bearer(request))
+            if authenticated is None:
                 return Response(encoder.encode({"error": "UNAUTHENTICATED"}), status_code=401)
-            viewer = await viewer_for(principal)
+            viewer = Viewer(authenticated.principal, authenticated.provider_ids)
             outcomes = await service.inbox(
                 viewer,
                 audit,

@@ -26,7 +26,7 @@ from backend.auth import repository, throttle
 from backend.auth.errors import AuthError, AuthErrorCode, NotAuthenticated
 from backend.auth.passwords import Passwords
 from backend.auth.throttle import ThrottleScope, throttle_key
-from backend.auth.tokens import AccessTokens, InvalidAccessToken
+from backend.auth.tokens import AccessClaims, AccessTokens, InvalidAccessToken
 from backend.core.clock import utcnow
 from backend.core.errors import InvalidInput
 from backend.core.request import RequestMeta
@@ -276,16 +276,21 @@ class AuthService:
         return await self._start_session(user_id, device_id, now)
 
     async def authenticate(self, bearer_token: str) -> Principal:
-        return (await self.authenticate_request(bearer_token)).principal
+        """A long-lived connection's caller: its token is presented once, so not remembered."""
+        claims = self._claims(bearer_token, remember=False)
+        return await self._principal(claims.user_id, claims.session_id, claims.expires_at)
 
     async def authenticate_request(self, bearer_token: str) -> Authenticated:
-        """The caller, and their provider entries (read by the same statement: nearly every
-        request's access checks need them)."""
+        """A request's caller, and their provider entries (read by the same statement: nearly
+        every request's access checks need them)."""
+        claims = self._claims(bearer_token, remember=True)
+        return await self._authenticated(claims.user_id, claims.session_id, claims.expires_at)
+
+    def _claims(self, bearer_token: str, *, remember: bool) -> AccessClaims:
         try:
-            claims = self._tokens.verify(bearer_token)
+            return self._tokens.verify(bearer_token, remember=remember)
         except InvalidAccessToken as error:
             raise NotAuthenticated from error
-        return await self._authenticated(claims.user_id, claims.session_id, claims.expires_at)
 
     async def reauthenticate(self, principal: Principal) -> Principal:
         """The same caller as now: session still live, user still active, roles as they are now

@@ -5,18 +5,20 @@ Verification accepts only ES256, only keys of our key ring (by ``kid``), and req
 including an opaque refresh token presented as a bearer token, is rejected.
 
 An ES256 signature check costs about as much CPU as the rest of a small request, and a client
-sends the same token with every request until it refreshes. Tokens that passed are therefore
-remembered (exactly those bytes, at most ``VERIFIED_TOKENS_CACHED``); a remembered token still
-has its expiry checked on every use. Failures are never remembered. Whether the session behind
+sends the same token with every request until it refreshes. Tokens that passed over HTTP are
+therefore remembered (exactly those bytes, at most ``VERIFIED_TOKENS_CACHED``, least recently
+used first out); a remembered token still has its expiry checked on every use. A WebSocket
+presents its token once, so it is verified without being remembered (memory per idle socket is a
+measured figure, see bench-realtime). Failures are never remembered. Whether the session behind
 a token is still live is not the token's business: authentication reads it every time.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 
 import jwt
 
@@ -46,7 +48,7 @@ class AccessTokens:
         self._issuer = issuer
         self._audience = audience
         self.ttl_seconds = ttl_seconds
-        self._verified = lru_cache(maxsize=VERIFIED_TOKENS_CACHED)(self._verify_signature_and_claims)
+        self._verified: OrderedDict[str, AccessClaims] = OrderedDict()
 
     def issue(self, user_id: uuid.UUID, session_id: uuid.UUID, now: datetime) -> tuple[str, datetime]:
         expires_at = now + timedelta(seconds=self.ttl_seconds)
@@ -63,9 +65,18 @@ class AccessTokens:
         token = jwt.encode(claims, self._keys.signing_key, algorithm=ALGORITHM, headers=headers)
         return token, expires_at
 
-    def verify(self, token: str) -> AccessClaims:
-        claims = self._verified(token)
+    def verify(self, token: str, *, remember: bool = True) -> AccessClaims:
+        claims = self._verified.get(token)
+        if claims is None:
+            claims = self._verify_signature_and_claims(token)
+            if remember:
+                self._verified[token] = claims
+                if len(self._verified) > VERIFIED_TOKENS_CACHED:
+                    self._verified.popitem(last=False)
+        else:
+            self._verified.move_to_end(token)
         if claims.expires_at + timedelta(seconds=CLOCK_SKEW_SECONDS) <= utcnow():
+            self._verified.pop(token, None)
             raise InvalidAccessToken("expired")
         return claims
 

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from backend.auth import tokens as tokens_module
 from backend.auth.keys import KeyRing, public_jwk
-from backend.auth.tokens import CLOCK_SKEW_SECONDS, AccessTokens, InvalidAccessToken
+from backend.auth.tokens import CLOCK_SKEW_SECONDS, AccessClaims, AccessTokens, InvalidAccessToken
 from backend.core.clock import utcnow
 
 TTL_SECONDS = 300
@@ -29,16 +29,54 @@ def _clock_at(monkeypatch: pytest.MonkeyPatch, moment: datetime) -> None:
     monkeypatch.setattr(tokens_module, "utcnow", lambda: moment)
 
 
-def test_a_token_is_verified_once_then_remembered() -> None:
+def _count_signature_checks(monkeypatch: pytest.MonkeyPatch, tokens: AccessTokens) -> list[str]:
+    checked: list[str] = []
+    check = tokens._verify_signature_and_claims
+
+    def counted(token: str) -> AccessClaims:
+        checked.append(token)
+        return check(token)
+
+    monkeypatch.setattr(tokens, "_verify_signature_and_claims", counted)
+    return checked
+
+
+def test_a_token_is_verified_once_then_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
     # given a valid token
     tokens = _tokens()
+    checked = _count_signature_checks(monkeypatch, tokens)
     token, _ = tokens.issue(uuid.uuid4(), uuid.uuid4(), utcnow())
     # when it is presented three times
     claims = [tokens.verify(token) for _ in range(3)]
     # then the signature was checked once and every use got the same claims
-    info = tokens._verified.cache_info()
-    assert (info.misses, info.hits) == (1, 2)
+    assert checked == [token]
     assert claims[0] == claims[1] == claims[2]
+
+
+def test_a_token_verified_without_remembering_is_checked_every_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given a valid token presented as a WebSocket presents it (not to be remembered)
+    tokens = _tokens()
+    checked = _count_signature_checks(monkeypatch, tokens)
+    token, _ = tokens.issue(uuid.uuid4(), uuid.uuid4(), utcnow())
+    # when it is presented twice that way
+    tokens.verify(token, remember=False)
+    tokens.verify(token, remember=False)
+    # then it was checked both times and nothing was kept
+    assert checked == [token, token] and not tokens._verified
+
+
+def test_only_the_most_recently_used_tokens_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given room for two tokens, and three valid ones of which the first is used again
+    monkeypatch.setattr(tokens_module, "VERIFIED_TOKENS_CACHED", 2)
+    tokens = _tokens()
+    first, second, third = (tokens.issue(uuid.uuid4(), uuid.uuid4(), utcnow())[0] for _ in range(3))
+    tokens.verify(first)
+    tokens.verify(second)
+    tokens.verify(first)
+    # when the third is verified
+    tokens.verify(third)
+    # then the least recently used one (the second) is the one forgotten
+    assert list(tokens._verified) == [first, third]
 
 
 def test_a_remembered_token_is_refused_once_it_expires(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -68,6 +106,5 @@ def test_a_refused_token_is_not_remembered() -> None:
     for _ in range(2):
         with pytest.raises(InvalidAccessToken):
             tokens.verify(forged)
-    # then it was checked both times and nothing was kept
-    info = tokens._verified.cache_info()
-    assert (info.misses, info.currsize) == (2, 0)
+    # then nothing was kept
+    assert not tokens._verified
