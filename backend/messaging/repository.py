@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -229,9 +229,31 @@ async def conversation_page(
 
 
 async def set_retention(conversation_id: UUID, retention_seconds: int | None) -> None:
+    """The conversation's retention, applied to its live messages too: each expires
+    ``retention_seconds`` after it was sent (``None``: kept). PostgreSQL computes the new expiry
+    in one statement; SQLite (timestamps stored as text, in process) row by row."""
     await Conversation.update({Conversation.retention_seconds: retention_seconds}).where(
         Conversation.id == conversation_id
     )
+    live = (conversation_id, MessageState.ACTIVE.value)
+    if retention_seconds is None:
+        await fetch(
+            Message, "UPDATE message SET expires_at = NULL WHERE conversation = {} AND state = {}", *live
+        )
+    elif not current_unit_of_work().is_sqlite:
+        await fetch(
+            Message,
+            "UPDATE message SET expires_at = sent_at + {}::interval WHERE conversation = {} AND state = {}",
+            timedelta(seconds=retention_seconds),
+            *live,
+        )
+    else:
+        rows = await fetch(
+            Message, "SELECT id, sent_at FROM message WHERE conversation = {} AND state = {}", *live
+        )
+        for row in rows:
+            expires_at = row["sent_at"] + timedelta(seconds=retention_seconds)
+            await fetch(Message, "UPDATE message SET expires_at = {} WHERE id = {}", expires_at, row["id"])
 
 
 async def next_sequence(conversation_id: UUID, now: datetime) -> int:

@@ -286,7 +286,8 @@ async def leave_conversation(viewer: Viewer, audit: AuditTrail, conversation_id:
 async def set_retention(
     viewer: Viewer, audit: AuditTrail, conversation_id: UUID, retention_seconds: int | None, *, minimum: int
 ) -> ConversationView:
-    """Messages sent from now on expire ``retention_seconds`` after sending (None: kept)."""
+    """Every live message, sent before or after, expires ``retention_seconds`` after it was sent
+    (None: kept); those already past it read as expired at once and the expiry job destroys them."""
     _check_retention(retention_seconds, minimum=minimum)
     conversation = await access.access_conversation(viewer, conversation_id)
     await repository.set_retention(conversation_id, retention_seconds)

@@ -33,6 +33,12 @@ async def _chat_and_position(world: World) -> tuple[Chat, int, int]:
     )
 
 
+async def _set_retention(world: World, chat: Chat, seconds: int | None) -> None:
+    variables = {"input": {"conversationId": chat.id, "retentionSeconds": seconds}}
+    data = await world.api.data(RETENTION, variables, token=world.referrer.token)
+    assert data["setConversationRetention"]["conversation"]["retentionSeconds"] == seconds
+
+
 async def test_a_message_its_receipts_and_unread_counts_flow_between_two_clients(world: World) -> None:
     # given the referrer and the specialist, each subscribed to the conversation from their position
     chat, referrer_after, specialist_after = await _chat_and_position(world)
@@ -155,10 +161,7 @@ async def test_a_recall_reaches_every_member_and_leaves_a_tombstone(world: World
 async def test_messages_expire_after_the_conversation_retention_and_everyone_is_told(world: World) -> None:
     # given a conversation keeping messages one second
     chat, _, specialist_after = await _chat_and_position(world)
-    changed = await world.api.data(
-        RETENTION, {"input": {"conversationId": chat.id, "retentionSeconds": 1}}, token=world.referrer.token
-    )
-    assert changed["setConversationRetention"]["conversation"]["retentionSeconds"] == 1
+    await _set_retention(world, chat, 1)
     async with connect(world.api.server.ws_url, world.specialist.token) as specialist:
         await specialist.subscribe("c", CONVERSATION_EVENTS, {"after": specialist_after})
         assert (await specialist.events(1))[0]["change"] == "RETENTION"
@@ -173,3 +176,33 @@ async def test_messages_expire_after_the_conversation_retention_and_everyone_is_
     # and a reply to it is refused
     refused = await chat.send_result(world.specialist, "Reply", replyToId=sent["id"])
     assert refused["code"] == "MESSAGE_UNAVAILABLE"
+
+
+async def test_a_retention_set_later_reaches_messages_already_sent(world: World) -> None:
+    # given a conversation without retention, holding one message, and another sent into it later
+    chat, _, specialist_after = await _chat_and_position(world)
+    early = await chat.send(world.referrer, "Sent before any retention")
+    assert early["expiresAt"] is None
+    async with connect(world.api.server.ws_url, world.specialist.token) as specialist:
+        await specialist.subscribe("c", CONVERSATION_EVENTS, {"after": specialist_after})
+        assert [e["__typename"] for e in await specialist.events(1)] == ["MessageSent"]
+        # when the referrer sets a one-second retention
+        await _set_retention(world, chat, 1)
+        # then the earlier message expires a second after it was sent, and everyone is told
+        kinds = [e["__typename"] for e in await specialist.events(2, within=10)]
+    assert kinds == ["ConversationChanged", "MessageExpired"]
+    [tombstone] = [e["node"] for e in (await chat.messages(world.specialist, last=5))["edges"]]
+    assert (tombstone["id"], tombstone["state"], tombstone["body"]) == (early["id"], "EXPIRED", None)
+
+
+async def test_removing_retention_keeps_the_live_messages(world: World) -> None:
+    # given a message sent under a one-hour retention
+    chat, _, _ = await _chat_and_position(world)
+    await _set_retention(world, chat, 3600)
+    sent = await chat.send(world.referrer, "Kept after all")
+    assert sent["expiresAt"] is not None
+    # when the retention is removed
+    await _set_retention(world, chat, None)
+    # then the message no longer expires
+    [kept] = [e["node"] for e in (await chat.messages(world.specialist, last=5))["edges"]]
+    assert (kept["id"], kept["state"], kept["expiresAt"]) == (sent["id"], "ACTIVE", None)

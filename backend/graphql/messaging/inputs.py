@@ -55,7 +55,10 @@ class RecallMessageInput:
 
 
 @strawberry.input(
-    description="null keeps messages; otherwise seconds (applies to messages sent from now on)."
+    description=(
+        "null keeps messages; otherwise seconds after sending. Applies to every live message, "
+        "those already sent included (feature level 6): older ones expire at once."
+    )
 )
 class SetConversationRetentionInput:
     conversation_id: strawberry.ID

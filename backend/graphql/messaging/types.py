@@ -132,7 +132,7 @@ class Conversation(Node):
     title: str | None = strawberry.field(description="A group's title; null for referral and direct ones.")
     referral_id: strawberry.ID | None
     retention_seconds: int | None = strawberry.field(
-        description="Messages sent from now on are destroyed this long after sending; null: kept."
+        description="Live messages are destroyed this long after they were sent; null: kept."
     )
     last_sequence: int = strawberry.field(description="The sequence of the latest message (0: none yet).")
     last_message_at: datetime | None
