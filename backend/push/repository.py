@@ -89,7 +89,8 @@ async def devices_of_users(user_ids: Sequence[UUID]) -> list[Row]:
     devices = []
     for row in rows:
         settings = {name: row.pop(name) for name in _SETTINGS_COLUMNS}
-        devices.append({**row, "settings": settings if row.pop("settings_id") is not None else None})
+        has_settings = row.pop("settings_id") is not None
+        devices.append({**row, "settings": settings if has_settings else None})
     return devices
 
 

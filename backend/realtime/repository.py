@@ -67,44 +67,32 @@ async def append_events(
         'JOIN cursor ON cursor."user" = e.recipient) '
         'SELECT "user", last_sequence FROM cursor',
         *(value for user in users for value in (uuid.uuid4(), user, increments[user])),
-        *(
-            value
-            for row in rows
-            for value in (
-                row["user"],
-                row["from_end"],
-                row["event_id"],
-                row["type"],
-                row["referral"],
-                json.dumps(row["payload"]),
-                row["occurred_at"],
-            )
-        ),
+        *(value for row in rows for value in _event_values(row, row["from_end"])),
     )
     return {UUID(str(row["user"])): int(row["last_sequence"]) for row in found}
 
 
+def _event_values(row: Row, number: int) -> tuple[Any, ...]:
+    """A stream event row's values in ``EVENT_COLUMNS`` order, ``number`` in the sequence's place."""
+    return (
+        row["user"],
+        number,
+        row["event_id"],
+        row["type"],
+        row["referral"],
+        json.dumps(row["payload"]),
+        row["occurred_at"],
+    )
+
+
 async def insert_events(rows: Sequence[Row]) -> None:
-    columns = _EVENT_COLUMN_LIST
     placeholder = "(" + ", ".join("{}" for _ in EVENT_COLUMNS) + ")"
     for start in range(0, len(rows), ROWS_PER_STATEMENT):
         chunk = rows[start : start + ROWS_PER_STATEMENT]
         await fetch(
             StreamEvent,
-            f"INSERT INTO stream_event ({columns}) VALUES {', '.join(placeholder for _ in chunk)}",  # noqa: S608
-            *(
-                value
-                for row in chunk
-                for value in (
-                    row["user"],
-                    row["sequence"],
-                    row["event_id"],
-                    row["type"],
-                    row["referral"],
-                    json.dumps(row["payload"]),
-                    row["occurred_at"],
-                )
-            ),
+            f"INSERT INTO stream_event ({_EVENT_COLUMN_LIST}) VALUES {', '.join(placeholder for _ in chunk)}",  # noqa: S608
+            *(value for row in chunk for value in _event_values(row, row["sequence"])),
         )
 
 
