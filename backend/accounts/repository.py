@@ -93,11 +93,6 @@ async def deactivate_user(user_id: UUID, at: datetime) -> None:
     await User.update({User.is_active: False, User.deactivated_at: at}).where(User.id == user_id)
 
 
-async def roles_by_organization(user_id: UUID) -> Mapping[UUID, frozenset[Role]]:
-    rows = await fetch(Membership, 'SELECT organization, role FROM membership WHERE "user" = {}', user_id)
-    return role_mapping(rows)
-
-
 def role_mapping(rows: Iterable[Row]) -> Mapping[UUID, frozenset[Role]]:
     """Membership rows (``organization``, ``role``; rows without an organization are skipped)
     as a read-only mapping, shared between users with the same roles."""

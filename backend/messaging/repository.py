@@ -228,6 +228,9 @@ async def conversation_page(
     return [_opened_conversation(row) for row in rows]
 
 
+_LIVE_MESSAGES_OF = "WHERE conversation = {} AND state = {}"  # a conversation's active messages
+
+
 async def set_retention(conversation_id: UUID, retention_seconds: int | None) -> None:
     """The conversation's retention, applied to its live messages too: each expires
     ``retention_seconds`` after it was sent (``None``: kept). PostgreSQL computes the new expiry
@@ -237,21 +240,18 @@ async def set_retention(conversation_id: UUID, retention_seconds: int | None) ->
     )
     live = (conversation_id, MessageState.ACTIVE.value)
     if retention_seconds is None:
-        await fetch(
-            Message, "UPDATE message SET expires_at = NULL WHERE conversation = {} AND state = {}", *live
-        )
+        await fetch(Message, "UPDATE message SET expires_at = NULL " + _LIVE_MESSAGES_OF, *live)  # noqa: S608
     elif not current_unit_of_work().is_sqlite:
+        retention = timedelta(seconds=retention_seconds)
         await fetch(
             Message,
-            "UPDATE message SET expires_at = sent_at + {}::interval WHERE conversation = {} AND state = {}",
-            timedelta(seconds=retention_seconds),
+            "UPDATE message SET expires_at = sent_at + {}::interval " + _LIVE_MESSAGES_OF,  # noqa: S608
+            retention,
             *live,
         )
     else:
-        rows = await fetch(
-            Message, "SELECT id, sent_at FROM message WHERE conversation = {} AND state = {}", *live
-        )
-        for row in rows:
+        live_messages = "SELECT id, sent_at FROM message " + _LIVE_MESSAGES_OF  # noqa: S608
+        for row in await fetch(Message, live_messages, *live):
             expires_at = row["sent_at"] + timedelta(seconds=retention_seconds)
             await fetch(Message, "UPDATE message SET expires_at = {} WHERE id = {}", expires_at, row["id"])
 

@@ -84,7 +84,7 @@ async def _user_state(factory: Factory, user_id: UUID) -> tuple[Any, ...]:
 
     user = await repository.user_by_id(user_id)
     assert user is not None
-    roles = await repository.roles_by_organization(user_id)
+    roles = repository.role_mapping(await repository.memberships_of_users([user_id]))
     return (
         user["is_active"],
         user["password_hash"],
