@@ -98,6 +98,7 @@ DRAIN_TIMEOUT_SECONDS = 15.0
 SETUP_CONCURRENCY = 8
 HTTP_CONNECTIONS = 64
 TARGET_P99_RATIO = 1.5
+RATIOS = (("careloop", "plain"), ("floor", "plain"), ("careloop", "floor"))
 BODY = "Bench: saw the patient today, results are in the referral. Can you call me back?"
 PLAIN_TABLE = """
 CREATE TABLE bench_plain_message (
@@ -312,8 +313,19 @@ def _serve_plain(port: int) -> None:
     _uvicorn(app, port, ws=UVICORN_WEBSOCKETS)
 
 
-SERVERS: dict[str, Callable[[int], None]] = {"careloop": _serve_careloop, "plain": _serve_plain}
-READY_PATHS = {"careloop": "/healthz", "plain": "/status"}
+def _serve_floor(port: int) -> None:
+    """The fixed stack doing the plain side's work: see bench/chat_floor.py."""
+    from bench.chat_floor import create_floor_app
+
+    _uvicorn(create_floor_app(PLAIN_INSERT), port, ws=UVICORN_WEBSOCKETS)
+
+
+SERVERS: dict[str, Callable[[int], None]] = {
+    "careloop": _serve_careloop,
+    "floor": _serve_floor,
+    "plain": _serve_plain,
+}
+READY_PATHS = {"careloop": "/healthz", "floor": "/status", "plain": "/status"}
 
 
 class ServerProcess:
@@ -430,9 +442,8 @@ class Side:
         self.sent_count = 0  # also the round-robin position
         self.expected = 0  # frames the current run waits for
         self._all_arrived = asyncio.Event()
-        self.send: Callable[[int, str], Awaitable[Sent]] = (
-            self._send_careloop if name == "careloop" else self._send_plain
-        )
+        senders = {"careloop": self._send_careloop, "floor": self._send_floor, "plain": self._send_plain}
+        self.send: Callable[[int, str], Awaitable[Sent]] = senders[name]
         self._headers = [
             {"authorization": f"Bearer {pair.sender.token}", "content-type": "application/json"}
             for pair in pairs
@@ -520,6 +531,44 @@ class Side:
             sent.error = repr(error)
         return sent
 
+    async def _send_floor(self, index: int, client_message_id: str) -> Sent:
+        from bench.chat_floor import SEND_MESSAGE as FLOOR_SEND_MESSAGE
+
+        pair = self.pairs[index]
+        body = _encoder.encode(
+            {
+                "query": FLOOR_SEND_MESSAGE,
+                "operationName": "SendMessage",
+                "variables": {
+                    "input": {
+                        "conversationId": pair.plain_conversation_id,
+                        "senderId": pair.sender.user_id,
+                        "recipientId": pair.recipient.user_id,
+                        "clientMessageId": client_message_id,
+                        "body": BODY,
+                    }
+                },
+            }
+        )
+        sent = Sent(index, time.perf_counter())
+        try:
+            response = await self.http.post(
+                self.server.base_url + "/execute", content=body, headers=self._headers[index]
+            )
+            sent.answered = time.perf_counter()
+            if response.status_code != 200:
+                sent.error = f"HTTP {response.status_code}: {response.text[:200]}"
+                return sent
+            answer = _decoder.decode(response.content)
+            message = (answer.get("data") or {}).get("sendMessage") or {}
+            if answer.get("errors") or message.get("clientMessageId") != client_message_id:
+                sent.error = f"GraphQL: {str(answer)[:300]}"
+            else:
+                sent.key = message["id"]
+        except httpx.HTTPError as error:
+            sent.error = repr(error)
+        return sent
+
     def frame_key(self, index: int, opcode: int, payload: bytes) -> str:
         """The message id a frame carries, after checking it is the expected delivery."""
         if opcode != 0x1:
@@ -530,6 +579,11 @@ class Side:
             if frame.get("conversationId") != pair.plain_conversation_id:
                 raise BenchError(f"plain: frame for another conversation on socket {index}: {frame}")
             return str(frame["messageId"])
+        if self.name == "floor":
+            event = ((frame.get("payload") or {}).get("data") or {}).get("messages") or {}
+            if frame.get("type") != "next" or event.get("conversationId") != pair.plain_conversation_id:
+                raise BenchError(f"floor: unexpected frame on socket {index}: {payload[:300]!r}")
+            return str(event["messageId"])
         event = ((frame.get("payload") or {}).get("data") or {}).get("conversationEvents") or {}
         if (
             frame.get("type") != "next"
@@ -667,6 +721,52 @@ async def _open_careloop_sockets(server: ServerProcess, pairs: list[Pair]) -> li
     return await _gather_or_close([one(pair) for pair in pairs])
 
 
+async def _open_floor_sockets(
+    http: httpx.AsyncClient, server: ServerProcess, pairs: list[Pair]
+) -> list[ClientConnection]:
+    """B's socket on the floor server: connection_init, ack, subscribe to B's messages."""
+    from bench.chat_floor import MESSAGES
+
+    gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
+
+    async def one(pair: Pair) -> ClientConnection:
+        async with gate:
+            connection = await websockets.connect(
+                server.ws_url + "/graphql",
+                subprotocols=[TRANSPORT_WS],
+                compression=None,
+                ping_interval=None,
+                open_timeout=60,
+            )
+            await connection.send(_encoder.encode({"type": "connection_init"}).decode())
+            ack = _decoder.decode(await asyncio.wait_for(connection.recv(), 60))
+            if ack.get("type") != "connection_ack":
+                await connection.close()
+                raise BenchError(f"floor: connection_init refused: {ack}")
+            subscribe = {
+                "id": "1",
+                "type": "subscribe",
+                "payload": {"query": MESSAGES, "variables": {"userId": pair.recipient.user_id}},
+            }
+            await connection.send(_encoder.encode(subscribe).decode())
+            return connection
+
+    connections = await _gather_or_close([one(pair) for pair in pairs])
+    await _wait_for_sockets(http, server, connections, len(pairs))
+    return connections
+
+
+async def _wait_for_sockets(
+    http: httpx.AsyncClient, server: ServerProcess, connections: list[ClientConnection], count: int
+) -> None:
+    deadline = time.monotonic() + 30
+    while (await http.get(server.base_url + "/status")).json()["sockets"] != count:
+        if time.monotonic() > deadline:
+            await _close(connections)
+            raise BenchError(f"the {server.kind} server does not hold every recipient's socket")
+        await asyncio.sleep(0.05)
+
+
 async def _open_plain_sockets(
     http: httpx.AsyncClient, server: ServerProcess, pairs: list[Pair]
 ) -> list[ClientConnection]:
@@ -682,12 +782,7 @@ async def _open_plain_sockets(
             )
 
     connections = await _gather_or_close([one(pair) for pair in pairs])
-    deadline = time.monotonic() + 30
-    while (await http.get(server.base_url + "/status")).json()["sockets"] != len(pairs):
-        if time.monotonic() > deadline:
-            await _close(connections)
-            raise BenchError("the plain server does not hold every recipient's socket")
-        await asyncio.sleep(0.05)
+    await _wait_for_sockets(http, server, connections, len(pairs))
     return connections
 
 
@@ -721,8 +816,8 @@ class RateResult:
     sides: dict[str, SideSample]
     seconds: float
 
-    def ratio(self, fraction: float) -> float:
-        return self.sides["careloop"].ms(fraction) / self.sides["plain"].ms(fraction)
+    def ratio(self, fraction: float, candidate: str = "careloop", baseline: str = "plain") -> float:
+        return self.sides[candidate].ms(fraction) / self.sides[baseline].ms(fraction)
 
 
 async def _measure_rate(sides: dict[str, Side], rate: int) -> RateResult:
@@ -745,7 +840,11 @@ def _report_rate(result: RateResult) -> None:
         f"{ROUND_SECONDS:g} s (+{WARMUP_SECONDS:g} s warm-up per side), {result.seconds:.1f} s; "
         "errors 0, dropped 0"
     )
-    labels = {"careloop": "careloop (sendMessage → conversationEvents)", "plain": "plain (INSERT → socket)"}
+    labels = {
+        "careloop": "careloop (sendMessage → conversationEvents)",
+        "floor": "floor (Strawberry INSERT → subscription)",
+        "plain": "plain (INSERT → socket)",
+    }
     for name, sample in result.sides.items():
         print(
             f"  {labels[name]:44s} p50 {sample.ms(0.5):7.2f} ms  p99 {sample.ms(0.99):7.2f} ms"
@@ -758,7 +857,11 @@ def _report_rate(result: RateResult) -> None:
             f"{1000 * sample.server_cpu / sample.messages:.2f} ms/message; send start lag p99 "
             f"{sample.ms(0.99, sample.lag):.2f} ms"
         )
-    print(f"  ratio careloop / plain: p50 {result.ratio(0.5):.2f}, p99 {result.ratio(0.99):.2f}")
+    for candidate, baseline in RATIOS:
+        print(
+            f"  ratio {candidate} / {baseline}: p50 {result.ratio(0.5, candidate, baseline):.2f}, "
+            f"p99 {result.ratio(0.99, candidate, baseline):.2f}"
+        )
 
 
 async def _measure(var_dir: Path, pairs: list[Pair]) -> list[RateResult]:
@@ -769,20 +872,26 @@ async def _measure(var_dir: Path, pairs: list[Pair]) -> list[RateResult]:
     )
     async with (
         httpx.AsyncClient(timeout=30, limits=limits) as careloop_http,
+        httpx.AsyncClient(timeout=30, limits=limits) as floor_http,
         httpx.AsyncClient(timeout=30, limits=limits) as plain_http,
     ):
         careloop = ServerProcess("careloop", var_dir)
+        floor = ServerProcess("floor", var_dir)
         plain = ServerProcess("plain", var_dir)
         sides: dict[str, Side] = {}
         try:
-            await asyncio.gather(careloop.start(careloop_http), plain.start(plain_http))
+            await asyncio.gather(
+                careloop.start(careloop_http), floor.start(floor_http), plain.start(plain_http)
+            )
             started = time.perf_counter()
             await _open_conversations(careloop_http, careloop, pairs)
             sides = {
                 "careloop": Side("careloop", careloop, pairs, careloop_http),
+                "floor": Side("floor", floor, pairs, floor_http),
                 "plain": Side("plain", plain, pairs, plain_http),
             }
             sides["careloop"].stamp(await _open_careloop_sockets(careloop, pairs))
+            sides["floor"].stamp(await _open_floor_sockets(floor_http, floor, pairs))
             sides["plain"].stamp(await _open_plain_sockets(plain_http, plain, pairs))
             for side in sides.values():  # every conversation's first message, every socket live
                 await side.run(PRIME_RATE, len(pairs), "prime")
@@ -799,8 +908,8 @@ async def _measure(var_dir: Path, pairs: list[Pair]) -> list[RateResult]:
         finally:
             for side in sides.values():
                 await side.close()
-            careloop.stop()
-            plain.stop()
+            for server in (careloop, floor, plain):
+                server.stop()
 
 
 def _require_postgres(target: Target) -> None:
@@ -836,20 +945,26 @@ def bench() -> int:
 
     print(f"engine: {target.engine}; wall time {time.perf_counter() - started:.1f} s")
     for result in results:
-        careloop, plain = result.sides["careloop"], result.sides["plain"]
+        careloop, floor, plain = (result.sides[name] for name in ("careloop", "floor", "plain"))
         print(
             f"{result.rate:4d} msg/s: careloop p50/p99 {careloop.ms(0.5):6.2f}/{careloop.ms(0.99):6.2f} ms, "
-            f"plain {plain.ms(0.5):6.2f}/{plain.ms(0.99):6.2f} ms, "
-            f"ratio p50 {result.ratio(0.5):.2f}, p99 {result.ratio(0.99):.2f}"
+            f"floor {floor.ms(0.5):6.2f}/{floor.ms(0.99):6.2f} ms, "
+            f"plain {plain.ms(0.5):6.2f}/{plain.ms(0.99):6.2f} ms; "
+            f"p99 ratio to plain: careloop {result.ratio(0.99):.2f}, floor {result.ratio(0.99, 'floor'):.2f}"
         )
     last = results[-1]
     verdict = "met" if last.ratio(0.99) <= TARGET_P99_RATIO else "missed"
     print(f"target: careloop p99 within {TARGET_P99_RATIO:g}x plain at {last.rate} msg/s: {verdict}")
-    figures = [(f"chat_p50_ratio_{r.rate}", r, 0.5) for r in results]
-    figures += [(f"chat_p99_ratio_{r.rate}", r, 0.99) for r in results]
-    for name, result, fraction in figures:
-        careloop, plain = result.sides["careloop"], result.sides["plain"]
-        print(_figure(name, careloop.ms(fraction), plain.ms(fraction), "ms", 2), flush=True)
+    # the headline (CareLoop ÷ plain, p99, the highest rate) is printed last
+    figures = [(f"chat_floor_p99_ratio_{r.rate}", r, 0.99, "floor", "plain") for r in results]
+    figures += [(f"chat_p99_over_floor_ratio_{r.rate}", r, 0.99, "careloop", "floor") for r in results]
+    figures += [(f"chat_p50_ratio_{r.rate}", r, 0.5, "careloop", "plain") for r in results]
+    figures += [(f"chat_p99_ratio_{r.rate}", r, 0.99, "careloop", "plain") for r in results]
+    for name, result, fraction, candidate, baseline in figures:
+        print(
+            _figure(name, result.sides[candidate].ms(fraction), result.sides[baseline].ms(fraction), "ms", 2),
+            flush=True,
+        )
     return 0
 
 
