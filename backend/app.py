@@ -12,25 +12,28 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from litestar import Litestar, Request, Response, get
+from litestar import Litestar, Response, get
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
-from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.middleware import DefineMiddleware
 
 from backend.container import Container, build_container
 from backend.graphql.http import build_graphql_controller
-from backend.graphql.network import client_address
 from backend.graphql.schema import build_schema
 from backend.logging import configure_logging
 from backend.messaging.retention import expire_forever
 from backend.push import notify
 from backend.push.live import LIVE
 from backend.push.runtime import build_dispatcher
+from backend.rate_limit import RateLimitMiddleware, SlidingWindowLimiter
 from backend.realtime.bus import InProcessBus, RedisBus
 from backend.realtime.hub import Hub
 from backend.settings import Settings, get_settings
 
 LIVE_FLUSH_SECONDS = 0.2
+
+
+PROBE_PATHS = ("/healthz", "/readyz")  # never rate limited: load balancers poll them
 
 
 @get("/healthz", include_in_schema=False, cache=False)
@@ -120,13 +123,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 await container.redis.aclose()
             await container.database.stop()
 
-    def rate_limit_identifier(request: Request[Any, Any, Any]) -> str:
-        return client_address(request, settings.trusted_proxies)
-
-    rate_limit = RateLimitConfig(
-        rate_limit=("minute", settings.rate_limit_per_minute),
-        exclude=["/healthz", "/readyz"],
-        identifier_for_request=rate_limit_identifier,
+    rate_limit = DefineMiddleware(
+        RateLimitMiddleware,
+        limiter=SlidingWindowLimiter(settings.rate_limit_per_minute),
+        trusted_proxies=settings.trusted_proxies,
+        exclude_paths=PROBE_PATHS,
     )
     cors = CORSConfig(allow_origins=list(settings.allowed_origins)) if settings.allowed_origins else None
 
@@ -134,7 +135,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[build_graphql_controller(container, schema, hub), healthz, readyz, jwks],
         state=State({"container": container, "schema": schema, "hub": hub}),
         lifespan=[lifespan],
-        middleware=[rate_limit.middleware],
+        middleware=[rate_limit],
         cors_config=cors,
         request_max_body_size=settings.graphql_limits.max_request_body_bytes,
         debug=False,

@@ -176,13 +176,20 @@ async def test_unexpected_errors_are_masked_logged_without_phi_and_rolled_back(
     assert await AuthSession.count().where(AuthSession.user == user.id) == sessions_before
 
 
-async def test_rate_limit_answers_429() -> None:
+async def test_rate_limit_answers_429_with_retry_after_and_spares_the_probes() -> None:
     from backend.app import create_app
     from tests.support.api import in_loop_client
 
+    # given an app admitting 3 requests per minute per client address
     app = create_app(dataclasses.replace(get_settings(), rate_limit_per_minute=3))
     async with in_loop_client(app) as client:
-        statuses = [
-            (await client.post("/graphql", json={"query": "{ __typename }"})).status_code for _ in range(4)
-        ]
-    assert statuses == [200, 200, 200, 429]
+        # when one address sends 4, then polls the probes
+        responses = [await client.post("/graphql", json={"query": "{ __typename }"}) for _ in range(4)]
+        probes = [(await client.get(path)).status_code for path in ("/healthz", "/readyz", "/healthz")]
+    # then the 4th is refused with the request-level error body and when to retry
+    assert [r.status_code for r in responses] == [200, 200, 200, 429]
+    refused = responses[-1]
+    assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    assert 1 <= int(refused.headers["retry-after"]) <= 120
+    # and the probes are never limited
+    assert probes == [200, 200, 200]
