@@ -28,6 +28,7 @@ SCOPE = "referral"
 ENCRYPTED_FIELDS = frozenset({"reason", "clinical_question", "relevant_history", "outcome_report"})
 DOCUMENT_SEALED_FIELDS = ("filename", "sha256")
 SEAL_BATCH = 500
+DOCUMENT_SEAL_BATCH = 20  # rows carry their content (up to the attachment limit each)
 DOCUMENT_COLUMNS = (
     Document.id,
     Document.referral,
@@ -301,29 +302,106 @@ def _opened_document(row: Row, keys: dict[UUID, bytes]) -> Row:
     return row
 
 
+async def seal_legacy_referrals() -> tuple[int, int]:
+    """Give referrals written before encryption a data key of their own, sealing their clinical
+    text, then seal the timeline notes still stored plain (idempotent and restartable, each row
+    sealed by one conditional UPDATE; run by ``migrate`` before :func:`seal_legacy_documents`).
+    Returns (referrals, notes) sealed."""
+    referrals = 0
+    after: UUID | None = None
+    while True:
+        query = Referral.select(Referral.id, *(getattr(Referral, name) for name in sorted(ENCRYPTED_FIELDS)))
+        query = query.where(Referral.wrapped_key == "")
+        if after is not None:
+            query = query.where(Referral.id > after)
+        rows = await query.order_by(Referral.id).limit(SEAL_BATCH)
+        if not rows:
+            break
+        for row in rows:
+            data_key = envelope.new_data_key()
+            values = _seal(row, data_key)
+            del values["id"]
+            values["wrapped_key"] = envelope.wrap_data_key(
+                key_encryption_keys(), data_key, scope=SCOPE, record_id=str(row["id"])
+            )
+            changed = await (
+                Referral.update({getattr(Referral, name): value for name, value in values.items()})
+                .where((Referral.id == row["id"]) & (Referral.wrapped_key == ""))
+                .returning(Referral.id)
+            )
+            referrals += len(changed)
+        after = rows[-1]["id"]
+    return referrals, await _seal_legacy_notes()
+
+
+async def _seal_legacy_notes() -> int:
+    sealed = 0
+    after: int | None = None
+    while True:
+        query = ReferralEvent.select(
+            ReferralEvent.id, ReferralEvent.uid, ReferralEvent.referral, ReferralEvent.note
+        ).where((ReferralEvent.note != "") & ReferralEvent.note.not_like(f"{envelope.FIELD_PREFIX}%"))
+        if after is not None:
+            query = query.where(ReferralEvent.id > after)
+        rows = await query.order_by(ReferralEvent.id).limit(SEAL_BATCH)
+        if not rows:
+            return sealed
+        keys = await _data_keys(row["referral"] for row in rows)
+        for row in rows:
+            if row["referral"] not in keys:  # sealed by a later pass, once the referral has a key
+                continue
+            note = envelope.encrypt_field(
+                keys[row["referral"]],
+                row["note"],
+                scope=SCOPE,
+                record_id=str(row["referral"]),
+                field=f"note:{row['uid']}",
+            )
+            changed = await (
+                ReferralEvent.update({ReferralEvent.note: note})
+                .where((ReferralEvent.id == row["id"]) & (ReferralEvent.note == row["note"]))
+                .returning(ReferralEvent.id)
+            )
+            sealed += len(changed)
+        after = rows[-1]["id"]
+
+
 async def seal_legacy_documents() -> int:
-    """Seal the file names and hashes of documents stored plain before they were sealed
-    (idempotent; run by ``migrate``). Returns how many documents were sealed."""
+    """Seal what documents stored before sealing hold plain: file name and hash, and the content
+    of those added to a referral before it had a data key (idempotent; run by ``migrate``, after
+    :func:`seal_legacy_referrals`). Returns how many documents were sealed."""
     sealed = 0
     after: UUID | None = None
     while True:
-        query = Document.select(Document.id, Document.referral, Document.filename, Document.sha256).where(
-            Document.sha256.not_like(f"{envelope.FIELD_PREFIX}%")
-        )
+        query = Document.select(
+            Document.id, Document.referral, Document.filename, Document.sha256, Document.content
+        ).where(Document.sha256.not_like(f"{envelope.FIELD_PREFIX}%"))
         if after is not None:
             query = query.where(Document.id > after)
-        rows = await query.order_by(Document.id).limit(SEAL_BATCH)
+        rows = await query.order_by(Document.id).limit(DOCUMENT_SEAL_BATCH)
         if not rows:
             return sealed
         keys = await _data_keys(row["referral"] for row in rows)
         for row in rows:
             if row["referral"] not in keys:  # a referral from before encryption: nothing to seal with
                 continue
-            values = _sealed_document_fields(keys[row["referral"]], row["referral"], row["id"], row)
-            await Document.update({getattr(Document, name): value for name, value in values.items()}).where(
-                (Document.id == row["id"]) & (Document.sha256 == row["sha256"])
+            key = keys[row["referral"]]
+            values = _sealed_document_fields(key, row["referral"], row["id"], row)
+            content = bytes(row["content"])
+            if not envelope.is_sealed_bytes(content):
+                values["content"] = envelope.encrypt_bytes(
+                    key,
+                    content,
+                    scope=SCOPE,
+                    record_id=str(row["referral"]),
+                    field=_document_field(row["id"]),
+                )
+            changed = await (
+                Document.update({getattr(Document, name): value for name, value in values.items()})
+                .where((Document.id == row["id"]) & (Document.sha256 == row["sha256"]))
+                .returning(Document.id)
             )
-            sealed += 1
+            sealed += len(changed)
         after = rows[-1]["id"]
 
 

@@ -7,8 +7,8 @@ import hashlib
 from uuid import UUID
 
 from backend.crypto import envelope
-from backend.referrals.repository import seal_legacy_documents
-from backend.referrals.tables import Document, Referral
+from backend.referrals.repository import seal_legacy_documents, seal_legacy_referrals
+from backend.referrals.tables import Document, Referral, ReferralEvent
 from tests.support import database
 from tests.support.graphql_ids import uuid_of
 from tests.support.referrals import Person, World
@@ -21,7 +21,25 @@ PHRASES = (
 )
 DOCUMENT_NAME = "echo-Xanthelasma-Zebra-31.txt"
 LEGACY_NAME = "echo-Quagga-Legacy-77.txt"
+LEGACY_PHRASES = (
+    "Pangolin-Legacy-Reason-12",
+    "Axolotl legacy question",
+    "Tapir legacy history",
+    "Dugong legacy note",
+)
+LEGACY_DOCUMENT = "ct-Pangolin-Legacy-12.txt"
+LEGACY_CONTENT = b"CT report written before encryption: Pangolin-Legacy-Content-12"
 DOCUMENTS = "query($id: ID!) { referral(id: $id) { documents { filename sha256 } } }"
+LEGACY_READ = """
+query($id: ID!) {
+  referral(id: $id) {
+    reason clinicalQuestion relevantHistory
+    timeline { note }
+    documents { id filename sha256 }
+  }
+}
+"""
+DOCUMENT_CONTENT = "query($id: ID!) { document(id: $id) { contentBase64 } }"
 
 
 async def test_a_dump_of_the_database_holds_no_clinical_text_in_plaintext(world: World) -> None:
@@ -46,6 +64,7 @@ async def test_a_dump_of_the_database_holds_no_clinical_text_in_plaintext(world:
     # and no table holds any of it in plaintext, nor the document's hash (it would confirm a guess)
     dump = await database.dump()
     assert all(phrase not in dump for phrase in (*PHRASES, DOCUMENT_NAME, stored["sha256"]))
+    assert _hex(f"Echo report for {PHRASES[0]}") not in dump.lower()  # binary columns dump as hex
 
 
 async def _documents(world: World, referral_id: str, person: Person) -> list[dict[str, str]]:
@@ -111,3 +130,69 @@ async def test_a_ciphertext_moved_to_another_referral_fails_with_a_clear_error_n
     ]
     # and the first still reads
     assert (await world.read(first["id"], world.referrer) or {})["reason"] == PHRASES[0]
+
+
+def _hex(text: str) -> str:
+    return text.encode().hex()
+
+
+async def _legacy_view(world: World, referral_id: str) -> tuple[dict[str, object], list[bytes]]:
+    data = await world.api.data(LEGACY_READ, {"id": referral_id}, token=world.referrer.token)
+    referral = data["referral"]
+    contents = []
+    for document in referral["documents"]:
+        found = await world.api.data(DOCUMENT_CONTENT, {"id": document["id"]}, token=world.referrer.token)
+        contents.append(base64.b64decode(found["document"]["contentBase64"]))
+    return referral, contents
+
+
+async def test_referrals_written_before_encryption_read_as_before_and_migrate_seals_all_their_text(
+    world: World,
+) -> None:
+    # given a referral as a release before encryption wrote it: no data key, its clinical text,
+    # a timeline note and a document (content, file name, hash) all plain
+    referral = await world.draft()
+    referral = await world.step("SEND", referral, world.referrer)
+    referral = await world.step("REQUEST_INFO", referral, world.specialist, note="sealed for now")
+    referral_id = UUID(uuid_of(referral["id"]))
+    await Referral.update(
+        {
+            Referral.reason: LEGACY_PHRASES[0],
+            Referral.clinical_question: LEGACY_PHRASES[1],
+            Referral.relevant_history: LEGACY_PHRASES[2],
+            Referral.outcome_report: "",
+            Referral.wrapped_key: "",
+        }
+    ).where(Referral.id == referral_id)
+    await ReferralEvent.update({ReferralEvent.note: LEGACY_PHRASES[3]}).where(
+        (ReferralEvent.referral == referral_id) & (ReferralEvent.note != "")
+    )
+    await Document(
+        referral=referral_id,
+        kind="IMAGING",
+        media_type="text/plain",
+        filename=LEGACY_DOCUMENT,
+        size_bytes=len(LEGACY_CONTENT),
+        sha256=hashlib.sha256(LEGACY_CONTENT).hexdigest(),
+        content=LEGACY_CONTENT,
+        added_by=world.referrer.user.id,
+    ).save()
+    before = await _legacy_view(world, referral["id"])
+    assert before[0]["reason"] == LEGACY_PHRASES[0]
+    assert LEGACY_PHRASES[3] in [event["note"] for event in before[0]["timeline"]]
+    assert before[1] == [LEGACY_CONTENT]
+
+    # when `migrate` seals what was written before encryption
+    referrals, notes = await seal_legacy_referrals()
+    documents = await seal_legacy_documents()
+
+    # then the API reads the same, and the database holds none of it in plain
+    assert (referrals, notes, documents) == (1, 1, 1)
+    assert await _legacy_view(world, referral["id"]) == before
+    dump = await database.dump()
+    text = (*LEGACY_PHRASES, LEGACY_DOCUMENT, hashlib.sha256(LEGACY_CONTENT).hexdigest())
+    assert [phrase for phrase in text if phrase in dump] == []
+    assert _hex("Pangolin-Legacy-Content-12") not in dump.lower()  # binary columns dump as hex
+    # and a second pass finds nothing left to seal
+    assert await seal_legacy_referrals() == (0, 0)
+    assert await seal_legacy_documents() == 0
