@@ -56,10 +56,12 @@ async def test_a_dump_after_a_chat_holds_none_of_its_text(world: World) -> None:
     # then the members read it all back
     bodies = [e["node"]["body"] for e in (await chat.messages(world.referrer))["edges"]]
     assert bodies == [PHRASES[0], PHRASES[1], PHRASES[5]]
-    # and no table holds any of it in plaintext (nor the attachment in base64)
+    # and no table holds any of it in plaintext (nor the attachment in base64, nor in the hex form
+    # binary columns dump as)
     dump = await database.dump()
     hidden = [*PHRASES, base64.b64encode(PHRASES[3].encode()).decode()]
     assert [phrase for phrase in hidden if phrase in dump] == []
+    assert PHRASES[3].encode().hex() not in dump.lower()
 
 
 async def _read_error(chat: Chat, world: World) -> dict[str, Any]:
