@@ -467,106 +467,77 @@ class Side:
 
     async def _send_careloop(self, index: int, client_message_id: str) -> Sent:
         pair = self.pairs[index]
-        body = _encoder.encode(
-            {
-                "query": SEND_MESSAGE,
-                "operationName": "SendMessage",
-                "variables": {
-                    "input": {
-                        "conversationId": pair.conversation_id,
-                        "clientMessageId": client_message_id,
-                        "body": BODY,
-                    }
-                },
-            }
-        )
-        sent = Sent(index, time.perf_counter())
-        try:
-            response = await self.http.post(
-                self.server.base_url + "/graphql", content=body, headers=self._headers[index]
-            )
-            sent.answered = time.perf_counter()
-            if response.status_code != 200:
-                sent.error = f"HTTP {response.status_code}: {response.text[:200]}"
-                return sent
-            answer = _decoder.decode(response.content)
+        message = {"conversationId": pair.conversation_id, "clientMessageId": client_message_id, "body": BODY}
+        variables = {"input": message}
+        body = {"query": SEND_MESSAGE, "operationName": "SendMessage", "variables": variables}
+
+        def key_of(answer: dict[str, Any]) -> str:
             result = ((answer.get("data") or {}).get("sendMessage")) or {}
             message = result.get("chatMessage") or {}
             if answer.get("errors") or result.get("__typename") != "MessageSuccess":
-                sent.error = f"GraphQL: {str(answer)[:300]}"
-            elif message.get("body") != BODY or message.get("senderId") != self._sender_ids[index]:
-                sent.error = f"unexpected message: {str(message)[:300]}"
-            else:
-                sent.key = message["id"]
-        except httpx.HTTPError as error:
-            sent.error = repr(error)
-        return sent
+                raise ValueError(f"GraphQL: {str(answer)[:300]}")
+            if message.get("body") != BODY or message.get("senderId") != self._sender_ids[index]:
+                raise ValueError(f"unexpected message: {str(message)[:300]}")
+            return str(message["id"])
 
-    async def _send_plain(self, index: int, client_message_id: str) -> Sent:
-        pair = self.pairs[index]
-        body = _encoder.encode(
-            {
-                "conversationId": pair.plain_conversation_id,
-                "senderId": pair.sender.user_id,
-                "recipientId": pair.recipient.user_id,
-                "clientMessageId": client_message_id,
-                "body": BODY,
-            }
-        )
-        sent = Sent(index, time.perf_counter())
-        try:
-            response = await self.http.post(
-                self.server.base_url + "/messages", content=body, headers=self._headers[index]
-            )
-            sent.answered = time.perf_counter()
-            if response.status_code != 200:
-                sent.error = f"HTTP {response.status_code}: {response.text[:200]}"
-                return sent
-            answer = _decoder.decode(response.content)
-            if answer.get("clientMessageId") != client_message_id:
-                sent.error = f"unexpected answer: {str(answer)[:300]}"
-            else:
-                sent.key = answer["id"]
-        except httpx.HTTPError as error:
-            sent.error = repr(error)
-        return sent
+        return await self._post("/graphql", body, index, key_of)
 
     async def _send_floor(self, index: int, client_message_id: str) -> Sent:
         from bench.chat_floor import SEND_MESSAGE as FLOOR_SEND_MESSAGE
 
+        body = {
+            "query": FLOOR_SEND_MESSAGE,
+            "operationName": "SendMessage",
+            "variables": {"input": self._plain_message(index, client_message_id)},
+        }
+
+        def key_of(answer: dict[str, Any]) -> str:
+            message = (answer.get("data") or {}).get("sendMessage") or {}
+            if answer.get("errors") or message.get("clientMessageId") != client_message_id:
+                raise ValueError(f"GraphQL: {str(answer)[:300]}")
+            return str(message["id"])
+
+        return await self._post("/execute", body, index, key_of)
+
+    async def _send_plain(self, index: int, client_message_id: str) -> Sent:
+        def key_of(answer: dict[str, Any]) -> str:
+            if answer.get("clientMessageId") != client_message_id:
+                raise ValueError(f"unexpected answer: {str(answer)[:300]}")
+            return str(answer["id"])
+
+        return await self._post("/messages", self._plain_message(index, client_message_id), index, key_of)
+
+    def _plain_message(self, index: int, client_message_id: str) -> dict[str, str]:
+        """The plain and floor sides' message: the same fields, the same table."""
         pair = self.pairs[index]
-        body = _encoder.encode(
-            {
-                "query": FLOOR_SEND_MESSAGE,
-                "operationName": "SendMessage",
-                "variables": {
-                    "input": {
-                        "conversationId": pair.plain_conversation_id,
-                        "senderId": pair.sender.user_id,
-                        "recipientId": pair.recipient.user_id,
-                        "clientMessageId": client_message_id,
-                        "body": BODY,
-                    }
-                },
-            }
-        )
+        return {
+            "conversationId": pair.plain_conversation_id,
+            "senderId": pair.sender.user_id,
+            "recipientId": pair.recipient.user_id,
+            "clientMessageId": client_message_id,
+            "body": BODY,
+        }
+
+    async def _post(
+        self, path: str, body: dict[str, Any], index: int, key_of: Callable[[dict[str, Any]], str]
+    ) -> Sent:
+        """POST one send and time it; ``key_of`` checks the answer and names the message id the
+        recipient's frame must carry (or raises ValueError saying what is wrong)."""
+        content = _encoder.encode(body)
         sent = Sent(index, time.perf_counter())
         try:
             response = await self.http.post(
-                self.server.base_url + "/execute", content=body, headers=self._headers[index]
+                self.server.base_url + path, content=content, headers=self._headers[index]
             )
             sent.answered = time.perf_counter()
             if response.status_code != 200:
                 sent.error = f"HTTP {response.status_code}: {response.text[:200]}"
-                return sent
-            answer = _decoder.decode(response.content)
-            message = (answer.get("data") or {}).get("sendMessage") or {}
-            if answer.get("errors") or message.get("clientMessageId") != client_message_id:
-                sent.error = f"GraphQL: {str(answer)[:300]}"
             else:
-                sent.key = message["id"]
+                sent.key = key_of(_decoder.decode(response.content))
         except httpx.HTTPError as error:
             sent.error = repr(error)
+        except ValueError as error:
+            sent.error = str(error)
         return sent
 
     def frame_key(self, index: int, opcode: int, payload: bytes) -> str:
