@@ -136,7 +136,7 @@ async def insert_event(
         keys = await _data_keys([referral_id])
         if referral_id in keys:
             note = envelope.encrypt_field(
-                keys[referral_id], note, scope=SCOPE, record_id=str(referral_id), field=f"note:{uid}"
+                keys[referral_id], note, scope=SCOPE, record_id=str(referral_id), field=_note_field(uid)
             )
     await ReferralEvent(
         uid=uid,
@@ -149,6 +149,11 @@ async def insert_event(
         note=note,
         occurred_at=occurred_at,
     ).save()
+
+
+def _note_field(event_uid: UUID) -> str:
+    """The envelope field of a timeline note."""
+    return f"note:{event_uid}"
 
 
 async def events_of_referrals(referral_ids: Sequence[UUID]) -> dict[UUID, list[Row]]:
@@ -165,7 +170,7 @@ async def events_of_referrals(referral_ids: Sequence[UUID]) -> dict[UUID, list[R
         key = keys.get(row["referral"])
         if key is not None and row["note"].startswith(envelope.FIELD_PREFIX):
             row["note"] = envelope.decrypt_field(
-                key, row["note"], scope=SCOPE, record_id=str(row["referral"]), field=f"note:{row['uid']}"
+                key, row["note"], scope=SCOPE, record_id=str(row["referral"]), field=_note_field(row["uid"])
             )
         grouped[row["referral"]].append(row)
     return grouped
@@ -355,7 +360,7 @@ async def _seal_legacy_notes() -> int:
                 row["note"],
                 scope=SCOPE,
                 record_id=str(row["referral"]),
-                field=f"note:{row['uid']}",
+                field=_note_field(row["uid"]),
             )
             changed = await (
                 ReferralEvent.update({ReferralEvent.note: note})
