@@ -63,7 +63,7 @@ async def notify(
     ]
     if not devices:
         return []
-    badges = await repository.unread_messages(sorted({d["user"] for d in devices}, key=str))
+    badges = await repository.badges(sorted({d["user"] for d in devices}, key=str))
     rows = []
     for device in devices:
         chosen = per_user(device["user"]) if per_user else notification

@@ -11,9 +11,15 @@ from uuid import UUID
 from backend.db import fetch, placeholders
 from backend.push.codes import OutboxStatus, SkipReason
 from backend.push.tables import PushDevice, PushOutbox, PushSettings
+from backend.referrals.lifecycle import AWAITING_RESPONSE, Status
 
 Row = dict[str, Any]
 CLAIM_COLUMNS = 'id, device, "user", category, event_id, message, attempts'
+
+# referrals counted in a user's badge: waiting for the receiving provider's decision, or for the
+# referring provider's answer to a request for information
+_FOR_RECEIVER = tuple(sorted(status.value for status in AWAITING_RESPONSE))
+_FOR_REFERRER = (Status.NEEDS_INFO.value,)
 
 
 # --- devices ------------------------------------------------------------------------------------
@@ -270,25 +276,39 @@ async def next_due_at() -> datetime | None:
     return row["next_attempt_at"] if row else None
 
 
-async def unread_messages(user_ids: Sequence[UUID]) -> dict[UUID, int]:
-    """For badges: messages after each user's read marker, over the conversations they have a
-    read state in (a referral conversation never opened is not counted)."""
+async def badges(user_ids: Sequence[UUID]) -> dict[UUID, int]:
+    """The app icon's count per user, in one statement: unread secure messages (after the user's
+    read marker, over the conversations they have a read state in; a referral conversation never
+    opened is not counted) plus the referrals waiting for them: sent to them and not yet decided,
+    or back with them for more information."""
     if not user_ids:
         return {}
+    users = placeholders(len(user_ids))
     rows = await fetch(
         PushDevice,
-        'SELECT conversation_member."user", SUM(CASE WHEN conversation.last_sequence > '  # noqa: S608
+        "SELECT counted.user_id, SUM(counted.items) AS badge FROM ("  # noqa: S608 - constants only
+        'SELECT conversation_member."user" AS user_id, CASE WHEN conversation.last_sequence > '
         "conversation_member.read_up_to THEN conversation.last_sequence - conversation_member.read_up_to "
-        "ELSE 0 END) AS unread FROM conversation_member "
+        "ELSE 0 END AS items FROM conversation_member "
         "JOIN conversation ON conversation.id = conversation_member.conversation "
-        f'WHERE conversation_member."user" IN ({placeholders(len(user_ids))}) '
+        f'WHERE conversation_member."user" IN ({users}) '
         "AND (conversation_member.active = {} OR conversation.kind = {}) "
-        'GROUP BY conversation_member."user"',
+        'UNION ALL SELECT provider."user" AS user_id, 1 AS items FROM referral '
+        "JOIN provider ON provider.id = referral.receiving_provider "
+        f'WHERE provider."user" IN ({users}) AND referral.status IN ({placeholders(len(_FOR_RECEIVER))}) '
+        'UNION ALL SELECT provider."user" AS user_id, 1 AS items FROM referral '
+        "JOIN provider ON provider.id = referral.referring_provider "
+        f'WHERE provider."user" IN ({users}) AND referral.status IN ({placeholders(len(_FOR_REFERRER))})'
+        ") AS counted GROUP BY counted.user_id",
         *user_ids,
         True,
         "REFERRAL",
+        *user_ids,
+        *_FOR_RECEIVER,
+        *user_ids,
+        *_FOR_REFERRER,
     )
     found = dict.fromkeys(user_ids, 0)
     for row in rows:
-        found[row["user"]] = int(row["unread"] or 0)
+        found[row["user_id"]] = int(row["badge"] or 0)
     return found

@@ -192,10 +192,11 @@ async def test_sends_reuse_kept_alive_connections(world: World, fake_fcm: FakeFc
     assert len({push.connection for push in sends}) <= 6 + 2
 
 
-async def test_message_pushes_carry_the_recipients_unread_count_as_badge(
+async def test_message_pushes_count_the_recipients_unread_messages_in_the_badge(
     world: World, fake_fcm: FakeFcm, dispatcher: Any
 ) -> None:
-    # given a direct conversation whose other member is offline with an iPhone
+    # given a direct conversation whose other member is offline with an iPhone (and one referral
+    # sent to them, waiting for their decision: it counts 1 in every badge below)
     await referral_in(world, "SENT")
     started = await world.api.data(
         START,
@@ -207,11 +208,33 @@ async def test_message_pushes_carry_the_recipients_unread_count_as_badge(
     # when the referrer sends two messages
     await chat.send(world.referrer, "First")
     await chat.send(world.referrer, "Second")
-    # then the pushes count them: 1, then 2
+    # then the pushes count them: 1, then 2 (plus the waiting referral)
     pushes = await wait_for(fake_fcm, token, 2)
-    assert sorted(p.message["apns"]["payload"]["aps"]["badge"] for p in pushes) == [1, 2]
+    assert sorted(p.message["apns"]["payload"]["aps"]["badge"] for p in pushes) == [1 + 1, 2 + 1]
     # and once the specialist has read both, the next one counts 1 again
     await chat.mark(world.specialist, readUpTo=2)
     await chat.send(world.referrer, "Third")
     third = (await wait_for(fake_fcm, token, 3))[-1]
-    assert third.message["apns"]["payload"]["aps"]["badge"] == 1
+    assert third.message["apns"]["payload"]["aps"]["badge"] == 1 + 1
+
+
+async def test_referral_pushes_count_the_referrals_waiting_for_the_recipient_in_the_badge(
+    world: World, fake_fcm: FakeFcm, dispatcher: Any
+) -> None:
+    # given an offline specialist and an offline referrer, each with a phone, and no messages
+    [specialist_token] = await _devices(world, world.specialist)
+    [referrer_token] = await _devices(world, world.referrer)
+    # when the referrer sends two referrals to the specialist
+    first = await world.step("SEND", await world.draft(), world.referrer)
+    await world.step("SEND", await world.draft(), world.referrer)
+    # then the specialist's pushes count the referrals waiting for their decision: 1, then 2 (a
+    # badge of 0 would clear the app icon's count when a referral arrives)
+    pushes = await wait_for(fake_fcm, specialist_token, 2)
+    assert sorted(p.message["apns"]["payload"]["aps"]["badge"] for p in pushes) == [1, 2]
+    assert sorted(p.message["android"]["notification"]["notification_count"] for p in pushes) == [1, 2]
+    # when the specialist asks the referrer for more information on the first
+    await world.step("REQUEST_INFO", first, world.specialist, note="Latest echo, please")
+    # then the referrer's push counts the referral now waiting for them
+    [update] = await wait_for(fake_fcm, referrer_token)
+    assert update.message["data"]["status"] == "NEEDS_INFO"
+    assert update.message["apns"]["payload"]["aps"]["badge"] == 1
