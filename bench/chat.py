@@ -1,11 +1,12 @@
-"""Secure messaging: end-to-end send latency, CareLoop against a plain insert-and-push path.
+"""Secure messaging: end-to-end send latency, CareLoop against a plain insert-and-push path
+(and the stack's floor: GraphQL doing the plain path's work).
 
 Run with ``make bench-chat`` (or ``python -m bench.chat``)::
 
     fresh database: PostgreSQL ``careloop_bench_<pid>`` (required: the plain side shares the server)
       ─► migrate ─► 100 clinics, two users each (a membership per user, so each pair passes the
          real "shares an organization" rule), each user with a session row and an access token
-         signed with the app's own key ring (no logins) ─► the plain side's own table
+         signed with the app's own key ring (no logins) ─► the plain and floor sides' own table
          ``bench_plain_message`` (id, conversation, sender, client_message_id, body, sent_at)
     servers, each in its own process (``python -m bench.chat --serve KIND``), never the client's:
       careloop    create_app() under uvicorn as ``python -m backend serve`` runs it (wsproto,
@@ -14,10 +15,13 @@ Run with ``make bench-chat`` (or ``python -m bench.chat``)::
       plain       a minimal Litestar app under the same uvicorn settings: POST /messages
                   (INSERT one row through an asyncpg pool, send one frame to the recipient's
                   socket from an in-process dict, answer JSON); WebSocket /ws/{user}
+      floor       Litestar + Strawberry doing the plain side's work (bench/chat_floor.py): POST
+                  /execute runs a sendMessage mutation (the same INSERT), WebSocket /graphql
+                  delivers it through a graphql-transport-ws subscription
     setup through the API, per pair (A = user 2k, B = user 2k + 1):
       A: startConversation(DIRECT, [B]) ─► B: streamPosition ─► B's socket: connection_init with
       B's token ─► subscribe ConversationEvents(after: position) (the app's own documents);
-      plain: B's socket on /ws/B
+      plain: B's socket on /ws/B; floor: B's socket subscribed to messages(userId: B)
       every socket is then read by a frame stamper (arrival time on the client's clock)
     load, per rate (50 then 200 messages/s), open loop: message i starts at t0 + i / rate,
       whatever happened to the earlier ones; conversation i mod 100 (round robin), sender A,
@@ -25,8 +29,9 @@ Run with ``make bench-chat`` (or ``python -m bench.chat``)::
       careloop  POST /graphql SendMessage (the app's document, keep-alive httpx client) ─►
                 B's socket: the ``next`` frame of MessageSent carrying the message id
       plain     POST /messages ─► B's socket: the frame carrying the row id
+      floor     POST /execute sendMessage ─► B's socket: the ``next`` frame carrying the row id
       ─► prime (one message per conversation, each side) ─► warm-up per rate and side
-      ─► rounds alternating which side goes first; after each side's round, wait until every
+      ─► rounds alternating the order of the sides; after each side's round, wait until every
          frame arrived ─► latency = frame arrival - request start (same clock)
       ─► p50 / p99 per side and rate over every message of the rounds; any HTTP error,
          GraphQL error, unexpected result or missing frame fails the run
