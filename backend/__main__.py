@@ -5,7 +5,7 @@ migrate             apply pending migrations
 seed                seed demo data when the database is empty
 audit verify        verify the audit hash chain; exit 1 naming the first broken row
 schema export       write mobile_contract/schema.graphql (``--check`` fails on drift)
-referrals expire    expire referrals past their validity window (run from cron/systemd timer)
+referrals expire    expire referrals past their validity window (each server also does)
 worker              send push notifications from the outbox (run several; set PUSH_DISPATCH_IN_PROCESS=false)
 messages expire     destroy messages past their conversation's retention (each server also does)
 keys rotate         re-wrap every data key under the current key-encryption key (restartable)
@@ -49,21 +49,14 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _referrals_expire(_: argparse.Namespace) -> int:
-    import secrets
-
-    from backend.audit.service import AuditTrail
     from backend.container import build_container
-    from backend.core.clock import utcnow
-    from backend.core.request import RequestMeta
-    from backend.referrals.service import expire_overdue
+    from backend.referrals.expiry import expire_once
 
     async def run() -> int:
         container = build_container(get_settings())
         await container.database.start()
         try:
-            async with container.database.unit_of_work() as uow:
-                meta = RequestMeta(client_address="system", request_id=f"expire-{secrets.token_hex(6)}")
-                return await expire_overdue(AuditTrail(uow, meta), now=utcnow())
+            return await expire_once(container.database)
         finally:
             await container.database.stop()
 

@@ -21,13 +21,14 @@ from backend.container import Container, build_container
 from backend.graphql.http import build_graphql_controller
 from backend.graphql.schema import build_schema
 from backend.logging import configure_logging
-from backend.messaging.retention import expire_forever
+from backend.messaging.retention import expire_forever as expire_messages
 from backend.push import notify
 from backend.push.live import LIVE
 from backend.push.runtime import build_dispatcher
 from backend.rate_limit import RateLimitMiddleware, SlidingWindowLimiter
 from backend.realtime.bus import InProcessBus, RedisBus
 from backend.realtime.hub import Hub
+from backend.referrals.expiry import expire_forever as expire_referrals
 from backend.settings import Settings, get_settings
 
 LIVE_FLUSH_SECONDS = 0.2
@@ -96,13 +97,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
         container.database.publisher = bus
         await bus.start()
         housekeeping = asyncio.create_task(hub.housekeep(), name="careloop-socket-housekeeping")
-        expiry = asyncio.create_task(
-            expire_forever(container.database, settings.messaging.expiry_interval_seconds),
-            name="careloop-message-expiry",
-        )
         dispatcher = build_dispatcher(settings, container.database)
         background = [
-            asyncio.create_task(LIVE.run(container.database, LIVE_FLUSH_SECONDS), name="careloop-push-live")
+            asyncio.create_task(
+                expire_messages(container.database, settings.messaging.expiry_interval_seconds),
+                name="careloop-message-expiry",
+            ),
+            asyncio.create_task(
+                expire_referrals(container.database, settings.referrals.expiry_interval_seconds),
+                name="careloop-referral-expiry",
+            ),
+            asyncio.create_task(LIVE.run(container.database, LIVE_FLUSH_SECONDS), name="careloop-push-live"),
         ]
         if settings.push.dispatch_in_process:
             notify.on_outbox_written(dispatcher.wake)
@@ -115,7 +120,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             yield
         finally:
             notify.on_outbox_written(None)
-            await _cancel_and_wait([housekeeping, expiry, *background])
+            await _cancel_and_wait([housekeeping, *background])
             await dispatcher.sender.close()
             await bus.stop()
             container.database.publisher = None

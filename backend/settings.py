@@ -59,6 +59,13 @@ class RealtimeLimits:
     max_message_bytes: int = 65_536
     max_subscriptions: int = 20
     init_timeout_seconds: float = 10.0
+    max_messages_per_second: int = 10
+    message_burst: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralSettings:
+    expiry_interval_seconds: float = 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +113,7 @@ class Settings:
     graphql_limits: GraphQLLimits = field(default_factory=GraphQLLimits)
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
     realtime: RealtimeLimits = field(default_factory=RealtimeLimits)
+    referrals: ReferralSettings = field(default_factory=ReferralSettings)
     messaging: MessagingSettings = field(default_factory=MessagingSettings)
     push: PushSettings = field(default_factory=PushSettings)
 
@@ -200,6 +208,12 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         max_message_bytes=_int(env, "WS_MAX_MESSAGE_BYTES", 65_536, minimum=1024),
         max_subscriptions=_int(env, "WS_MAX_SUBSCRIPTIONS", 20, minimum=1),
         init_timeout_seconds=float(_int(env, "WS_CONNECTION_INIT_TIMEOUT_SECONDS", 10, minimum=1)),
+        max_messages_per_second=_int(env, "WS_MAX_MESSAGES_PER_SECOND", 10, minimum=1),
+        message_burst=_int(env, "WS_MESSAGE_BURST", 50, minimum=1),
+    )
+
+    referrals = ReferralSettings(
+        expiry_interval_seconds=float(_int(env, "REFERRAL_EXPIRY_INTERVAL_MS", 300_000, minimum=50)) / 1000,
     )
 
     messaging = MessagingSettings(
@@ -247,6 +261,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         graphql_limits=limits,
         login_throttle=throttle,
         realtime=realtime,
+        referrals=referrals,
         messaging=messaging,
         push=push,
     )

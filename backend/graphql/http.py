@@ -255,6 +255,8 @@ def build_graphql_controller(container: Container, schema: Any, hub: Hub) -> typ
         ping_interval=settings.realtime.ping_interval_seconds,
         max_backlog=settings.realtime.max_backlog,
         max_operations=settings.realtime.max_subscriptions,
+        message_rate=float(settings.realtime.max_messages_per_second),
+        message_burst=float(settings.realtime.message_burst),
     )
 
     class GraphQLController(Controller):

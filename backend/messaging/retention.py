@@ -8,13 +8,9 @@ changes state in one UPDATE … WHERE state = 'ACTIVE', so each is expired (and 
 
 from __future__ import annotations
 
-import asyncio
-
-from backend.db import STATEMENTS, Database
-from backend.logging import get_logger
+from backend.core.periodic import run_every
+from backend.db import Database
 from backend.messaging.service import EXPIRY_BATCH, expire_due_messages
-
-logger = get_logger(__name__)
 
 
 async def expire_once(database: Database) -> int:
@@ -29,13 +25,9 @@ async def expire_once(database: Database) -> int:
 
 
 async def expire_forever(database: Database, interval_seconds: float) -> None:
-    STATEMENTS.ignore_current_task()
-    while True:
-        await asyncio.sleep(interval_seconds)
-        try:
-            count = await expire_once(database)
-        except Exception as error:  # the next pass retries; never log message content
-            logger.error("messaging.expiry_failed", error_type=type(error).__name__)
-        else:
-            if count:
-                logger.info("messaging.expired", count=count)
+    await run_every(
+        interval_seconds,
+        lambda: expire_once(database),
+        done="messaging.expired",
+        failed="messaging.expiry_failed",
+    )

@@ -229,6 +229,35 @@ async def test_a_second_connection_init_is_closed_with_4429(
         assert await socket.closed_with() == 4429
 
 
+async def test_a_client_flooding_the_socket_is_closed_with_4005(
+    live_server: LiveServer, api: Api, factory: Factory
+) -> None:
+    # given a subscribed socket (its burst allowance is 50 messages, then 10 per second)
+    async with connect(live_server.ws_url, await _token(api, factory)) as socket:
+        await socket.subscribe("1", EVENTS, {"after": 0})
+        # when the client sends 200 messages at once (pongs: the server answers nothing)
+        for _ in range(200):
+            await socket.send({"type": "pong"})
+        # then the server closes the socket instead of serving them all
+        assert await socket.closed_with() == 4005
+
+
+async def test_a_client_within_the_message_rate_keeps_its_socket(
+    live_server: LiveServer, api: Api, factory: Factory
+) -> None:
+    # given a subscribed socket
+    async with connect(live_server.ws_url, await _token(api, factory)) as socket:
+        await socket.subscribe("1", EVENTS, {"after": 0})
+        # when the client sends 40 messages at once, then 30 more at 8 per second
+        for _ in range(40):
+            await socket.send({"type": "pong"})
+        for _ in range(30):
+            await asyncio.sleep(0.125)
+            await socket.send({"type": "pong"})
+        # then the socket stays open
+        await socket.nothing_more(0.5)
+
+
 async def test_queries_over_the_socket_are_refused_with_a_clear_error(
     live_server: LiveServer, api: Api, factory: Factory
 ) -> None:

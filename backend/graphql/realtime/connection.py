@@ -4,6 +4,8 @@
         (else accepted and closed 4406)
     connection_init {accessToken} within WS_CONNECTION_INIT_TIMEOUT (else 4408)
         ─► authenticate (4403 if refused) ─► connection_ack {accessTokenExpiresAt}
+    every client message: within the socket's rate (WS_MAX_MESSAGES_PER_SECOND, burst
+        WS_MESSAGE_BURST)? else closed 4005
     subscribe {events | referralEvents} ─► validated once per document ─► a Subscription in the hub
         ─► one task: replay from the log after `after`, then live (see backend/realtime/hub.py);
            each event rendered once per document (projection.py), only `sequence` and the
@@ -84,6 +86,7 @@ class CloseCode:
     ACCESS_TOKEN_EXPIRED = 4001
     SESSION_ENDED = 4002
     SLOW_CONSUMER = 4004
+    TOO_MANY_MESSAGES = 4005
     BAD_REQUEST = 4400
     UNAUTHORIZED = 4401
     FORBIDDEN = 4403
@@ -103,6 +106,8 @@ class RealtimeConfig:
     ping_interval: float
     max_backlog: int
     max_operations: int
+    message_rate: float  # messages a client may send per second, on average …
+    message_burst: float  # … and at once
 
 
 @dataclass(slots=True)
@@ -131,6 +136,8 @@ def serve_socket(socket: WebSocket[Any, Any, Any], config: RealtimeConfig) -> Co
 
 class RealtimeConnection:
     __slots__ = (
+        "_allowance",
+        "_allowance_at",
         "_closing",
         "_expires_at",
         "_next_check",
@@ -156,6 +163,7 @@ class RealtimeConnection:
         self._recheck_task: asyncio.Task[None] | None = None
         self._closing = False
         self._expires_at = self._next_ping = self._next_check = 0.0
+        self._allowance, self._allowance_at = config.message_burst, 0.0  # a full bucket
 
     @property
     def user_id(self) -> UUID:
@@ -192,11 +200,23 @@ class RealtimeConnection:
                     message = await self.socket.receive()
                 if message["type"] == "websocket.disconnect":
                     return
+                if not self._admit(loop.time()):
+                    raise ProtocolViolation(CloseCode.TOO_MANY_MESSAGES, "Too many messages")
                 await self._handle(_decode(cast("dict[str, Any]", message)))
         except ProtocolViolation as violation:
             await self._close(violation.code, violation.reason)
         finally:
             self.shutdown()
+
+    def _admit(self, now: float) -> bool:
+        """A token bucket over every message the client sends: ``message_burst`` at once, then
+        ``message_rate`` per second (each subscribe replays from the database)."""
+        config = self.config
+        refilled = self._allowance + (now - self._allowance_at) * config.message_rate
+        allowance = min(config.message_burst, refilled)
+        admitted = allowance >= 1
+        self._allowance, self._allowance_at = allowance - 1 if admitted else allowance, now
+        return admitted
 
     async def _handle(self, message: dict[str, Any]) -> None:
         kind = message.get("type")

@@ -1,0 +1,32 @@
+"""Jobs each server instance runs on a timer: message retention, referral expiry.
+
+every interval: run one pass ──► log how many it handled, or that it failed (the error's
+type only, never content); the next pass retries
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from backend.db import STATEMENTS
+from backend.logging import get_logger
+
+logger = get_logger(__name__)
+
+
+async def run_every(
+    interval_seconds: float, run_once: Callable[[], Awaitable[int]], *, done: str, failed: str
+) -> None:
+    """Run ``run_once`` every ``interval_seconds`` until cancelled; ``done`` and ``failed`` are
+    the log events of a pass that handled something and of a pass that raised."""
+    STATEMENTS.ignore_current_task()
+    while True:
+        await asyncio.sleep(interval_seconds)
+        try:
+            count = await run_once()
+        except Exception as error:
+            logger.error(failed, error_type=type(error).__name__)
+        else:
+            if count:
+                logger.info(done, count=count)
