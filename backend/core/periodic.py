@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from backend.db import STATEMENTS
+from backend.db import STATEMENTS, Database, UnitOfWork
 from backend.logging import get_logger
 
 logger = get_logger(__name__)
@@ -30,3 +30,17 @@ async def run_every(
         else:
             if count:
                 logger.info(done, count=count)
+
+
+async def in_batches(
+    database: Database, batch_size: int, run_batch: Callable[[UnitOfWork], Awaitable[int]]
+) -> int:
+    """Run ``run_batch`` in a unit of work of its own until it handles fewer than ``batch_size``;
+    returns how many it handled in all."""
+    total = 0
+    while True:
+        async with database.unit_of_work() as uow:
+            count = await run_batch(uow)
+        total += count
+        if count < batch_size:
+            return total

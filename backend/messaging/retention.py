@@ -8,20 +8,14 @@ changes state in one UPDATE … WHERE state = 'ACTIVE', so each is expired (and 
 
 from __future__ import annotations
 
-from backend.core.periodic import run_every
+from backend.core.periodic import in_batches, run_every
 from backend.db import Database
 from backend.messaging.service import EXPIRY_BATCH, expire_due_messages
 
 
 async def expire_once(database: Database) -> int:
     """Expire everything due now, one batch per transaction; returns how many."""
-    total = 0
-    while True:
-        async with database.unit_of_work():
-            count = await expire_due_messages()
-        total += count
-        if count < EXPIRY_BATCH:
-            return total
+    return await in_batches(database, EXPIRY_BATCH, lambda _: expire_due_messages())
 
 
 async def expire_forever(database: Database, interval_seconds: float) -> None:

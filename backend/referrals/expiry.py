@@ -11,9 +11,9 @@ import secrets
 
 from backend.audit.service import AuditTrail
 from backend.core.clock import utcnow
-from backend.core.periodic import run_every
+from backend.core.periodic import in_batches, run_every
 from backend.core.request import RequestMeta
-from backend.db import Database
+from backend.db import Database, UnitOfWork
 from backend.referrals.service import expire_overdue
 
 EXPIRY_BATCH = 500
@@ -21,14 +21,12 @@ EXPIRY_BATCH = 500
 
 async def expire_once(database: Database) -> int:
     """Expire every referral past its window, one batch per transaction; returns how many."""
-    total = 0
-    while True:
-        async with database.unit_of_work() as uow:
-            meta = RequestMeta(client_address="system", request_id=f"expire-{secrets.token_hex(6)}")
-            count = await expire_overdue(AuditTrail(uow, meta), now=utcnow(), limit=EXPIRY_BATCH)
-        total += count
-        if count < EXPIRY_BATCH:
-            return total
+
+    async def batch(uow: UnitOfWork) -> int:
+        meta = RequestMeta(client_address="system", request_id=f"expire-{secrets.token_hex(6)}")
+        return await expire_overdue(AuditTrail(uow, meta), now=utcnow(), limit=EXPIRY_BATCH)
+
+    return await in_batches(database, EXPIRY_BATCH, batch)
 
 
 async def expire_forever(database: Database, interval_seconds: float) -> None:
