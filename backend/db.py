@@ -28,8 +28,10 @@ from string import Formatter
 from typing import Any
 
 import asyncpg
+from piccolo.columns import Column
 from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType
+from piccolo.query.methods.select import Select
 from piccolo.querystring import QueryString
 from piccolo.table import Table
 
@@ -45,6 +47,25 @@ POOL_CLOSE_TIMEOUT_SECONDS = 5.0
 def placeholders(count: int) -> str:
     """``{}, {}, …`` for a raw statement's ``IN (…)`` list of ``count`` values."""
     return ", ".join(["{}"] * count)
+
+
+async def keyset_pages(
+    select: Callable[[], Select[Any]], key: Column, size: int
+) -> AsyncIterator[list[dict[str, Any]]]:
+    """The rows of ``select()`` in pages of ``size`` ordered by ``key`` (a selected, unique
+    column), each page read after the previous page's last key: a pass may change the rows it
+    has read (seal them, say) without losing or repeating any."""
+    name = key._meta.name
+    after: Any = None
+    while True:
+        query = select()
+        if after is not None:
+            query = query.where(key > after)
+        rows: list[dict[str, Any]] = await query.order_by(key).limit(size)
+        if not rows:
+            return
+        yield rows
+        after = rows[-1][name]
 
 
 def select_columns(table: type[Table]) -> str:

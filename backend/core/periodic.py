@@ -2,6 +2,7 @@
 
 every interval: run one pass ──► log how many it handled, or that it failed (the error's
 type only, never content); the next pass retries
+a pass: one batch per unit of work, until a batch comes back short
 """
 
 from __future__ import annotations

@@ -15,9 +15,12 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from piccolo.query.methods.select import Select
+
 from backend.crypto import envelope
 from backend.crypto.blind_index import blind_index
 from backend.crypto.keys import key_encryption_keys
+from backend.db import keyset_pages
 from backend.logging import get_logger
 from backend.patients.tables import Patient
 
@@ -107,14 +110,11 @@ async def seal_legacy_patients() -> tuple[int, int]:
     (say "ab-1" beside "AB-1") is left as it is, still readable and found by its exact MRN.
     """
     sealed = left = 0
-    after: UUID | None = None
-    while True:
-        query = Patient.select(Patient.id, Patient.organization, Patient.mrn).where(Patient.wrapped_key == "")
-        if after is not None:
-            query = query.where(Patient.id > after)
-        rows = await query.order_by(Patient.id).limit(SEAL_BATCH)
-        if not rows:
-            break
+
+    def legacy() -> Select[Any]:
+        return Patient.select(Patient.id, Patient.organization, Patient.mrn).where(Patient.wrapped_key == "")
+
+    async for rows in keyset_pages(legacy, Patient.id, SEAL_BATCH):
         for row in rows:
             values = _sealed_mrn(row["id"], row["mrn"])
             taken = await Patient.exists().where(
@@ -128,7 +128,6 @@ async def seal_legacy_patients() -> tuple[int, int]:
                 (Patient.id == row["id"]) & (Patient.wrapped_key == "")
             )
             sealed += 1
-        after = rows[-1]["id"]
     return sealed, left
 
 

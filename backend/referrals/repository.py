@@ -16,10 +16,11 @@ from typing import Any
 from uuid import UUID
 
 from piccolo.query.functions.aggregate import Count
+from piccolo.query.methods.select import Select
 
 from backend.crypto import envelope
 from backend.crypto.keys import key_encryption_keys
-from backend.db import fetch
+from backend.db import fetch, keyset_pages
 from backend.referrals.codes import AppointmentStatus
 from backend.referrals.tables import Appointment, Document, IdempotencyRecord, Referral, ReferralEvent
 
@@ -313,15 +314,12 @@ async def seal_legacy_referrals() -> tuple[int, int]:
     sealed by one conditional UPDATE; run by ``migrate`` before :func:`seal_legacy_documents`).
     Returns (referrals, notes) sealed."""
     referrals = 0
-    after: UUID | None = None
-    while True:
-        query = Referral.select(Referral.id, *(getattr(Referral, name) for name in sorted(ENCRYPTED_FIELDS)))
-        query = query.where(Referral.wrapped_key == "")
-        if after is not None:
-            query = query.where(Referral.id > after)
-        rows = await query.order_by(Referral.id).limit(SEAL_BATCH)
-        if not rows:
-            break
+
+    def keyless() -> Select[Any]:
+        text = (getattr(Referral, name) for name in sorted(ENCRYPTED_FIELDS))
+        return Referral.select(Referral.id, *text).where(Referral.wrapped_key == "")
+
+    async for rows in keyset_pages(keyless, Referral.id, SEAL_BATCH):
         for row in rows:
             data_key = envelope.new_data_key()
             values = _seal(row, data_key)
@@ -335,22 +333,18 @@ async def seal_legacy_referrals() -> tuple[int, int]:
                 .returning(Referral.id)
             )
             referrals += len(changed)
-        after = rows[-1]["id"]
     return referrals, await _seal_legacy_notes()
 
 
 async def _seal_legacy_notes() -> int:
     sealed = 0
-    after: int | None = None
-    while True:
-        query = ReferralEvent.select(
+
+    def plain_notes() -> Select[Any]:
+        return ReferralEvent.select(
             ReferralEvent.id, ReferralEvent.uid, ReferralEvent.referral, ReferralEvent.note
         ).where((ReferralEvent.note != "") & ReferralEvent.note.not_like(f"{envelope.FIELD_PREFIX}%"))
-        if after is not None:
-            query = query.where(ReferralEvent.id > after)
-        rows = await query.order_by(ReferralEvent.id).limit(SEAL_BATCH)
-        if not rows:
-            return sealed
+
+    async for rows in keyset_pages(plain_notes, ReferralEvent.id, SEAL_BATCH):
         keys = await _data_keys(row["referral"] for row in rows)
         for row in rows:
             if row["referral"] not in keys:  # sealed by a later pass, once the referral has a key
@@ -368,7 +362,7 @@ async def _seal_legacy_notes() -> int:
                 .returning(ReferralEvent.id)
             )
             sealed += len(changed)
-        after = rows[-1]["id"]
+    return sealed
 
 
 async def seal_legacy_documents() -> int:
@@ -376,16 +370,13 @@ async def seal_legacy_documents() -> int:
     of those added to a referral before it had a data key (idempotent; run by ``migrate``, after
     :func:`seal_legacy_referrals`). Returns how many documents were sealed."""
     sealed = 0
-    after: UUID | None = None
-    while True:
-        query = Document.select(
+
+    def plain_names() -> Select[Any]:
+        return Document.select(
             Document.id, Document.referral, Document.filename, Document.sha256, Document.content
         ).where(Document.sha256.not_like(f"{envelope.FIELD_PREFIX}%"))
-        if after is not None:
-            query = query.where(Document.id > after)
-        rows = await query.order_by(Document.id).limit(DOCUMENT_SEAL_BATCH)
-        if not rows:
-            return sealed
+
+    async for rows in keyset_pages(plain_names, Document.id, DOCUMENT_SEAL_BATCH):
         keys = await _data_keys(row["referral"] for row in rows)
         for row in rows:
             if row["referral"] not in keys:  # a referral from before encryption: nothing to seal with
@@ -407,7 +398,7 @@ async def seal_legacy_documents() -> int:
                 .returning(Document.id)
             )
             sealed += len(changed)
-        after = rows[-1]["id"]
+    return sealed
 
 
 async def latest_document_from_message(referral_id: UUID, message_id: UUID) -> UUID | None:
