@@ -135,9 +135,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exclude_paths=PROBE_PATHS,
     )
     cors = CORSConfig(allow_origins=list(settings.allowed_origins)) if settings.allowed_origins else None
-
+    graphql = build_graphql_controller(container, schema, hub, on_live_delivery=LIVE.delivered)
     return Litestar(
-        route_handlers=[build_graphql_controller(container, schema, hub), healthz, readyz, jwks],
+        route_handlers=[graphql, healthz, readyz, jwks],
         state=State({"container": container, "schema": schema, "hub": hub}),
         lifespan=[lifespan],
         middleware=[rate_limit],

@@ -11,6 +11,7 @@ from backend.auth.service import AuthService
 from backend.auth.tokens import AccessTokens
 from backend.db import CareLoopPostgresEngine, CareLoopSQLiteEngine, Database
 from backend.settings import Settings
+from backend.wiring import build_subscribers
 
 
 @dataclass(slots=True)
@@ -35,4 +36,5 @@ def build_container(settings: Settings) -> Container:
         ttl_seconds=settings.access_token_ttl_seconds,
     )
     auth = AuthService(settings, Passwords(settings.password_hashing), tokens)
-    return Container(settings=settings, database=Database(engine, settings), keys=keys, auth=auth)
+    database = Database(engine, settings, build_subscribers())
+    return Container(settings=settings, database=database, keys=keys, auth=auth)

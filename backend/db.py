@@ -25,7 +25,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcon
 from functools import lru_cache
 from pathlib import Path
 from string import Formatter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 from piccolo.columns import Column
@@ -37,6 +37,9 @@ from piccolo.table import Table
 
 from backend.logging import get_logger
 from backend.settings import Settings
+
+if TYPE_CHECKING:
+    from backend.core.events import Subscribers
 
 AfterCommit = Callable[[], Awaitable[None]]
 _CURRENT: contextvars.ContextVar[UnitOfWork | None] = contextvars.ContextVar("careloop_uow", default=None)
@@ -248,6 +251,7 @@ class UnitOfWork:
     """The transaction of one request, job or message, and what must happen around its commit.
 
     ``extensions`` holds per-transaction buffers of other modules (the realtime event outbox);
+    ``subscribers`` react to the domain events emitted in it (``backend.core.events``);
     ``publisher`` is what after-commit hooks hand events to (None in CLI commands and jobs that
     run without a server). ``current_unit_of_work()`` returns the one the caller runs in.
     """
@@ -260,10 +264,12 @@ class UnitOfWork:
         "extensions",
         "is_sqlite",
         "publisher",
+        "subscribers",
     )
 
-    def __init__(self, *, is_sqlite: bool, publisher: Any = None) -> None:
+    def __init__(self, *, is_sqlite: bool, subscribers: Subscribers, publisher: Any = None) -> None:
         self.is_sqlite = is_sqlite
+        self.subscribers = subscribers
         self.publisher = publisher
         self.extensions: dict[str, Any] = {}
         self._before_commit: list[AfterCommit] = []
@@ -290,9 +296,10 @@ class UnitOfWork:
 class Database:
     """Owns the engine for the app's lifetime: pool, SQLite writer lock, units of work."""
 
-    def __init__(self, engine: Engine, settings: Settings) -> None:
+    def __init__(self, engine: Engine, settings: Settings, subscribers: Subscribers) -> None:
         self.engine = engine
         self.settings = settings
+        self.subscribers = subscribers
         self._writer_lock = asyncio.Lock()
         self._owns_pool = False
         self.publisher: Any = None
@@ -331,7 +338,7 @@ class Database:
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
-        uow = UnitOfWork(is_sqlite=self.is_sqlite, publisher=self.publisher)
+        uow = UnitOfWork(is_sqlite=self.is_sqlite, subscribers=self.subscribers, publisher=self.publisher)
         token = _CURRENT.set(uow)
         try:
             async with self._writer_slot(), self._new_transaction() as transaction:

@@ -191,7 +191,7 @@ async def _seed(pairs: int, database_url: str) -> list[Pair]:
         audience=settings.jwt_audience,
         ttl_seconds=settings.access_token_ttl_seconds,
     )
-    database = Database(container.database.engine, settings)
+    database = Database(container.database.engine, settings, container.database.subscribers)
     await database.start()
     found: list[Pair] = []
     try:

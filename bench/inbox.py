@@ -161,7 +161,9 @@ async def _seed(container: Container) -> Seeded:
     started = time.perf_counter()
     rng = random.Random(SEED)
     policy = Policy()
-    database = Database(container.database.engine, container.settings)  # this loop's own pool
+    database = Database(
+        container.database.engine, container.settings, container.database.subscribers
+    )  # this loop's own pool
     await database.start()
     try:
         password_hash = await container.auth.passwords.hash(PASSWORD)

@@ -700,7 +700,7 @@ async def _main(var_dir: Path, target: Target, fake: Fake) -> dict[str, list[Rou
     started = time.perf_counter()
     settings = get_settings()
     container = build_container(settings)
-    database = Database(container.database.engine, settings)
+    database = Database(container.database.engine, settings, container.database.subscribers)
     await fake.ready()
     users, specs = await _seed(database)
     print(

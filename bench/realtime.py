@@ -152,7 +152,7 @@ async def _seed(count: int) -> list[Account]:
         audience=settings.jwt_audience,
         ttl_seconds=settings.access_token_ttl_seconds,
     )
-    database = Database(container.database.engine, settings)
+    database = Database(container.database.engine, settings, container.database.subscribers)
     await database.start()
     try:
         now = utcnow()

@@ -13,16 +13,16 @@ from uuid import UUID
 
 from backend.accounts import access, repository
 from backend.accounts.errors import AccountError, AccountErrorCode
+from backend.accounts.events import MembershipChanged, UserDeactivated
 from backend.accounts.principal import Principal
 from backend.accounts.roles import Role
 from backend.audit.actions import AuditAction
 from backend.audit.service import AuditTrail
 from backend.core.clock import utcnow
 from backend.core.errors import InvalidInput
+from backend.core.events import emit
 from backend.core.secrets import new_opaque_token, token_digest
 from backend.core.validation import check_email, check_text, is_valid_npi, normalize_email
-from backend.push import repository as push_repository
-from backend.realtime import events as realtime_events
 
 INVITATION_LIFETIME = timedelta(days=7)
 MAX_NAME_LENGTH = 200
@@ -96,7 +96,7 @@ async def set_roles(
                     field="roles",
                 )
     await repository.replace_roles(user_id, organization_id, sorted(roles))
-    realtime_events.access_changed([user_id])
+    await emit(MembershipChanged(user_id=user_id, organization_id=organization_id))
     audit.record(
         AuditAction.ROLES_CHANGED,
         actor_user_id=principal.user_id,
@@ -121,8 +121,7 @@ async def deactivate_user(
         raise AccountError(AccountErrorCode.CANNOT_DEACTIVATE_SELF, "You cannot deactivate yourself.")
     if user["is_active"]:
         await repository.deactivate_user(user_id, utcnow())
-        await push_repository.delete_devices_of_user(user_id)
-        realtime_events.access_changed([user_id])
+        await emit(UserDeactivated(user_id=user_id))
         audit.record(
             AuditAction.USER_DEACTIVATED,
             actor_user_id=principal.user_id,

@@ -24,11 +24,13 @@ from backend.audit.actions import AuditAction, AuditOutcome
 from backend.audit.service import AuditTrail
 from backend.auth import repository, throttle
 from backend.auth.errors import AuthError, AuthErrorCode, NotAuthenticated
+from backend.auth.events import SessionsRevoked, SignedOut
 from backend.auth.passwords import Passwords
 from backend.auth.throttle import ThrottleScope, throttle_key
 from backend.auth.tokens import AccessClaims, AccessTokens, InvalidAccessToken
 from backend.core.clock import utcnow
 from backend.core.errors import InvalidInput
+from backend.core.events import emit
 from backend.core.request import RequestMeta
 from backend.core.secrets import new_opaque_token, token_digest
 from backend.core.validation import (
@@ -37,8 +39,6 @@ from backend.core.validation import (
     check_new_password,
     normalize_email,
 )
-from backend.push import repository as push_repository
-from backend.realtime import events as realtime_events
 from backend.settings import Settings
 
 DEVICE_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -166,7 +166,7 @@ class AuthService:
             await self._revoke_family_for_reuse(audit, session_id, user_id, now)
         if row["device_id"] != device_id:
             await repository.revoke_session(session_id, RevokeReason.DEVICE_MISMATCH, now)
-            realtime_events.access_changed([user_id])
+            await emit(SessionsRevoked(user_id=user_id))
             audit.record(
                 AuditAction.TOKEN_REUSE_DETECTED,
                 outcome=AuditOutcome.DENIED,
@@ -205,9 +205,7 @@ class AuthService:
     async def logout(self, principal: Principal, audit: AuditTrail) -> None:
         device_id = await repository.session_device_id(principal.session_id)
         await repository.revoke_session(principal.session_id, RevokeReason.LOGOUT, utcnow())
-        if device_id is not None:
-            await push_repository.delete_device(principal.user_id, device_id)
-        realtime_events.access_changed([principal.user_id])
+        await emit(SignedOut(user_id=principal.user_id, session_id=principal.session_id, device_id=device_id))
         audit.record(
             AuditAction.LOGOUT,
             actor_user_id=principal.user_id,
@@ -244,7 +242,7 @@ class AuthService:
         device_id = await repository.session_device_id(principal.session_id) or "unknown"
         await accounts.set_password_hash(principal.user_id, await self.passwords.hash(new_password), now)
         await repository.revoke_user_sessions(principal.user_id, RevokeReason.PASSWORD_CHANGED, now)
-        realtime_events.access_changed([principal.user_id])
+        await emit(SessionsRevoked(user_id=principal.user_id))
         audit.record(
             AuditAction.PASSWORD_CHANGED,
             actor_user_id=principal.user_id,
@@ -330,7 +328,7 @@ class AuthService:
         self, audit: AuditTrail, session_id: UUID, user_id: UUID, now: datetime
     ) -> None:
         await repository.revoke_session(session_id, RevokeReason.REFRESH_TOKEN_REUSE, now)
-        realtime_events.access_changed([user_id])
+        await emit(SessionsRevoked(user_id=user_id))
         audit.record(
             AuditAction.TOKEN_REUSE_DETECTED,
             outcome=AuditOutcome.DENIED,

@@ -25,6 +25,7 @@ from piccolo.columns import Column
 from piccolo.columns.combination import WhereRaw
 from piccolo.table import Table
 
+from backend.core.events import Subscribers
 from backend.crypto import envelope
 from backend.crypto.keys import KeyEncryptionKeys, reload_key_encryption_keys
 from backend.db import Database
@@ -251,7 +252,7 @@ async def _started(database: Database | None) -> AsyncIterator[Database]:
 
     engine = engine_finder()
     assert isinstance(engine, CareLoopSQLiteEngine | CareLoopPostgresEngine), "see backend/piccolo_conf.py"
-    own = Database(engine, get_settings())
+    own = Database(engine, get_settings(), Subscribers())  # rotation emits no domain events
     await own.start()
     try:
         yield own

@@ -37,7 +37,7 @@ from backend.crypto.envelope import DecryptionFailed
 from backend.graphql.context import Context
 from backend.graphql.errors import is_unexpected, present_errors
 from backend.graphql.network import client_address
-from backend.graphql.realtime.connection import RealtimeConfig, serve_socket
+from backend.graphql.realtime.connection import LiveDelivery, RealtimeConfig, serve_socket
 from backend.realtime import repository as stream_repository
 from backend.realtime.hub import Hub
 from backend.referrals.access import Viewer
@@ -243,8 +243,11 @@ async def _audit_decryption_failures(
             )
 
 
-def build_graphql_controller(container: Container, schema: Any, hub: Hub) -> type[Controller]:
-    """/graphql: our GraphQL-over-HTTP handler, and the graphql-transport-ws endpoint."""
+def build_graphql_controller(
+    container: Container, schema: Any, hub: Hub, *, on_live_delivery: LiveDelivery
+) -> type[Controller]:
+    """/graphql: our GraphQL-over-HTTP handler, and the graphql-transport-ws endpoint
+    (``on_live_delivery``: told when a socket delivers an event a push was queued for)."""
     settings = container.settings
     realtime = RealtimeConfig(
         container=container,
@@ -257,6 +260,7 @@ def build_graphql_controller(container: Container, schema: Any, hub: Hub) -> typ
         max_operations=settings.realtime.max_subscriptions,
         message_rate=float(settings.realtime.max_messages_per_second),
         message_burst=float(settings.realtime.message_burst),
+        on_live_delivery=on_live_delivery,
     )
 
     class GraphQLController(Controller):

@@ -1,91 +1,60 @@
-"""What the realtime stream hears about conversations: ids, numbers and flags, never text.
-
-Durable events (stored per recipient, replayed on resume) go to everyone who may see the
-conversation at that moment; typing indicators are ephemeral (published, never stored).
-"""
+"""What the messaging domain says happened to conversations and messages (ids, numbers and
+flags, never text); backend/wiring.py decides who reacts (the stream, push)."""
 
 from __future__ import annotations
 
-import uuid
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from backend.core.clock import utcnow
-from backend.push.notify import message_notification, notify
-from backend.realtime.events import TYPING, ChatEventType, PendingEvent, emit, emit_ephemeral
+from backend.core.events import DomainEvent
 
 Row = dict[str, Any]
 
 
-def _emit(
-    event_type: ChatEventType, conversation_id: UUID, payload: dict[str, Any], members: list[UUID]
-) -> PendingEvent:
-    return emit(
-        event_type,
-        referral_id=None,
-        payload={"conversationId": str(conversation_id), **payload},
-        recipients=members,
-    )
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConversationChanged(DomainEvent):
+    """Created, members added or left (``change``: CREATED, MEMBERS, RETENTION); ``members`` may
+    see it now, ``access_lost`` no longer may (their open subscriptions re-check)."""
+
+    conversation_id: UUID
+    change: str
+    members: list[UUID]
+    access_lost: list[UUID] | None = None
 
 
-def conversation_changed(conversation_id: UUID, change: str, members: list[UUID]) -> None:
-    _emit(ChatEventType.CONVERSATION_CHANGED, conversation_id, {"change": change}, members)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessageSent(DomainEvent):
+    message: Row
+    members: list[UUID]
 
 
-async def message_sent(message: Row, members: list[UUID]) -> None:
-    """The stream event, and a push to the other members who want one (those with a socket
-    that receives the event live are skipped by backend/push/live.py)."""
-    event = _emit(
-        ChatEventType.MESSAGE_SENT,
-        message["conversation"],
-        {
-            "messageId": str(message["id"]),
-            "messageSequence": message["sequence"],
-            "senderId": str(message["sender"]),
-            "isPriority": message["is_priority"],
-        },
-        members,
-    )
-    event.push_users = await notify(
-        [member for member in members if member != message["sender"]],
-        message_notification(message),
-        event_id=event.event_id,
-        breaks_quiet_hours=bool(message["is_priority"]),
-    )
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessageRecalled(DomainEvent):
+    message: Row
+    members: list[UUID]
 
 
-def message_removed(event_type: ChatEventType, message: Row, members: list[UUID]) -> None:
-    _emit(
-        event_type,
-        message["conversation"],
-        {"messageId": str(message["id"]), "messageSequence": message["sequence"]},
-        members,
-    )
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessageExpired(DomainEvent):
+    message: Row
+    members: list[UUID]
 
 
-def read_state_changed(conversation_id: UUID, user_id: UUID, state: Row, members: list[UUID]) -> None:
-    _emit(
-        ChatEventType.READ_STATE_CHANGED,
-        conversation_id,
-        {
-            "userId": str(user_id),
-            "deliveredUpTo": state["delivered_up_to"],
-            "readUpTo": state["read_up_to"],
-        },
-        members,
-    )
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReadStateChanged(DomainEvent):
+    conversation_id: UUID
+    user_id: UUID
+    delivered_up_to: int
+    read_up_to: int
+    members: list[UUID]
 
 
-def typing(conversation_id: UUID, user_id: UUID, is_typing: bool, members: list[UUID]) -> None:
-    emit_ephemeral(
-        {
-            "eventId": str(uuid.uuid4()),
-            "type": TYPING,
-            "occurredAt": utcnow().isoformat(),
-            "referralId": None,
-            "conversationId": str(conversation_id),
-            "userId": str(user_id),
-            "isTyping": is_typing,
-        },
-        [member for member in members if member != user_id],
-    )
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TypingChanged(DomainEvent):
+    """Ephemeral: delivered to open sockets, never stored or replayed."""
+
+    conversation_id: UUID
+    user_id: UUID
+    is_typing: bool
+    members: list[UUID]

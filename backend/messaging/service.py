@@ -24,9 +24,9 @@ from backend.audit.actions import AuditAction
 from backend.audit.service import AuditTrail
 from backend.core.clock import utcnow
 from backend.core.errors import InvalidInput
+from backend.core.events import emit
 from backend.core.validation import check_text
 from backend.messaging import access, repository
-from backend.messaging import events as chat_events
 from backend.messaging.codes import (
     ATTACHMENT_MEDIA_TYPES,
     MAX_ATTACHMENT_BYTES,
@@ -43,9 +43,15 @@ from backend.messaging.codes import (
     MessagingErrorCode,
     not_found,
 )
+from backend.messaging.events import (
+    ConversationChanged,
+    MessageExpired,
+    MessageRecalled,
+    MessageSent,
+    ReadStateChanged,
+    TypingChanged,
+)
 from backend.messaging.repository import KeyRing, OutgoingMessage
-from backend.realtime import events as realtime_events
-from backend.realtime.events import ChatEventType
 from backend.referrals import access as referral_access
 from backend.referrals import repository as referrals
 from backend.referrals import service as referral_service
@@ -226,7 +232,7 @@ async def start_conversation(
         object_type="Conversation",
         object_id=conversation["id"],
     )
-    chat_events.conversation_changed(conversation["id"], "CREATED", members)
+    await emit(ConversationChanged(conversation_id=conversation["id"], change="CREATED", members=members))
     return ConversationView(conversation=conversation)
 
 
@@ -258,7 +264,9 @@ async def add_members(
         object_type="Conversation",
         object_id=conversation_id,
     )
-    chat_events.conversation_changed(conversation_id, "MEMBERS", [*current, *joining])
+    await emit(
+        ConversationChanged(conversation_id=conversation_id, change="MEMBERS", members=[*current, *joining])
+    )
     return (await _views(viewer, audit, [conversation]))[0]
 
 
@@ -279,8 +287,14 @@ async def leave_conversation(viewer: Viewer, audit: AuditTrail, conversation_id:
         object_id=conversation_id,
     )
     remaining = [u for u in await repository.active_member_ids(conversation_id) if u != viewer.user_id]
-    chat_events.conversation_changed(conversation_id, "MEMBERS", remaining)
-    realtime_events.access_changed([viewer.user_id])
+    await emit(
+        ConversationChanged(
+            conversation_id=conversation_id,
+            change="MEMBERS",
+            members=remaining,
+            access_lost=[viewer.user_id],
+        )
+    )
 
 
 async def set_retention(
@@ -297,7 +311,11 @@ async def set_retention(
         object_type="Conversation",
         object_id=conversation_id,
     )
-    chat_events.conversation_changed(conversation_id, "RETENTION", await access.members(conversation))
+    await emit(
+        ConversationChanged(
+            conversation_id=conversation_id, change="RETENTION", members=await access.members(conversation)
+        )
+    )
     return (await _views(viewer, audit, [{**conversation, "retention_seconds": retention_seconds}]))[0]
 
 
@@ -483,7 +501,7 @@ async def send_message(viewer: Viewer, audit: AuditTrail, new: NewMessage) -> Se
         AuditAction.MESSAGE_SENT, actor_user_id=viewer.user_id, object_type="Message", object_id=message["id"]
     )
     members = await access.members(conversation)
-    await chat_events.message_sent(message, members)
+    await emit(MessageSent(message=message, members=members))
     return SentMessage(message, members, access.member_names(conversation))
 
 
@@ -522,8 +540,14 @@ async def mark_read(
         state["delivered_up_to"],
         state["read_up_to"],
     ):
-        chat_events.read_state_changed(
-            conversation_id, viewer.user_id, state, await access.members(conversation)
+        await emit(
+            ReadStateChanged(
+                conversation_id=conversation_id,
+                user_id=viewer.user_id,
+                delivered_up_to=state["delivered_up_to"],
+                read_up_to=state["read_up_to"],
+                members=await access.members(conversation),
+            )
         )
     unread = await repository.unread_counts(viewer.user_id, {conversation_id: state["read_up_to"]}, utcnow())
     return ConversationView(
@@ -536,7 +560,14 @@ async def mark_read(
 
 async def set_typing(viewer: Viewer, conversation_id: UUID, is_typing: bool) -> None:
     conversation = await access.access_conversation(viewer, conversation_id)
-    chat_events.typing(conversation_id, viewer.user_id, is_typing, await access.members(conversation))
+    await emit(
+        TypingChanged(
+            conversation_id=conversation_id,
+            user_id=viewer.user_id,
+            is_typing=is_typing,
+            members=await access.members(conversation),
+        )
+    )
 
 
 async def recall_message(viewer: Viewer, audit: AuditTrail, message_id: UUID) -> Row:
@@ -567,9 +598,7 @@ async def recall_message(viewer: Viewer, audit: AuditTrail, message_id: UUID) ->
         object_id=message_id,
     )
     if changed:
-        chat_events.message_removed(
-            ChatEventType.MESSAGE_RECALLED, changed[0], await access.members(conversation)
-        )
+        await emit(MessageRecalled(message=changed[0], members=await access.members(conversation)))
     keys = KeyRing()
     keys.remember(conversation)
     return (await repository.messages_by_ids(keys, [message_id], now))[0]
@@ -674,9 +703,7 @@ async def expire_due_messages(now: datetime | None = None) -> int:
         )
         members = await access.members_of(conversations)
         for row in changed:
-            chat_events.message_removed(
-                ChatEventType.MESSAGE_EXPIRED, row, members.get(row["conversation"], [])
-            )
+            await emit(MessageExpired(message=row, members=members.get(row["conversation"], [])))
     return len(changed)
 
 

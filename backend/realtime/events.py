@@ -85,7 +85,7 @@ class PendingEvent:
 class EventOutbox:
     """The events of one unit of work."""
 
-    __slots__ = ("_access_changed", "_ephemeral", "_messages", "_pending", "_uow")
+    __slots__ = ("_access_changed", "_ephemeral", "_messages", "_pending", "_push_users", "_uow")
 
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
@@ -93,6 +93,7 @@ class EventOutbox:
         self._messages: list[StreamMessage] = []
         self._access_changed: set[UUID] = set()
         self._ephemeral: list[StreamMessage] = []
+        self._push_users: dict[UUID, list[UUID]] = {}
         uow.before_commit(self._write)
         uow.after_commit(self._publish)
 
@@ -103,6 +104,9 @@ class EventOutbox:
     def access_changed(self, user_ids: list[UUID]) -> None:
         self._access_changed.update(user_ids)
 
+    def note_push_users(self, event_id: UUID, user_ids: list[UUID]) -> None:
+        self._push_users[event_id] = user_ids
+
     def add_ephemeral(self, event: dict[str, Any], recipients: list[UUID]) -> None:
         if recipients:
             self._ephemeral.append(StreamMessage(event, dict.fromkeys(recipients, EPHEMERAL_SEQUENCE)))
@@ -110,6 +114,8 @@ class EventOutbox:
     async def _write(self) -> None:
         if not self._pending:
             return
+        for event in self._pending:
+            event.push_users = self._push_users.get(event.event_id, event.push_users)
         increments: dict[UUID, int] = {}
         for event in self._pending:
             for user in event.recipients:
@@ -164,10 +170,13 @@ def emit(
     referral_id: UUID | None,
     payload: dict[str, Any],
     recipients: list[UUID],
+    event_id: UUID | None = None,
 ) -> PendingEvent:
-    """Queue an event for these users in the current unit of work (shared before commit, so a
-    push decision can still note on it who will get a push: ``push_users``)."""
+    """Queue an event for these users in the current unit of work; ``event_id`` is the domain
+    event's, so the pushes it causes can be matched to it (:func:`note_push_users`)."""
     event = PendingEvent(event_type, referral_id, payload, sorted(set(recipients), key=str))
+    if event_id is not None:
+        event.event_id = event_id
     outbox().add(event)
     return event
 
@@ -175,6 +184,13 @@ def emit(
 def emit_ephemeral(event: dict[str, Any], recipients: list[UUID]) -> None:
     """After commit, tell these users' open subscriptions; never stored, never replayed (typing)."""
     outbox().add_ephemeral(event, recipients)
+
+
+def note_push_users(event_id: UUID, user_ids: list[UUID]) -> None:
+    """Pushes were queued for these users because of stream event ``event_id``: a socket that
+    delivers the event live to one of them reports it (the push is then skipped)."""
+    if user_ids:
+        outbox().note_push_users(event_id, user_ids)
 
 
 def access_changed(user_ids: list[UUID]) -> None:

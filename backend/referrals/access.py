@@ -16,11 +16,13 @@ from uuid import UUID
 from backend.accounts import repository as accounts
 from backend.accounts.principal import Principal
 from backend.accounts.roles import Role
+from backend.db import current_unit_of_work
 from backend.referrals.errors import not_found
 from backend.referrals.lifecycle import Party, Status
 from backend.referrals.tables import Referral
 
 STAFF_ROLES = frozenset({Role.COORDINATOR, Role.REFERRAL_MANAGER})
+RECIPIENTS_KEY = "referrals.recipients"
 Row = dict[str, Any]
 
 
@@ -115,6 +117,31 @@ async def recipients(referral: Row) -> list[UUID]:
     return (await recipients_of([referral]))[referral["id"]]
 
 
+async def recipients_at_version(referral: Row) -> list[UUID]:
+    """:func:`recipients`, computed once per unit of work and referral version: one change can
+    raise a status, an appointment and a document event, each heard by the stream and push."""
+    cache: dict[tuple[Any, int], list[UUID]] = current_unit_of_work().extensions.setdefault(
+        RECIPIENTS_KEY, {}
+    )
+    key = (referral["id"], referral["version"])
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = await recipients(referral)
+    return found
+
+
+async def receiving_side(referral: Row) -> tuple[list[UUID], UUID | None]:
+    """Who may see the referral from its receiving side (the receiving provider and the
+    receiving organization's staff), and the user who decides it (its receiving provider's)."""
+    sides = {referral["id"]: [(referral["receiving_provider"], referral["receiving_organization"])]}
+    users = (await _users_of_sides(sides))[referral["id"]]
+    decider = None
+    if referral["receiving_provider"] is not None:
+        rows = await accounts.providers_by_ids([referral["receiving_provider"]])
+        decider = rows[0]["user"] if rows else None
+    return users, decider
+
+
 async def recipients_of(referrals: list[Row]) -> dict[Any, list[UUID]]:
     """:func:`recipients` for many referrals in two statements."""
     sides_of = {}
@@ -123,6 +150,12 @@ async def recipients_of(referrals: list[Row]) -> dict[Any, list[UUID]]:
         if referral["status"] != Status.DRAFT:
             sides.append((referral["receiving_provider"], referral["receiving_organization"]))
         sides_of[referral["id"]] = sides
+    return await _users_of_sides(sides_of)
+
+
+async def _users_of_sides(sides_of: dict[Any, list[tuple[UUID | None, UUID]]]) -> dict[Any, list[UUID]]:
+    """Each referral's users from its (provider, organization) sides: the organizations' staff,
+    and each provider's user while they are a member of that side's organization."""
     all_sides = [side for sides in sides_of.values() for side in sides]
     memberships = await accounts.active_memberships_in(sorted({org for _, org in all_sides}, key=str))
     providers = {

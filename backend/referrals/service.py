@@ -27,6 +27,7 @@ from backend.audit.actions import AuditAction
 from backend.audit.service import AuditTrail
 from backend.core.clock import utcnow
 from backend.core.errors import DomainError, InvalidInput
+from backend.core.events import emit
 from backend.core.validation import check_text
 from backend.directory import repository as directory
 from backend.directory.service import network_status
@@ -35,7 +36,6 @@ from backend.patients import repository as patients
 from backend.protocols import repository as protocols
 from backend.protocols.policy import Policy, policy_from_row
 from backend.referrals import access, lifecycle, repository
-from backend.referrals import events as referral_events
 from backend.referrals.access import Viewer
 from backend.referrals.codes import (
     ALLOWED_MEDIA_TYPES,
@@ -51,6 +51,7 @@ from backend.referrals.codes import (
     RequiredField,
 )
 from backend.referrals.errors import ReferralError, ReferralErrorCode, not_found
+from backend.referrals.events import AppointmentChanged, DocumentAdded, ReferralChanged
 from backend.referrals.lifecycle import Action, Party, Priority, Status
 
 Row = dict[str, Any]
@@ -301,7 +302,7 @@ async def _apply(
         occurred_at=now,
     )
     _audit_change(viewer, audit, updated)
-    await referral_events.referral_changed(referral, updated, action.value, actor_id=viewer.user_id)
+    await emit(ReferralChanged(before=referral, after=updated, action=action.value, actor_id=viewer.user_id))
     return Outcome(updated, access.parties(viewer, updated))
 
 
@@ -442,7 +443,7 @@ async def _insert_draft(
         object_type="Referral",
         object_id=referral["id"],
     )
-    await referral_events.referral_changed(None, referral, "CREATE")
+    await emit(ReferralChanged(before=None, after=referral, action="CREATE"))
     return Outcome(referral, access.parties(viewer, referral))
 
 
@@ -742,7 +743,7 @@ async def _book(
                 "status": AppointmentStatus.BOOKED.value,
             }
         )
-        await referral_events.appointment_changed(referral, appointment, action.value)
+        await emit(AppointmentChanged(referral=referral, appointment=appointment, action=action.value))
 
     return await _transition(viewer, audit, change, action, payload=slot, prepare=prepare, after=book)
 
@@ -752,7 +753,11 @@ async def _settle_booked(referral: Row, action: Action, status: AppointmentStatu
     booked = await repository.booked_appointment(referral["id"])
     if booked is not None:
         await repository.set_appointment_status(booked["id"], status)
-        await referral_events.appointment_changed(referral, booked | {"status": status.value}, action.value)
+        await emit(
+            AppointmentChanged(
+                referral=referral, appointment=booked | {"status": status.value}, action=action.value
+            )
+        )
 
 
 async def _settle_appointment(
@@ -857,7 +862,11 @@ async def _store_document(
         object_id=document_id,
     )
     action = Action.CLOSE if is_outcome else Action.ADD_DOCUMENT
-    await referral_events.document_added(referral, str(document_id), document.kind.value, action.value)
+    await emit(
+        DocumentAdded(
+            referral=referral, document_id=str(document_id), kind=document.kind.value, action=action.value
+        )
+    )
     return document_id
 
 
@@ -1069,7 +1078,7 @@ async def expire_overdue(audit: AuditTrail, *, now: datetime, limit: int = 500) 
             note="",
             occurred_at=now,
         )
-        await referral_events.referral_changed(referral, updated, Action.EXPIRE.value)
+        await emit(ReferralChanged(before=referral, after=updated, action=Action.EXPIRE.value))
         audit.record(
             AuditAction.REFERRAL_CHANGED,
             organization_id=referral["referring_organization"],

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, cast
 from uuid import UUID
@@ -57,7 +57,6 @@ from backend.graphql.realtime.projection import Projection
 from backend.logging import get_logger
 from backend.messaging import access as conversation_access
 from backend.messaging.codes import MessagingError
-from backend.push.live import LIVE
 from backend.realtime import repository
 from backend.realtime.events import EPHEMERAL_SEQUENCE, replayed
 from backend.realtime.hub import CHAT_FAMILY, REFERRAL_FAMILY, TYPING_FAMILY, Hub, Subscription
@@ -108,6 +107,7 @@ class RealtimeConfig:
     max_operations: int
     message_rate: float  # messages a client may send per second, on average …
     message_burst: float  # … and at once
+    on_live_delivery: LiveDelivery  # an event with ``pushUsers`` reached (event, user, device) live
 
 
 @dataclass(slots=True)
@@ -117,6 +117,7 @@ class StreamOperation:
     scope: tuple[str, UUID] | None = None
 
 
+LiveDelivery = Callable[[dict[str, Any], UUID, str | None], None]
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder()
 
@@ -453,7 +454,7 @@ class RealtimeConnection:
         self, operation_id: str, projection: Projection, event: dict[str, Any], sequence: int
     ) -> None:
         if "pushUsers" in event and self.principal is not None:
-            LIVE.delivered(event, self.principal.user_id, self.device_id)
+            self.config.on_live_delivery(event, self.principal.user_id, self.device_id)
         data, sequence_keys = projection.render(event)
         if sequence_keys:
             data = {**data, **dict.fromkeys(sequence_keys, sequence)}

@@ -1,0 +1,25 @@
+"""Who reacts to the domains' events: the one place subsystems are plugged in.
+
+    domain service ── emit(event) ──► Subscribers (built here, held by the Database)
+        ├─ realtime stream writer   backend/realtime/subscribers.py   in the transaction
+        └─ push decider             backend/push/subscribers.py       in the transaction
+             └─ reports the users it pushed to the stream (live suppression)
+
+A new subsystem (automation, analytics, the EHR notifier) adds a ``subscribe`` function of its
+own and one line below; domains never learn about it. Called by ``build_container`` for the app
+factory, every CLI command and the worker.
+"""
+
+from __future__ import annotations
+
+from backend.core.events import Subscribers
+from backend.push import subscribers as push
+from backend.realtime import events as stream
+from backend.realtime import subscribers as realtime
+
+
+def build_subscribers() -> Subscribers:
+    subscribers = Subscribers()
+    realtime.subscribe(subscribers)
+    push.subscribe(subscribers, on_pushed=stream.note_push_users)
+    return subscribers
