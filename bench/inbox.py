@@ -318,7 +318,6 @@ def build_plain_inbox() -> HTTPRouteHandler:
     from backend.patients import repository as patients
     from backend.patients import service as patient_service
     from backend.referrals import service
-    from backend.referrals.access import Viewer
     from backend.referrals.repository import InboxFilters
 
     encoder = msgspec.json.Encoder()
@@ -384,12 +383,11 @@ def build_plain_inbox() -> HTTPRouteHandler:
         )
         async with container.database.unit_of_work() as uow:
             audit = AuditTrail(uow, meta)
-            authenticated = await _authenticate(container, _bearer(request))
-            if authenticated is None:
+            actor = await _authenticate(container, _bearer(request))
+            if actor is None:
                 return Response(encoder.encode({"error": "UNAUTHENTICATED"}), status_code=401)
-            viewer = Viewer(authenticated.principal, authenticated.provider_ids)
             outcomes = await service.inbox(
-                viewer,
+                actor,
                 audit,
                 view=service.InboxView.INCOMING,
                 organization_id=None,
@@ -416,7 +414,7 @@ def build_plain_inbox() -> HTTPRouteHandler:
                 ),
             }
             # The GraphQL `patient` field audits one read per referral row; so does this.
-            patient_service.audit_reads(viewer, audit, [related["patients"][r["patient"]] for r in rows])
+            patient_service.audit_reads(actor, audit, [related["patients"][r["patient"]] for r in rows])
             now = utcnow()
             edges = [{"cursor": cursor(o.referral), "node": node(o, related, now)} for o in page]
         body = {

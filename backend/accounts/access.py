@@ -9,14 +9,14 @@ from typing import Any
 from uuid import UUID
 
 from backend.accounts import repository
+from backend.accounts.actor import Actor
 from backend.accounts.errors import not_found
-from backend.accounts.principal import Principal
 from backend.accounts.roles import Role
 
 
-async def access_organization(principal: Principal, organization_id: UUID) -> dict[str, Any]:
+async def access_organization(actor: Actor, organization_id: UUID) -> dict[str, Any]:
     """Members of an organization may read it."""
-    if not principal.is_member(organization_id):
+    if not actor.is_member(organization_id):
         raise not_found()
     organization = await repository.organization_by_id(organization_id)
     if organization is None:
@@ -24,9 +24,9 @@ async def access_organization(principal: Principal, organization_id: UUID) -> di
     return organization
 
 
-async def access_organization_as_admin(principal: Principal, organization_id: UUID) -> dict[str, Any]:
+async def access_organization_as_admin(actor: Actor, organization_id: UUID) -> dict[str, Any]:
     """Only the organization's own admins manage its users and directory entries."""
-    if not principal.has_role(organization_id, Role.ORG_ADMIN):
+    if not actor.has_role(organization_id, Role.ORG_ADMIN):
         raise not_found()
     organization = await repository.organization_by_id(organization_id)
     if organization is None:
@@ -34,21 +34,21 @@ async def access_organization_as_admin(principal: Principal, organization_id: UU
     return organization
 
 
-async def access_user(principal: Principal, user_id: UUID) -> dict[str, Any]:
+async def access_user(actor: Actor, user_id: UUID) -> dict[str, Any]:
     """A user reads themselves; an org admin reads users whose home or membership is their org."""
     user = await repository.user_by_id(user_id)
     if user is None:
         raise not_found()
-    if user_id == principal.user_id:
+    if user_id == actor.user_id:
         return user
-    if await _administers_user(principal, user):
+    if await _administers_user(actor, user):
         return user
     raise not_found()
 
 
-async def access_user_as_admin(principal: Principal, organization_id: UUID, user_id: UUID) -> dict[str, Any]:
+async def access_user_as_admin(actor: Actor, organization_id: UUID, user_id: UUID) -> dict[str, Any]:
     """An admin of ``organization_id`` acting on a user who belongs to that organization."""
-    await access_organization_as_admin(principal, organization_id)
+    await access_organization_as_admin(actor, organization_id)
     user = await repository.user_by_id(user_id)
     if user is None:
         raise not_found()
@@ -60,10 +60,10 @@ async def access_user_as_admin(principal: Principal, organization_id: UUID, user
     return user
 
 
-async def _administers_user(principal: Principal, user: dict[str, Any]) -> bool:
-    if principal.has_role(user["home_organization"], Role.ORG_ADMIN):
+async def _administers_user(actor: Actor, user: dict[str, Any]) -> bool:
+    if actor.has_role(user["home_organization"], Role.ORG_ADMIN):
         return True
-    for organization_id, roles in principal.roles_by_organization.items():
+    for organization_id, roles in actor.roles_by_organization.items():
         if Role.ORG_ADMIN in roles and await repository.is_member_of(user["id"], organization_id):
             return True
     return False

@@ -111,7 +111,7 @@ def role_mapping(rows: Iterable[Row]) -> Mapping[UUID, frozenset[Role]]:
 
 
 # Colleagues with the same roles in the same organizations share one read-only mapping: every
-# open WebSocket holds its user's principal, so this is per-socket memory.
+# open WebSocket holds its user's actor, so this is per-socket memory.
 _ROLE_MAPPINGS: dict[frozenset[tuple[UUID, frozenset[Role]]], Mapping[UUID, frozenset[Role]]] = {}
 MAX_SHARED_ROLE_MAPPINGS = 10_000
 

@@ -16,3 +16,7 @@ class OrganizationKind(StrEnum):
     HOSPITAL = "HOSPITAL"
     PRACTICE = "PRACTICE"
     CLINIC = "CLINIC"
+
+
+STAFF_ROLES = frozenset({Role.COORDINATOR, Role.REFERRAL_MANAGER})
+"""Staff of an organization: they see everything sent by or to it (SPEC §1)."""

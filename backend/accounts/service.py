@@ -12,9 +12,9 @@ from typing import Any
 from uuid import UUID
 
 from backend.accounts import access, repository
+from backend.accounts.actor import Actor
 from backend.accounts.errors import AccountError, AccountErrorCode
 from backend.accounts.events import MembershipChanged, UserDeactivated
-from backend.accounts.principal import Principal
 from backend.accounts.roles import Role
 from backend.audit.actions import AuditAction
 from backend.audit.service import AuditTrail
@@ -35,7 +35,7 @@ class InvitedUser:
 
 
 async def invite_user(
-    principal: Principal,
+    actor: Actor,
     audit: AuditTrail,
     *,
     organization_id: UUID,
@@ -43,7 +43,7 @@ async def invite_user(
     display_name: str,
     roles: frozenset[Role],
 ) -> InvitedUser:
-    await access.access_organization_as_admin(principal, organization_id)
+    await access.access_organization_as_admin(actor, organization_id)
     email = normalize_email(email)
     problems = InvalidInput()
     check_email(problems, "email", email)
@@ -65,7 +65,7 @@ async def invite_user(
     await repository.insert_invitation(user_id, token_digest(token), utcnow() + INVITATION_LIFETIME)
     audit.record(
         AuditAction.USER_INVITED,
-        actor_user_id=principal.user_id,
+        actor_user_id=actor.user_id,
         organization_id=organization_id,
         object_type="User",
         object_id=user_id,
@@ -76,7 +76,7 @@ async def invite_user(
 
 
 async def set_roles(
-    principal: Principal,
+    actor: Actor,
     audit: AuditTrail,
     *,
     organization_id: UUID,
@@ -84,7 +84,7 @@ async def set_roles(
     roles: frozenset[Role],
 ) -> dict[str, Any]:
     """Replace the user's roles in the organization; an empty set removes the membership."""
-    user = await access.access_user_as_admin(principal, organization_id, user_id)
+    user = await access.access_user_as_admin(actor, organization_id, user_id)
     if Role.ORG_ADMIN not in roles:
         current = await repository.roles_for_users(organization_id, [user_id])
         if Role.ORG_ADMIN in current.get(user_id, set()):
@@ -99,7 +99,7 @@ async def set_roles(
     await emit(MembershipChanged(user_id=user_id, organization_id=organization_id))
     audit.record(
         AuditAction.ROLES_CHANGED,
-        actor_user_id=principal.user_id,
+        actor_user_id=actor.user_id,
         organization_id=organization_id,
         object_type="User",
         object_id=user_id,
@@ -108,23 +108,23 @@ async def set_roles(
 
 
 async def deactivate_user(
-    principal: Principal, audit: AuditTrail, *, organization_id: UUID, user_id: UUID
+    actor: Actor, audit: AuditTrail, *, organization_id: UUID, user_id: UUID
 ) -> dict[str, Any]:
     """Only the user's home organization deactivates the account; it stops working at once."""
-    user = await access.access_user_as_admin(principal, organization_id, user_id)
+    user = await access.access_user_as_admin(actor, organization_id, user_id)
     if user["home_organization"] != organization_id:
         raise AccountError(
             AccountErrorCode.NOT_HOME_ORGANIZATION,
             "Only the user's home organization can deactivate the account; remove their roles instead.",
         )
-    if user_id == principal.user_id:
+    if user_id == actor.user_id:
         raise AccountError(AccountErrorCode.CANNOT_DEACTIVATE_SELF, "You cannot deactivate yourself.")
     if user["is_active"]:
         await repository.deactivate_user(user_id, utcnow())
         await emit(UserDeactivated(user_id=user_id))
         audit.record(
             AuditAction.USER_DEACTIVATED,
-            actor_user_id=principal.user_id,
+            actor_user_id=actor.user_id,
             organization_id=organization_id,
             object_type="User",
             object_id=user_id,
@@ -135,7 +135,7 @@ async def deactivate_user(
 
 
 async def create_provider(
-    principal: Principal,
+    actor: Actor,
     audit: AuditTrail,
     *,
     organization_id: UUID,
@@ -145,7 +145,7 @@ async def create_provider(
     user_id: UUID | None,
     accepting_new_patients: bool,
 ) -> UUID:
-    await access.access_organization_as_admin(principal, organization_id)
+    await access.access_organization_as_admin(actor, organization_id)
     npi = npi.strip()
     problems = InvalidInput()
     if not is_valid_npi(npi):
@@ -164,7 +164,7 @@ async def create_provider(
         )
     problems.raise_if_any()
     if user_id is not None:
-        await access.access_user_as_admin(principal, organization_id, user_id)
+        await access.access_user_as_admin(actor, organization_id, user_id)
     if await repository.npi_exists(npi):
         raise AccountError(
             AccountErrorCode.NPI_TAKEN, "A provider with this NPI already exists.", field="npi"
@@ -179,7 +179,7 @@ async def create_provider(
     )
     audit.record(
         AuditAction.PROVIDER_CREATED,
-        actor_user_id=principal.user_id,
+        actor_user_id=actor.user_id,
         organization_id=organization_id,
         object_type="Provider",
         object_id=provider_id,
@@ -188,7 +188,7 @@ async def create_provider(
 
 
 async def organization_users(
-    principal: Principal, *, organization_id: UUID, after_email: str | None, limit: int
+    actor: Actor, *, organization_id: UUID, after_email: str | None, limit: int
 ) -> list[dict[str, Any]]:
-    await access.access_organization_as_admin(principal, organization_id)
+    await access.access_organization_as_admin(actor, organization_id)
     return await repository.organization_user_page(organization_id, after_email=after_email, limit=limit)

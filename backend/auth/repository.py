@@ -64,7 +64,7 @@ async def revoke_user_sessions(user_id: UUID, reason: str, now: datetime) -> Non
     )
 
 
-async def active_session_principal_rows(session_id: UUID, user_id: UUID) -> list[Row]:
+async def active_session_actor_rows(session_id: UUID, user_id: UUID) -> list[Row]:
     """The session with its user, one row per membership and provider entry of the user
     (``organization``/``role`` and ``provider_id`` are NULL when there is none); empty when there is
     no such session. One statement: every request authenticates."""

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from backend.accounts import repository as accounts
-from backend.accounts.principal import Principal
+from backend.accounts.actor import Actor
 from backend.audit.actions import AuditAction, AuditOutcome
 from backend.audit.service import AuditTrail
 from backend.auth import repository, throttle
@@ -69,14 +69,6 @@ def _invalid_credentials() -> AuthError:
 def _check_device_id(problems: InvalidInput, device_id: str) -> None:
     if not DEVICE_ID_PATTERN.match(device_id):
         problems.add("deviceId", "INVALID_DEVICE_ID", "1-128 characters: letters, digits and . _ : -")
-
-
-@dataclass(frozen=True, slots=True)
-class Authenticated:
-    """A request's caller: the principal, and the ids of their provider entries."""
-
-    principal: Principal
-    provider_ids: frozenset[UUID]
 
 
 class AuthService:
@@ -202,19 +194,19 @@ class AuthService:
         )
         return issued
 
-    async def logout(self, principal: Principal, audit: AuditTrail) -> None:
-        device_id = await repository.session_device_id(principal.session_id)
-        await repository.revoke_session(principal.session_id, RevokeReason.LOGOUT, utcnow())
-        await emit(SignedOut(user_id=principal.user_id, session_id=principal.session_id, device_id=device_id))
+    async def logout(self, actor: Actor, audit: AuditTrail) -> None:
+        device_id = await repository.session_device_id(actor.session_id)
+        await repository.revoke_session(actor.session_id, RevokeReason.LOGOUT, utcnow())
+        await emit(SignedOut(user_id=actor.user_id, session_id=actor.session_id, device_id=device_id))
         audit.record(
             AuditAction.LOGOUT,
-            actor_user_id=principal.user_id,
+            actor_user_id=actor.user_id,
             object_type="Session",
-            object_id=principal.session_id,
+            object_id=actor.session_id,
         )
 
     async def change_password(
-        self, principal: Principal, audit: AuditTrail, *, current_password: str, new_password: str
+        self, actor: Actor, audit: AuditTrail, *, current_password: str, new_password: str
     ) -> IssuedSession:
         problems = InvalidInput()
         check_new_password(problems, "newPassword", new_password)
@@ -223,15 +215,15 @@ class AuthService:
         if new_password == current_password:
             problems.add("newPassword", "UNCHANGED", "Choose a password different from the current one.")
         problems.raise_if_any()
-        user = await accounts.user_by_id(principal.user_id)
+        user = await accounts.user_by_id(actor.user_id)
         assert user is not None
         if not await self.passwords.verify(user["password_hash"], current_password):
             audit.record(
                 AuditAction.PASSWORD_CHANGED,
                 outcome=AuditOutcome.FAILURE,
-                actor_user_id=principal.user_id,
+                actor_user_id=actor.user_id,
                 object_type="User",
-                object_id=principal.user_id,
+                object_id=actor.user_id,
             )
             raise AuthError(
                 AuthErrorCode.WRONG_PASSWORD,
@@ -239,17 +231,17 @@ class AuthService:
                 field="currentPassword",
             )
         now = utcnow()
-        device_id = await repository.session_device_id(principal.session_id) or "unknown"
-        await accounts.set_password_hash(principal.user_id, await self.passwords.hash(new_password), now)
-        await repository.revoke_user_sessions(principal.user_id, RevokeReason.PASSWORD_CHANGED, now)
-        await emit(SessionsRevoked(user_id=principal.user_id))
+        device_id = await repository.session_device_id(actor.session_id) or "unknown"
+        await accounts.set_password_hash(actor.user_id, await self.passwords.hash(new_password), now)
+        await repository.revoke_user_sessions(actor.user_id, RevokeReason.PASSWORD_CHANGED, now)
+        await emit(SessionsRevoked(user_id=actor.user_id))
         audit.record(
             AuditAction.PASSWORD_CHANGED,
-            actor_user_id=principal.user_id,
+            actor_user_id=actor.user_id,
             object_type="User",
-            object_id=principal.user_id,
+            object_id=actor.user_id,
         )
-        return await self._start_session(principal.user_id, device_id, now)
+        return await self._start_session(actor.user_id, device_id, now)
 
     async def accept_invitation(
         self, audit: AuditTrail, *, invitation_token: str, password: str, device_id: str
@@ -273,16 +265,16 @@ class AuthService:
         )
         return await self._start_session(user_id, device_id, now)
 
-    async def authenticate(self, bearer_token: str) -> Principal:
+    async def authenticate(self, bearer_token: str) -> Actor:
         """A long-lived connection's caller: its token is presented once, so not remembered."""
         claims = self._claims(bearer_token, remember=False)
-        return await self._principal(claims.user_id, claims.session_id, claims.expires_at)
+        return await self._actor(claims.user_id, claims.session_id, claims.expires_at)
 
-    async def authenticate_request(self, bearer_token: str) -> Authenticated:
-        """A request's caller, and their provider entries (read by the same statement: nearly
-        every request's access checks need them)."""
+    async def authenticate_request(self, bearer_token: str) -> Actor:
+        """A request's caller (verified tokens are remembered: an app sends the same one for
+        minutes)."""
         claims = self._claims(bearer_token, remember=True)
-        return await self._authenticated(claims.user_id, claims.session_id, claims.expires_at)
+        return await self._actor(claims.user_id, claims.session_id, claims.expires_at)
 
     def _claims(self, bearer_token: str, *, remember: bool) -> AccessClaims:
         try:
@@ -290,20 +282,17 @@ class AuthService:
         except InvalidAccessToken as error:
             raise NotAuthenticated from error
 
-    async def reauthenticate(self, principal: Principal) -> Principal:
+    async def reauthenticate(self, actor: Actor) -> Actor:
         """The same caller as now: session still live, user still active, roles as they are now
         (long-lived connections re-check without keeping the token)."""
-        if principal.access_expires_at <= utcnow():
+        if actor.access_expires_at <= utcnow():
             raise NotAuthenticated
-        return await self._principal(principal.user_id, principal.session_id, principal.access_expires_at)
+        return await self._actor(actor.user_id, actor.session_id, actor.access_expires_at)
 
-    async def _principal(self, user_id: UUID, session_id: UUID, access_expires_at: datetime) -> Principal:
-        return (await self._authenticated(user_id, session_id, access_expires_at)).principal
-
-    async def _authenticated(
-        self, user_id: UUID, session_id: UUID, access_expires_at: datetime
-    ) -> Authenticated:
-        rows = await repository.active_session_principal_rows(session_id, user_id)
+    async def _actor(self, user_id: UUID, session_id: UUID, access_expires_at: datetime) -> Actor:
+        """The caller, from one statement: session, user, roles and provider entries (nearly
+        every request's access checks need the provider entries)."""
+        rows = await repository.active_session_actor_rows(session_id, user_id)
         row = rows[0] if rows else None
         now = utcnow()
         if (
@@ -313,15 +302,13 @@ class AuthService:
             or not row["user_is_active"]
         ):
             raise NotAuthenticated
-        principal = Principal(
+        return Actor(
             user_id=user_id,
             session_id=session_id,
             home_organization_id=row["home_organization_id"],
             roles_by_organization=accounts.role_mapping(rows),
             access_expires_at=access_expires_at,
-        )
-        return Authenticated(
-            principal, frozenset(r["provider_id"] for r in rows if r["provider_id"] is not None)
+            provider_ids=frozenset(r["provider_id"] for r in rows if r["provider_id"] is not None),
         )
 
     async def _revoke_family_for_reuse(

@@ -12,7 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from backend.accounts import repository as accounts
-from backend.accounts.principal import Principal
+from backend.accounts.actor import Actor
 from backend.core.errors import InvalidInput
 from backend.directory import repository
 from backend.referrals.codes import NetworkStatus
@@ -38,7 +38,7 @@ async def network_status(organization_id: UUID, provider: Row) -> NetworkStatus:
 
 
 async def search_providers(
-    principal: Principal,
+    actor: Actor,
     *,
     for_organization_id: UUID,
     specialty_code: str,
@@ -48,7 +48,7 @@ async def search_providers(
     limit: int,
 ) -> list[ProviderMatch]:
     problems = InvalidInput()
-    if not principal.is_member(for_organization_id):
+    if not actor.is_member(for_organization_id):
         problems.add("organizationId", "NOT_A_MEMBER", "Search on behalf of an organization you belong to.")
     specialties = await accounts.specialties_by_codes([specialty_code])
     if not specialties:

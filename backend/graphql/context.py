@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from strawberry.types import Info as StrawberryInfo
 
-from backend.accounts.principal import Principal
+from backend.accounts.actor import Actor
 from backend.audit.service import AuditTrail
 from backend.core.request import RequestMeta
 from backend.db import UnitOfWork
@@ -28,13 +28,13 @@ class Context:
     meta: RequestMeta
     uow: UnitOfWork
     audit: AuditTrail
-    principal: Principal | None
+    actor: Actor | None
     loaders: dict[str, Any] = field(default_factory=dict)
 
-    def require_principal(self) -> Principal:
-        if self.principal is None:
+    def require_actor(self) -> Actor:
+        if self.actor is None:
             raise unauthenticated()
-        return self.principal
+        return self.actor
 
     def loader(self, name: str, factory: Any) -> Any:
         """The request's DataLoader called ``name``, created on first use."""

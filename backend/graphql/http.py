@@ -26,11 +26,10 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
-from backend.accounts.principal import Principal
+from backend.accounts.actor import Actor
 from backend.audit.actions import AuditAction, AuditOutcome
 from backend.audit.service import AuditTrail
 from backend.auth.errors import NotAuthenticated
-from backend.auth.service import Authenticated
 from backend.container import Container
 from backend.core.request import RequestMeta
 from backend.crypto.envelope import DecryptionFailed
@@ -40,7 +39,6 @@ from backend.graphql.network import client_address
 from backend.graphql.realtime.connection import LiveDelivery, RealtimeConfig, serve_socket
 from backend.realtime import repository as stream_repository
 from backend.realtime.hub import Hub
-from backend.referrals.access import Viewer
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 APPLICATION_JSON = "application/json"
@@ -125,7 +123,7 @@ def _respond(payload: dict[str, Any], status: int, media_type: str, request_id: 
     )
 
 
-async def _authenticate(container: Container, token: str | None) -> Authenticated | None:
+async def _authenticate(container: Container, token: str | None) -> Actor | None:
     if token is None:
         return None
     try:
@@ -169,21 +167,17 @@ async def execute_graphql_post(request: Request[Any, Any, Any]) -> Response[byte
     schema = request.app.state.schema
     try:
         async with container.database.unit_of_work() as uow:
-            authenticated = await _authenticate(container, _bearer(request))
             context = Context(
                 container=container,
                 meta=meta,
                 uow=uow,
                 audit=AuditTrail(uow, meta),
-                principal=authenticated.principal if authenticated else None,
+                actor=await _authenticate(container, _bearer(request)),
             )
-            if authenticated is not None:
-                # the viewer's provider entries came with the principal: no read of its own
-                context.loaders["viewer"] = Viewer(authenticated.principal, authenticated.provider_ids)
-            if context.principal is not None and "streamPosition" in payload["query"]:
+            if context.actor is not None and "streamPosition" in payload["query"]:
                 # read before anything else the query loads, so no change falls between the two
                 context.loaders["stream_position"] = await stream_repository.last_sequence(
-                    context.principal.user_id
+                    context.actor.user_id
                 )
             result = await schema.execute(
                 payload["query"],
@@ -214,7 +208,7 @@ async def execute_graphql_post(request: Request[Any, Any, Any]) -> Response[byte
         e.original_error for e in result.errors or () if isinstance(e.original_error, DecryptionFailed)
     ]
     if failures:
-        await _audit_decryption_failures(container, meta, context.principal, failures)
+        await _audit_decryption_failures(container, meta, context.actor, failures)
     response: dict[str, Any] = {}
     is_request_error = isinstance(result, PreExecutionError)
     if result.errors:
@@ -228,7 +222,7 @@ async def execute_graphql_post(request: Request[Any, Any, Any]) -> Response[byte
 
 
 async def _audit_decryption_failures(
-    container: Container, meta: RequestMeta, principal: Principal | None, failures: list[Any]
+    container: Container, meta: RequestMeta, actor: Actor | None, failures: list[Any]
 ) -> None:
     """Record them in a unit of work of their own: the request's was rolled back."""
     async with container.database.unit_of_work() as uow:
@@ -237,7 +231,7 @@ async def _audit_decryption_failures(
             audit.record(
                 AuditAction.DECRYPTION_FAILED,
                 outcome=AuditOutcome.FAILURE,
-                actor_user_id=principal.user_id if principal else None,
+                actor_user_id=actor.user_id if actor else None,
                 object_type=failure.scope,
                 object_id=failure.record_id,
             )

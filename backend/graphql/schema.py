@@ -42,7 +42,6 @@ from backend.graphql.realtime.types import EVENT_TYPES, Subscription
 from backend.graphql.referrals.mutations import ReferralMutations
 from backend.graphql.referrals.queries import ReferralQueries
 from backend.graphql.referrals.types import referral_from_outcome
-from backend.graphql.referrals.viewer import current_viewer
 from backend.graphql.validation_cache import ValidationCacheByText, ValidationResults
 from backend.messaging import service as messaging_service
 from backend.messaging.codes import MessagingError
@@ -54,7 +53,7 @@ from backend.settings import GraphQLLimits, Settings
 
 
 async def _resolve_node(info: Info, global_id: str) -> Node | None:
-    principal = info.context.require_principal()
+    actor = info.context.require_actor()
     decoded = from_global_id(global_id)
     if decoded is None:
         return None
@@ -64,22 +63,22 @@ async def _resolve_node(info: Info, global_id: str) -> Node | None:
         return None
     try:
         if type_name == "User":
-            return user_from_row(await access.access_user(principal, raw_id))
+            return user_from_row(await access.access_user(actor, raw_id))
         if type_name == "Organization":
-            return organization_from_row(await access.access_organization(principal, raw_id))
+            return organization_from_row(await access.access_organization(actor, raw_id))
     except AccountError:
         return None
     if type_name == "Referral":
         try:
             outcome = await referral_service.read_referral(
-                await current_viewer(info), info.context.audit, raw_id
+                info.context.require_actor(), info.context.audit, raw_id
             )
         except ReferralError:
             return None
         return referral_from_outcome(outcome, utcnow())
     if type_name == "Patient":
         try:
-            row = await patient_service.read_patient(await current_viewer(info), info.context.audit, raw_id)
+            row = await patient_service.read_patient(info.context.require_actor(), info.context.audit, raw_id)
         except PatientError:
             return None
         return patient_from_row(row)
@@ -92,13 +91,13 @@ async def _resolve_node(info: Info, global_id: str) -> Node | None:
 
 
 async def _resolve_messaging_node(info: Info, type_name: str, raw_id: UUID) -> Node | None:
-    viewer = await current_viewer(info)
+    actor = info.context.require_actor()
     try:
         if type_name == "Conversation":
             return conversation_from_view(
-                await messaging_service.read_conversation(viewer, info.context.audit, raw_id)
+                await messaging_service.read_conversation(actor, info.context.audit, raw_id)
             )
-        return message_from_row(await messaging_service.read_message(viewer, info.context.audit, raw_id))
+        return message_from_row(await messaging_service.read_message(actor, info.context.audit, raw_id))
     except MessagingError:
         return None
 

@@ -16,12 +16,12 @@ from typing import Any
 from uuid import UUID
 
 from backend.accounts import repository as accounts
+from backend.accounts.actor import Actor
 from backend.directory import repository as directory
 from backend.messaging import repository
 from backend.messaging.codes import ConversationKind, not_found
 from backend.referrals import access as referral_access
 from backend.referrals import repository as referrals
-from backend.referrals.access import Viewer
 
 Row = dict[str, Any]
 # what access_conversation read, kept on the conversation row for members()
@@ -29,19 +29,19 @@ _REFERRAL_ACCESS = "_referral_access"
 _ACTIVE_MEMBERS = "_active_members"  # member id -> display name
 
 
-async def access_conversation(viewer: Viewer, conversation_id: UUID) -> Row:
-    """The conversation, if the viewer may see it now; what the check read is kept on the row
+async def access_conversation(actor: Actor, conversation_id: UUID) -> Row:
+    """The conversation, if the actor may see it now; what the check read is kept on the row
     for :func:`members`."""
     conversation, active_members = await repository.conversation_with_members(conversation_id)
     if conversation is None:
         raise not_found()
     if conversation["kind"] == ConversationKind.REFERRAL:
         rows = await referrals.access_rows([conversation["referral"]])
-        if not rows or not referral_access.parties(viewer, rows[0]):
+        if not rows or not referral_access.parties(actor, rows[0]):
             raise not_found()
         conversation[_REFERRAL_ACCESS] = rows[0]
     else:
-        if viewer.user_id not in active_members:
+        if actor.user_id not in active_members:
             raise not_found()
         conversation[_ACTIVE_MEMBERS] = active_members
     return conversation
@@ -76,9 +76,9 @@ async def members_of(conversations: Sequence[Row]) -> dict[UUID, list[UUID]]:
     return found
 
 
-async def unreachable(viewer: Viewer, user_ids: Sequence[UUID]) -> list[UUID]:
+async def unreachable(actor: Actor, user_ids: Sequence[UUID]) -> list[UUID]:
     """The users the caller may not open a conversation with (inactive, unknown or unrelated)."""
-    candidates = [u for u in dict.fromkeys(user_ids) if u != viewer.user_id]
+    candidates = [u for u in dict.fromkeys(user_ids) if u != actor.user_id]
     users = {row["id"]: row for row in await accounts.users_by_ids(candidates)}
     memberships = await accounts.memberships_of_users(candidates)
     organizations: dict[UUID, set[UUID]] = {u: set() for u in candidates}
@@ -87,7 +87,7 @@ async def unreachable(viewer: Viewer, user_ids: Sequence[UUID]) -> list[UUID]:
     providers: dict[UUID, set[UUID]] = {u: set() for u in candidates}
     for row in await accounts.providers_of_users(candidates):
         providers[row["user"]].add(row["id"])
-    mine = set(viewer.member_organization_ids)
+    mine = set(actor.member_organization_ids)
     missing = []
     for user_id in candidates:
         user = users.get(user_id)
@@ -99,7 +99,7 @@ async def unreachable(viewer: Viewer, user_ids: Sequence[UUID]) -> list[UUID]:
             continue
         if await directory.network_links(sorted(mine, key=str), sorted(providers[user_id], key=str)):
             continue
-        if await directory.network_links(sorted(theirs, key=str), sorted(viewer.provider_ids, key=str)):
+        if await directory.network_links(sorted(theirs, key=str), sorted(actor.provider_ids, key=str)):
             continue
         if await referrals.organizations_share_referral(sorted(mine, key=str), sorted(theirs, key=str)):
             continue

@@ -20,6 +20,7 @@ from typing import Any
 from uuid import UUID
 
 from backend.accounts import repository as accounts
+from backend.accounts.actor import Actor
 from backend.audit.actions import AuditAction
 from backend.audit.service import AuditTrail
 from backend.core.clock import utcnow
@@ -55,7 +56,6 @@ from backend.messaging.repository import KeyRing, OutgoingMessage
 from backend.referrals import access as referral_access
 from backend.referrals import repository as referrals
 from backend.referrals import service as referral_service
-from backend.referrals.access import Viewer
 from backend.referrals.codes import ALLOWED_MEDIA_TYPES as RECORD_MEDIA_TYPES
 from backend.referrals.codes import DocumentKind
 from backend.referrals.errors import ReferralError
@@ -134,39 +134,39 @@ async def open_referral_conversation(referral_id: UUID) -> Row:
     return await repository.ensure_referral_conversation(referral_id, None, utcnow())
 
 
-async def referral_conversation(viewer: Viewer, audit: AuditTrail, referral_id: UUID) -> ConversationView:
-    referral, _ = await referral_access.access_referral(viewer, referral_id)
+async def referral_conversation(actor: Actor, audit: AuditTrail, referral_id: UUID) -> ConversationView:
+    referral, _ = await referral_access.access_referral(actor, referral_id)
     conversation = await repository.ensure_referral_conversation(referral["id"], None, utcnow())
-    return (await _views(viewer, audit, [conversation]))[0]
+    return (await _views(actor, audit, [conversation]))[0]
 
 
-async def read_conversation(viewer: Viewer, audit: AuditTrail, conversation_id: UUID) -> ConversationView:
-    conversation = await access.access_conversation(viewer, conversation_id)
-    return (await _views(viewer, audit, [conversation]))[0]
+async def read_conversation(actor: Actor, audit: AuditTrail, conversation_id: UUID) -> ConversationView:
+    conversation = await access.access_conversation(actor, conversation_id)
+    return (await _views(actor, audit, [conversation]))[0]
 
 
 async def list_conversations(
-    viewer: Viewer, audit: AuditTrail, *, after: tuple[datetime, UUID] | None, limit: int
+    actor: Actor, audit: AuditTrail, *, after: tuple[datetime, UUID] | None, limit: int
 ) -> list[ConversationView]:
     rows = await repository.conversation_page(
-        user_id=viewer.user_id,
-        visible_referrals=referral_access.visible_filter(viewer),
+        user_id=actor.user_id,
+        visible_referrals=referral_access.visible_filter(actor),
         after=after,
         limit=limit,
     )
-    return await _views(viewer, audit, rows)
+    return await _views(actor, audit, rows)
 
 
-async def _views(viewer: Viewer, audit: AuditTrail, conversations: list[Row]) -> list[ConversationView]:
+async def _views(actor: Actor, audit: AuditTrail, conversations: list[Row]) -> list[ConversationView]:
     """Unread counts, markers and last messages for a page of conversations in four statements."""
     if not conversations:
         return []
     now = utcnow()
     ids = [c["id"] for c in conversations]
     states = await repository.read_states(ids)
-    markers = {c: states[c].get(viewer.user_id, {"delivered_up_to": 0, "read_up_to": 0}) for c in ids}
+    markers = {c: states[c].get(actor.user_id, {"delivered_up_to": 0, "read_up_to": 0}) for c in ids}
     unread = await repository.unread_counts(
-        viewer.user_id, {c: m["read_up_to"] for c, m in markers.items()}, now
+        actor.user_id, {c: m["read_up_to"] for c, m in markers.items()}, now
     )
     keys = KeyRing()
     for conversation in conversations:
@@ -175,10 +175,10 @@ async def _views(viewer: Viewer, audit: AuditTrail, conversations: list[Row]) ->
     views = []
     for conversation in conversations:
         conversation_id = conversation["id"]
-        _audit(audit, viewer, AuditAction.CONVERSATION_READ, conversation_id)
+        _audit(audit, actor, AuditAction.CONVERSATION_READ, conversation_id)
         last_message = last.get(conversation_id)
         if last_message is not None:
-            _audit(audit, viewer, AuditAction.MESSAGES_READ, _message_range(conversation_id, [last_message]))
+            _audit(audit, actor, AuditAction.MESSAGES_READ, _message_range(conversation_id, [last_message]))
         views.append(
             ConversationView(
                 conversation=conversation,
@@ -192,11 +192,11 @@ async def _views(viewer: Viewer, audit: AuditTrail, conversations: list[Row]) ->
 
 
 async def start_conversation(
-    viewer: Viewer, audit: AuditTrail, new: NewConversation, *, min_retention_seconds: int
+    actor: Actor, audit: AuditTrail, new: NewConversation, *, min_retention_seconds: int
 ) -> ConversationView:
     problems = InvalidInput()
     title = new.title.strip()
-    others = [u for u in dict.fromkeys(new.member_ids) if u != viewer.user_id]
+    others = [u for u in dict.fromkeys(new.member_ids) if u != actor.user_id]
     if new.kind == ConversationKind.REFERRAL:
         problems.add("kind", "INVALID", "Referral conversations are created with their referral.")
     elif new.kind == ConversationKind.DIRECT and len(others) != 1:
@@ -208,7 +208,7 @@ async def start_conversation(
     )
     problems.raise_if_any()
     _check_retention(new.retention_seconds, minimum=min_retention_seconds)
-    unreachable = await access.unreachable(viewer, others)
+    unreachable = await access.unreachable(actor, others)
     if unreachable:
         raise MessagingError(
             MessagingErrorCode.MEMBER_NOT_REACHABLE,
@@ -221,14 +221,14 @@ async def start_conversation(
         kind=new.kind,
         title=title if new.kind == ConversationKind.GROUP else "",
         retention_seconds=new.retention_seconds,
-        created_by=viewer.user_id,
+        created_by=actor.user_id,
         now=now,
     )
-    members = [viewer.user_id, *others]
+    members = [actor.user_id, *others]
     await repository.add_members(conversation["id"], members, now)
     audit.record(
         AuditAction.CONVERSATION_CREATED,
-        actor_user_id=viewer.user_id,
+        actor_user_id=actor.user_id,
         object_type="Conversation",
         object_id=conversation["id"],
     )
@@ -237,10 +237,10 @@ async def start_conversation(
 
 
 async def add_members(
-    viewer: Viewer, audit: AuditTrail, conversation_id: UUID, user_ids: Sequence[UUID]
+    actor: Actor, audit: AuditTrail, conversation_id: UUID, user_ids: Sequence[UUID]
 ) -> ConversationView:
     """Add people to a group (reachable as for starting one); they see its history."""
-    conversation = await access.access_conversation(viewer, conversation_id)
+    conversation = await access.access_conversation(actor, conversation_id)
     if conversation["kind"] != ConversationKind.GROUP:
         raise MessagingError(
             MessagingErrorCode.NOT_PERMITTED, "Only groups take new members.", field="conversationId"
@@ -251,7 +251,7 @@ async def add_members(
         problems = InvalidInput()
         problems.add("memberIds", "INVALID", f"New members, up to {MAX_GROUP_MEMBERS} in all.")
         raise problems
-    if await access.unreachable(viewer, joining):
+    if await access.unreachable(actor, joining):
         raise MessagingError(
             MessagingErrorCode.MEMBER_NOT_REACHABLE,
             "You can only add colleagues, your referral network, or the other side of a shared referral.",
@@ -260,54 +260,54 @@ async def add_members(
     await repository.activate_members(conversation_id, joining, utcnow())
     audit.record(
         AuditAction.CONVERSATION_CHANGED,
-        actor_user_id=viewer.user_id,
+        actor_user_id=actor.user_id,
         object_type="Conversation",
         object_id=conversation_id,
     )
     await emit(
         ConversationChanged(conversation_id=conversation_id, change="MEMBERS", members=[*current, *joining])
     )
-    return (await _views(viewer, audit, [conversation]))[0]
+    return (await _views(actor, audit, [conversation]))[0]
 
 
-async def leave_conversation(viewer: Viewer, audit: AuditTrail, conversation_id: UUID) -> None:
+async def leave_conversation(actor: Actor, audit: AuditTrail, conversation_id: UUID) -> None:
     """Leave a direct or group conversation: from now on it answers like one that does not exist."""
-    conversation = await access.access_conversation(viewer, conversation_id)
+    conversation = await access.access_conversation(actor, conversation_id)
     if conversation["kind"] == ConversationKind.REFERRAL:
         raise MessagingError(
             MessagingErrorCode.NOT_PERMITTED,
             "A referral's conversation follows the referral: you are in it while you may see the referral.",
             field="conversationId",
         )
-    await repository.deactivate_member(conversation_id, viewer.user_id)
+    await repository.deactivate_member(conversation_id, actor.user_id)
     audit.record(
         AuditAction.CONVERSATION_CHANGED,
-        actor_user_id=viewer.user_id,
+        actor_user_id=actor.user_id,
         object_type="Conversation",
         object_id=conversation_id,
     )
-    remaining = [u for u in await repository.active_member_ids(conversation_id) if u != viewer.user_id]
+    remaining = [u for u in await repository.active_member_ids(conversation_id) if u != actor.user_id]
     await emit(
         ConversationChanged(
             conversation_id=conversation_id,
             change="MEMBERS",
             members=remaining,
-            access_lost=[viewer.user_id],
+            access_lost=[actor.user_id],
         )
     )
 
 
 async def set_retention(
-    viewer: Viewer, audit: AuditTrail, conversation_id: UUID, retention_seconds: int | None, *, minimum: int
+    actor: Actor, audit: AuditTrail, conversation_id: UUID, retention_seconds: int | None, *, minimum: int
 ) -> ConversationView:
     """Every live message, sent before or after, expires ``retention_seconds`` after it was sent
     (None: kept); those already past it read as expired at once and the expiry job destroys them."""
     _check_retention(retention_seconds, minimum=minimum)
-    conversation = await access.access_conversation(viewer, conversation_id)
+    conversation = await access.access_conversation(actor, conversation_id)
     await repository.set_retention(conversation_id, retention_seconds)
     audit.record(
         AuditAction.CONVERSATION_CHANGED,
-        actor_user_id=viewer.user_id,
+        actor_user_id=actor.user_id,
         object_type="Conversation",
         object_id=conversation_id,
     )
@@ -316,7 +316,7 @@ async def set_retention(
             conversation_id=conversation_id, change="RETENTION", members=await access.members(conversation)
         )
     )
-    return (await _views(viewer, audit, [{**conversation, "retention_seconds": retention_seconds}]))[0]
+    return (await _views(actor, audit, [{**conversation, "retention_seconds": retention_seconds}]))[0]
 
 
 def _check_retention(retention_seconds: int | None, *, minimum: int) -> None:
@@ -348,7 +348,7 @@ async def receipts_of(conversation_ids: Sequence[UUID]) -> dict[UUID, dict[UUID,
 
 
 async def messages(
-    viewer: Viewer,
+    actor: Actor,
     audit: AuditTrail,
     conversation_id: UUID,
     *,
@@ -359,7 +359,7 @@ async def messages(
 ) -> MessagePage:
     """A page of the conversation: the newest ``limit`` (history, ``newest_first``) or the oldest
     ``limit`` after ``after`` (catching up), always returned in conversation order."""
-    conversation = await access.access_conversation(viewer, conversation_id)
+    conversation = await access.access_conversation(actor, conversation_id)
     keys = KeyRing()
     keys.remember(conversation)
     rows = await repository.message_page(
@@ -375,7 +375,7 @@ async def messages(
     if more:
         rows = rows[1:] if newest_first else rows[:-1]
     if rows:
-        _audit(audit, viewer, AuditAction.MESSAGES_READ, _message_range(conversation_id, rows))
+        _audit(audit, actor, AuditAction.MESSAGES_READ, _message_range(conversation_id, rows))
     first = rows[0]["sequence"] if rows else (after or 0)
     last = rows[-1]["sequence"] if rows else (before or conversation["last_sequence"] + 1) - 1
     return MessagePage(
@@ -385,23 +385,23 @@ async def messages(
     )
 
 
-async def read_message(viewer: Viewer, audit: AuditTrail, message_id: UUID) -> Row:
+async def read_message(actor: Actor, audit: AuditTrail, message_id: UUID) -> Row:
     rows = await repository.message_rows([message_id])
     if not rows:
         raise not_found()
-    conversation = await access.access_conversation(viewer, rows[0]["conversation"])
+    conversation = await access.access_conversation(actor, rows[0]["conversation"])
     keys = KeyRing()
     keys.remember(conversation)
     opened = await repository.messages_by_ids(keys, [message_id], utcnow())
-    _audit(audit, viewer, AuditAction.MESSAGES_READ, _message_range(conversation["id"], opened))
+    _audit(audit, actor, AuditAction.MESSAGES_READ, _message_range(conversation["id"], opened))
     return opened[0]
 
 
-async def read_attachment(viewer: Viewer, audit: AuditTrail, attachment_id: UUID) -> Row:
+async def read_attachment(actor: Actor, audit: AuditTrail, attachment_id: UUID) -> Row:
     conversation_id = await repository.conversation_of_attachment(attachment_id)
     if conversation_id is None:
         raise not_found()
-    conversation = await access.access_conversation(viewer, conversation_id)
+    conversation = await access.access_conversation(actor, conversation_id)
     keys = KeyRing()
     keys.remember(conversation)
     found = await repository.attachment_with_content(keys, attachment_id)
@@ -413,7 +413,7 @@ async def read_attachment(viewer: Viewer, audit: AuditTrail, attachment_id: UUID
         raise not_found()
     audit.record(
         AuditAction.ATTACHMENT_READ,
-        actor_user_id=viewer.user_id,
+        actor_user_id=actor.user_id,
         object_type="MessageAttachment",
         object_id=attachment_id,
     )
@@ -454,9 +454,9 @@ def _check_message(new: NewMessage) -> None:
     problems.raise_if_any()
 
 
-async def send_message(viewer: Viewer, audit: AuditTrail, new: NewMessage) -> SentMessage:
+async def send_message(actor: Actor, audit: AuditTrail, new: NewMessage) -> SentMessage:
     _check_message(new)
-    conversation = await access.access_conversation(viewer, new.conversation_id)
+    conversation = await access.access_conversation(actor, new.conversation_id)
     keys = KeyRing()
     keys.remember(conversation)
     now = utcnow()
@@ -478,7 +478,7 @@ async def send_message(viewer: Viewer, audit: AuditTrail, new: NewMessage) -> Se
         keys,
         OutgoingMessage(
             conversation_id=conversation["id"],
-            sender_id=viewer.user_id,
+            sender_id=actor.user_id,
             client_message_id=new.client_message_id,
             body=new.body,
             is_priority=new.is_priority,
@@ -490,7 +490,7 @@ async def send_message(viewer: Viewer, audit: AuditTrail, new: NewMessage) -> Se
     )
     if message is None:  # a retry (checked under the conversation's lock: no race)
         existing = await repository.message_by_client_id(
-            conversation["id"], viewer.user_id, new.client_message_id
+            conversation["id"], actor.user_id, new.client_message_id
         )
         if existing is None:
             raise RuntimeError("a client message id conflicted with no stored message")
@@ -498,7 +498,7 @@ async def send_message(viewer: Viewer, audit: AuditTrail, new: NewMessage) -> Se
             _same_send(new, (await repository.messages_by_ids(keys, [existing["id"]], now))[0])
         )
     audit.record(
-        AuditAction.MESSAGE_SENT, actor_user_id=viewer.user_id, object_type="Message", object_id=message["id"]
+        AuditAction.MESSAGE_SENT, actor_user_id=actor.user_id, object_type="Message", object_id=message["id"]
     )
     members = await access.members(conversation)
     await emit(MessageSent(message=message, members=members))
@@ -525,16 +525,16 @@ def _same_send(new: NewMessage, stored: Row) -> Row:
 
 
 async def mark_read(
-    viewer: Viewer, conversation_id: UUID, *, delivered_up_to: int | None, read_up_to: int | None
+    actor: Actor, conversation_id: UUID, *, delivered_up_to: int | None, read_up_to: int | None
 ) -> ConversationView:
     """Move the caller's delivered/read markers forward (clamped to the last message)."""
-    conversation = await access.access_conversation(viewer, conversation_id)
+    conversation = await access.access_conversation(actor, conversation_id)
     last = conversation["last_sequence"]
     delivered = min(max(delivered_up_to or 0, 0), last)
     read = min(max(read_up_to or 0, 0), last)
-    before = (await repository.read_states([conversation_id]))[conversation_id].get(viewer.user_id)
+    before = (await repository.read_states([conversation_id]))[conversation_id].get(actor.user_id)
     state = await repository.advance_read_state(
-        conversation_id, viewer.user_id, delivered_up_to=delivered, read_up_to=read, now=utcnow()
+        conversation_id, actor.user_id, delivered_up_to=delivered, read_up_to=read, now=utcnow()
     )
     if before is None or (before["delivered_up_to"], before["read_up_to"]) != (
         state["delivered_up_to"],
@@ -543,13 +543,13 @@ async def mark_read(
         await emit(
             ReadStateChanged(
                 conversation_id=conversation_id,
-                user_id=viewer.user_id,
+                user_id=actor.user_id,
                 delivered_up_to=state["delivered_up_to"],
                 read_up_to=state["read_up_to"],
                 members=await access.members(conversation),
             )
         )
-    unread = await repository.unread_counts(viewer.user_id, {conversation_id: state["read_up_to"]}, utcnow())
+    unread = await repository.unread_counts(actor.user_id, {conversation_id: state["read_up_to"]}, utcnow())
     return ConversationView(
         conversation=conversation,
         unread_count=unread[conversation_id],
@@ -558,26 +558,26 @@ async def mark_read(
     )
 
 
-async def set_typing(viewer: Viewer, conversation_id: UUID, is_typing: bool) -> None:
-    conversation = await access.access_conversation(viewer, conversation_id)
+async def set_typing(actor: Actor, conversation_id: UUID, is_typing: bool) -> None:
+    conversation = await access.access_conversation(actor, conversation_id)
     await emit(
         TypingChanged(
             conversation_id=conversation_id,
-            user_id=viewer.user_id,
+            user_id=actor.user_id,
             is_typing=is_typing,
             members=await access.members(conversation),
         )
     )
 
 
-async def recall_message(viewer: Viewer, audit: AuditTrail, message_id: UUID) -> Row:
+async def recall_message(actor: Actor, audit: AuditTrail, message_id: UUID) -> Row:
     rows = await repository.message_rows([message_id])
     if not rows:
         raise not_found()
     message = rows[0]
-    conversation = await access.access_conversation(viewer, message["conversation"])
+    conversation = await access.access_conversation(actor, message["conversation"])
     now = utcnow()
-    if message["sender"] != viewer.user_id:
+    if message["sender"] != actor.user_id:
         raise MessagingError(MessagingErrorCode.NOT_PERMITTED, "Only the sender can recall a message.")
     if message["state"] != MessageState.ACTIVE or (
         message["expires_at"] is not None and message["expires_at"] <= now
@@ -593,7 +593,7 @@ async def recall_message(viewer: Viewer, audit: AuditTrail, message_id: UUID) ->
     changed = await repository.destroy_content([message_id], MessageState.RECALLED, now)
     audit.record(
         AuditAction.MESSAGE_RECALLED,
-        actor_user_id=viewer.user_id,
+        actor_user_id=actor.user_id,
         object_type="Message",
         object_id=message_id,
     )
@@ -605,7 +605,7 @@ async def recall_message(viewer: Viewer, audit: AuditTrail, message_id: UUID) ->
 
 
 async def promote_to_record(
-    viewer: Viewer,
+    actor: Actor,
     audit: AuditTrail,
     *,
     message_id: UUID,
@@ -616,7 +616,7 @@ async def promote_to_record(
     rows = await repository.message_rows([message_id])
     if not rows:
         raise not_found()
-    conversation = await access.access_conversation(viewer, rows[0]["conversation"])
+    conversation = await access.access_conversation(actor, rows[0]["conversation"])
     if conversation["kind"] != ConversationKind.REFERRAL:
         raise MessagingError(
             MessagingErrorCode.NOT_A_REFERRAL_CONVERSATION, "Only messages about a referral join its record."
@@ -671,7 +671,7 @@ async def promote_to_record(
     referral = (await referrals.access_rows([conversation["referral"]]))[0]
     change = referral_service.Change(referral["id"], referral["version"], idempotency_key)
     try:
-        await referral_service.add_document(viewer, audit, change, document)
+        await referral_service.add_document(actor, audit, change, document)
     except ReferralError as error:
         raise MessagingError(MessagingErrorCode.PROMOTION_REFUSED, error.message) from None
     document_id = await referrals.latest_document_from_message(referral["id"], message["id"])
@@ -679,7 +679,7 @@ async def promote_to_record(
     await repository.mark_promoted(message["id"], attachment_id, document_id)
     audit.record(
         AuditAction.MESSAGE_PROMOTED,
-        actor_user_id=viewer.user_id,
+        actor_user_id=actor.user_id,
         object_type="Message",
         object_id=message["id"],
     )
@@ -707,8 +707,8 @@ async def expire_due_messages(now: datetime | None = None) -> int:
     return len(changed)
 
 
-def _audit(audit: AuditTrail, viewer: Viewer, action: AuditAction, object_id: UUID | str) -> None:
-    audit.record(action, actor_user_id=viewer.user_id, object_type="Conversation", object_id=object_id)
+def _audit(audit: AuditTrail, actor: Actor, action: AuditAction, object_id: UUID | str) -> None:
+    audit.record(action, actor_user_id=actor.user_id, object_type="Conversation", object_id=object_id)
 
 
 def _message_range(conversation_id: UUID, rows: Sequence[Row]) -> str:

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from backend.accounts.actor import Actor
 from backend.audit.actions import AuditAction
 from backend.audit.service import AuditTrail
 from backend.core.clock import utcnow
@@ -15,7 +16,6 @@ from backend.directory import repository as directory
 from backend.patients import repository
 from backend.patients.errors import AdministrativeSex, PatientError, PatientErrorCode
 from backend.referrals import access
-from backend.referrals.access import Viewer
 from backend.referrals.errors import ReferralError
 
 Row = dict[str, Any]
@@ -32,7 +32,7 @@ def _not_found() -> PatientError:
 
 
 async def register_patient(
-    viewer: Viewer,
+    actor: Actor,
     audit: AuditTrail,
     *,
     organization_id: UUID,
@@ -45,7 +45,7 @@ async def register_patient(
     insurance_plan_id: UUID | None,
     insurance_member_id: str | None,
 ) -> Row:
-    if not viewer.principal.is_member(organization_id):
+    if not actor.is_member(organization_id):
         raise _not_found()
     mrn = mrn.strip()
     problems = InvalidInput()
@@ -77,7 +77,7 @@ async def register_patient(
     )
     audit.record(
         AuditAction.PATIENT_CREATED,
-        actor_user_id=viewer.user_id,
+        actor_user_id=actor.user_id,
         organization_id=organization_id,
         object_type="Patient",
         object_id=patient_id,
@@ -87,30 +87,30 @@ async def register_patient(
     return row
 
 
-async def read_patient(viewer: Viewer, audit: AuditTrail, patient_id: UUID) -> Row:
+async def read_patient(actor: Actor, audit: AuditTrail, patient_id: UUID) -> Row:
     try:
-        patient = await access.access_patient(viewer, await repository.patient_by_id(patient_id))
+        patient = await access.access_patient(actor, await repository.patient_by_id(patient_id))
     except ReferralError:
         raise _not_found() from None
-    audit_reads(viewer, audit, [patient])
+    audit_reads(actor, audit, [patient])
     return patient
 
 
-async def search_patients(viewer: Viewer, audit: AuditTrail, *, text: str, limit: int) -> list[Row]:
+async def search_patients(actor: Actor, audit: AuditTrail, *, text: str, limit: int) -> list[Row]:
     problems = InvalidInput()
     if not MIN_SEARCH <= len(text.strip()) <= MAX_SEARCH:
         problems.add("text", "LENGTH", f"Search with {MIN_SEARCH} to {MAX_SEARCH} characters.")
     problems.raise_if_any()
-    rows = await repository.search(viewer.member_organization_ids, text, limit)
-    audit_reads(viewer, audit, rows)
+    rows = await repository.search(actor.member_organization_ids, text, limit)
+    audit_reads(actor, audit, rows)
     return rows
 
 
-def audit_reads(viewer: Viewer, audit: AuditTrail, patients: list[Row]) -> None:
+def audit_reads(actor: Actor, audit: AuditTrail, patients: list[Row]) -> None:
     for patient in patients:
         audit.record(
             AuditAction.PATIENT_READ,
-            actor_user_id=viewer.user_id,
+            actor_user_id=actor.user_id,
             organization_id=patient["organization"],
             object_type="Patient",
             object_id=patient["id"],

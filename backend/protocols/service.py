@@ -10,7 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from backend.accounts import repository as accounts
-from backend.accounts.principal import Principal
+from backend.accounts.actor import Actor
 from backend.accounts.roles import Role
 from backend.audit.actions import AuditAction
 from backend.audit.service import AuditTrail
@@ -36,7 +36,7 @@ class ProtocolError(DomainError):
 
 
 async def save_protocol(
-    principal: Principal,
+    actor: Actor,
     audit: AuditTrail,
     *,
     organization_id: UUID,
@@ -48,7 +48,7 @@ async def save_protocol(
     valid_days: int,
 ) -> Row:
     """Create the organization's protocol for a specialty, or add a version to it."""
-    if not principal.has_role(organization_id, Role.REFERRAL_MANAGER):
+    if not actor.has_role(organization_id, Role.REFERRAL_MANAGER):
         raise ProtocolError(ProtocolErrorCode.NOT_FOUND, "Not found.")
     problems = InvalidInput()
     check_text(problems, "name", name, max_length=200)
@@ -77,11 +77,11 @@ async def save_protocol(
         else await repository.insert_protocol(organization_id, specialty_id, name.strip())
     )
     version = await repository.add_version(
-        protocol_id, name=name.strip(), definition=policy.to_json(), created_by=principal.user_id
+        protocol_id, name=name.strip(), definition=policy.to_json(), created_by=actor.user_id
     )
     audit.record(
         AuditAction.PROTOCOL_CHANGED,
-        actor_user_id=principal.user_id,
+        actor_user_id=actor.user_id,
         organization_id=organization_id,
         object_type="Protocol",
         object_id=protocol_id,
@@ -90,7 +90,7 @@ async def save_protocol(
     return rows[0]
 
 
-async def protocols_of_organization(principal: Principal, organization_id: UUID) -> list[Row]:
+async def protocols_of_organization(actor: Actor, organization_id: UUID) -> list[Row]:
     """Any signed-in user reads an organization's protocols: they say what to send, not PHI."""
     protocols = await repository.protocols_of_organization(organization_id)
     versions = {row["protocol"]: row for row in await repository.current_versions(protocols)}

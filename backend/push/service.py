@@ -14,7 +14,7 @@ from datetime import time
 from typing import Any
 from zoneinfo import available_timezones
 
-from backend.accounts.principal import Principal
+from backend.accounts.actor import Actor
 from backend.auth import repository as auth_repository
 from backend.core.clock import utcnow
 from backend.core.errors import InvalidInput
@@ -56,7 +56,7 @@ DEFAULT_SETTINGS: Row = {
 }
 
 
-async def register_device(principal: Principal, registration: DeviceRegistration) -> Row:
+async def register_device(actor: Actor, registration: DeviceRegistration) -> Row:
     problems = InvalidInput()
     if not 1 <= len(registration.token) <= MAX_TOKEN_CHARS or not TOKEN.match(registration.token):
         problems.add("token", "INVALID", "An FCM registration token.")
@@ -65,14 +65,14 @@ async def register_device(principal: Principal, registration: DeviceRegistration
     if not LOCALE.match(registration.locale) or len(registration.locale) > 16:
         problems.add("locale", "INVALID", "A BCP 47 language tag such as en or es-US.")
     problems.raise_if_any()
-    device_id = await auth_repository.session_device_id(principal.session_id) or "unknown"
-    known = {row["device_id"] for row in await repository.devices_of_user(principal.user_id)}
+    device_id = await auth_repository.session_device_id(actor.session_id) or "unknown"
+    known = {row["device_id"] for row in await repository.devices_of_user(actor.user_id)}
     if device_id not in known and len(known) >= MAX_DEVICES_PER_USER:
         raise PushError(
             PushErrorCode.TOO_MANY_DEVICES, f"At most {MAX_DEVICES_PER_USER} devices: remove one first."
         )
     return await repository.upsert_device(
-        user_id=principal.user_id,
+        user_id=actor.user_id,
         device_id=device_id,
         platform=registration.platform.value,
         token=registration.token,
@@ -82,25 +82,25 @@ async def register_device(principal: Principal, registration: DeviceRegistration
     )
 
 
-async def remove_device(principal: Principal, device_id: str | None = None) -> bool:
+async def remove_device(actor: Actor, device_id: str | None = None) -> bool:
     """Remove this session's device (or another of the user's devices by its device id)."""
-    target = device_id or await auth_repository.session_device_id(principal.session_id)
+    target = device_id or await auth_repository.session_device_id(actor.session_id)
     if target is None:
         return False
-    return await repository.delete_device(principal.user_id, target) > 0
+    return await repository.delete_device(actor.user_id, target) > 0
 
 
-async def devices(principal: Principal) -> list[Row]:
-    return await repository.devices_of_user(principal.user_id)
+async def devices(actor: Actor) -> list[Row]:
+    return await repository.devices_of_user(actor.user_id)
 
 
-async def settings(principal: Principal) -> Row:
-    found = (await repository.settings_of_users([principal.user_id])).get(principal.user_id)
+async def settings(actor: Actor) -> Row:
+    found = (await repository.settings_of_users([actor.user_id])).get(actor.user_id)
     return found or DEFAULT_SETTINGS
 
 
-async def change_settings(principal: Principal, change: SettingsChange) -> Row:
-    current = await settings(principal)
+async def change_settings(actor: Actor, change: SettingsChange) -> Row:
+    current = await settings(actor)
     values = {name: current[name] for name in DEFAULT_SETTINGS}
     problems = InvalidInput()
     if change.time_zone is not None:
@@ -123,7 +123,7 @@ async def change_settings(principal: Principal, change: SettingsChange) -> Row:
         value = getattr(change, name)
         if value is not None:
             values[name] = value
-    return await repository.save_settings(principal.user_id, values, utcnow())
+    return await repository.save_settings(actor.user_id, values, utcnow())
 
 
 def _zones() -> set[str]:

@@ -23,6 +23,7 @@ from typing import Any
 from uuid import UUID
 
 from backend.accounts import repository as accounts
+from backend.accounts.actor import Actor
 from backend.audit.actions import AuditAction
 from backend.audit.service import AuditTrail
 from backend.core.clock import utcnow
@@ -36,7 +37,6 @@ from backend.patients import repository as patients
 from backend.protocols import repository as protocols
 from backend.protocols.policy import Policy, policy_from_row
 from backend.referrals import access, lifecycle, repository
-from backend.referrals.access import Viewer
 from backend.referrals.codes import (
     ALLOWED_MEDIA_TYPES,
     MAX_DOCUMENT_BYTES,
@@ -147,7 +147,7 @@ def _jsonable(value: Any) -> Any:
 
 
 async def _idempotent(
-    viewer: Viewer,
+    actor: Actor,
     key: str,
     operation: str,
     payload: Any,
@@ -160,7 +160,7 @@ async def _idempotent(
         raise problems
     request_hash = _fingerprint(operation, payload)
     existing = await repository.claim_idempotency_key(
-        user_id=viewer.user_id, key=key, operation=operation, request_hash=request_hash, now=utcnow()
+        user_id=actor.user_id, key=key, operation=operation, request_hash=request_hash, now=utcnow()
     )
     if existing is not None:
         if existing["request_hash"] != request_hash or existing["referral_id"] is None:
@@ -169,14 +169,14 @@ async def _idempotent(
                 "This idempotency key was already used for a different request.",
                 field="idempotencyKey",
             )
-        referral, parties = await access.access_referral(viewer, UUID(existing["referral_id"]))
+        referral, parties = await access.access_referral(actor, UUID(existing["referral_id"]))
         return Outcome(referral, parties)
     try:
         outcome = await run()
     except (DomainError, InvalidInput):
-        await repository.release_idempotency_key(viewer.user_id, key)
+        await repository.release_idempotency_key(actor.user_id, key)
         raise
-    await repository.complete_idempotency_key(viewer.user_id, key, outcome.referral["id"])
+    await repository.complete_idempotency_key(actor.user_id, key, outcome.referral["id"])
     return outcome
 
 
@@ -231,8 +231,8 @@ def _seconds(moment: datetime) -> datetime:
 # --- the transition path ---------------------------------------------------------------------
 
 
-async def _checked(viewer: Viewer, change: Change, action: Action) -> tuple[Row, frozenset[Party]]:
-    referral, parties = await access.access_referral(viewer, change.referral_id)
+async def _checked(actor: Actor, change: Change, action: Action) -> tuple[Row, frozenset[Party]]:
+    referral, parties = await access.access_referral(actor, change.referral_id)
     status = Status(referral["status"])
     allowed = lifecycle.allowed_actions(status, parties)
     if referral["version"] != change.version:
@@ -263,7 +263,7 @@ async def _checked(viewer: Viewer, change: Change, action: Action) -> tuple[Row,
 
 
 async def _apply(
-    viewer: Viewer,
+    actor: Actor,
     audit: AuditTrail,
     *,
     referral: Row,
@@ -293,7 +293,7 @@ async def _apply(
         )
     await repository.insert_event(
         referral_id=referral["id"],
-        actor_id=viewer.user_id,
+        actor_id=actor.user_id,
         action=action.value,
         from_status=from_status.value,
         to_status=to_status.value,
@@ -301,15 +301,15 @@ async def _apply(
         note=note.strip(),
         occurred_at=now,
     )
-    _audit_change(viewer, audit, updated)
-    await emit(ReferralChanged(before=referral, after=updated, action=action.value, actor_id=viewer.user_id))
-    return Outcome(updated, access.parties(viewer, updated))
+    _audit_change(actor, audit, updated)
+    await emit(ReferralChanged(before=referral, after=updated, action=action.value, actor_id=actor.user_id))
+    return Outcome(updated, access.parties(actor, updated))
 
 
-def _audit_change(viewer: Viewer, audit: AuditTrail, referral: Row) -> None:
+def _audit_change(actor: Actor, audit: AuditTrail, referral: Row) -> None:
     audit.record(
         AuditAction.REFERRAL_CHANGED,
-        actor_user_id=viewer.user_id,
+        actor_user_id=actor.user_id,
         organization_id=referral["referring_organization"],
         object_type="Referral",
         object_id=referral["id"],
@@ -324,7 +324,7 @@ async def _policy_of(referral: Row) -> Policy:
 
 
 async def _transition(
-    viewer: Viewer,
+    actor: Actor,
     audit: AuditTrail,
     change: Change,
     action: Action,
@@ -338,12 +338,12 @@ async def _transition(
     """The shared path: checks, action-specific validation (``prepare``), update, event, audit."""
 
     async def run() -> Outcome:
-        referral, parties = await _checked(viewer, change, action)
+        referral, parties = await _checked(actor, change, action)
         problems = InvalidInput()
         changes = await prepare(referral, problems) if prepare else {}
         problems.raise_if_any()
         outcome = await _apply(
-            viewer,
+            actor,
             audit,
             referral=referral,
             parties=parties,
@@ -357,7 +357,7 @@ async def _transition(
         return outcome
 
     return await _idempotent(
-        viewer, change.idempotency_key, f"{action.value}:{change.referral_id}", payload, run
+        actor, change.idempotency_key, f"{action.value}:{change.referral_id}", payload, run
     )
 
 
@@ -365,7 +365,7 @@ async def _transition(
 
 
 async def create_referral(
-    viewer: Viewer, audit: AuditTrail, idempotency_key: str, draft: NewReferral
+    actor: Actor, audit: AuditTrail, idempotency_key: str, draft: NewReferral
 ) -> Outcome:
     async def run() -> Outcome:
         problems = InvalidInput()
@@ -373,9 +373,9 @@ async def create_referral(
         check_text(
             problems, "outOfNetworkReason", draft.out_of_network_reason, max_length=MAX_NOTE, required=False
         )
-        referring = await _referring_provider(viewer, draft.referring_provider_id, problems)
+        referring = await _referring_provider(actor, draft.referring_provider_id, problems)
         patient = await patients.patient_by_id(draft.patient_id)
-        if patient is None or not viewer.principal.is_member(patient["organization"]):
+        if patient is None or not actor.is_member(patient["organization"]):
             problems.add("patientId", "NOT_FOUND", "No such patient in your organizations.")
         elif referring is not None and patient["organization"] != referring["organization"]:
             problems.add("patientId", "OTHER_ORGANIZATION", "The patient belongs to another organization.")
@@ -387,7 +387,7 @@ async def create_referral(
         assert referring is not None
         assert receiving_org is not None
         return await _insert_draft(
-            viewer,
+            actor,
             audit,
             {
                 "priority": draft.priority.value,
@@ -406,11 +406,11 @@ async def create_referral(
             },
         )
 
-    return await _idempotent(viewer, idempotency_key, "CREATE", draft, run)
+    return await _idempotent(actor, idempotency_key, "CREATE", draft, run)
 
 
 async def _insert_draft(
-    viewer: Viewer, audit: AuditTrail, values: Row, *, reason_code: str | None = None
+    actor: Actor, audit: AuditTrail, values: Row, *, reason_code: str | None = None
 ) -> Outcome:
     """A new draft with its CREATE event and audit entry (for create and for redirect)."""
     now = utcnow()
@@ -419,7 +419,7 @@ async def _insert_draft(
         | {
             "status": Status.DRAFT.value,
             "due_at": NO_DEADLINE,
-            "created_by": viewer.user_id,
+            "created_by": actor.user_id,
             "created_at": now,
             "updated_at": now,
             "status_changed_at": now,
@@ -428,7 +428,7 @@ async def _insert_draft(
     await conversations.ensure_referral_conversation(referral["id"], None, now)
     await repository.insert_event(
         referral_id=referral["id"],
-        actor_id=viewer.user_id,
+        actor_id=actor.user_id,
         action="CREATE",
         from_status=None,
         to_status=Status.DRAFT.value,
@@ -438,22 +438,22 @@ async def _insert_draft(
     )
     audit.record(
         AuditAction.REFERRAL_CREATED,
-        actor_user_id=viewer.user_id,
+        actor_user_id=actor.user_id,
         organization_id=referral["referring_organization"],
         object_type="Referral",
         object_id=referral["id"],
     )
     await emit(ReferralChanged(before=None, after=referral, action="CREATE"))
-    return Outcome(referral, access.parties(viewer, referral))
+    return Outcome(referral, access.parties(actor, referral))
 
 
-async def _referring_provider(viewer: Viewer, provider_id: UUID | None, problems: InvalidInput) -> Row | None:
+async def _referring_provider(actor: Actor, provider_id: UUID | None, problems: InvalidInput) -> Row | None:
     """The caller's own provider entry, or, for staff, a provider of their organization."""
     if provider_id is None:
         own = [
             p
-            for p in await accounts.providers_by_ids(sorted(viewer.provider_ids))
-            if viewer.principal.is_member(p["organization"])
+            for p in await accounts.providers_by_ids(sorted(actor.provider_ids))
+            if actor.is_member(p["organization"])
         ]
         if not own:
             problems.add("referringProviderId", "REQUIRED", "Choose the referring provider.")
@@ -461,8 +461,8 @@ async def _referring_provider(viewer: Viewer, provider_id: UUID | None, problems
         return own[0]
     provider = await directory.provider_by_id(provider_id)
     if provider is None or not (
-        viewer.is_provider_in(provider_id, provider["organization"])
-        or viewer.is_staff_of(provider["organization"])
+        actor.is_provider_in(provider_id, provider["organization"])
+        or actor.is_staff_of(provider["organization"])
     ):
         problems.add("referringProviderId", "NOT_FOUND", "No such provider in your organizations.")
         return None
@@ -508,7 +508,7 @@ class DraftEdit:
     out_of_network_reason: str | None = None
 
 
-async def edit_draft(viewer: Viewer, audit: AuditTrail, change: Change, edit: DraftEdit) -> Outcome:
+async def edit_draft(actor: Actor, audit: AuditTrail, change: Change, edit: DraftEdit) -> Outcome:
     async def prepare(referral: Row, problems: InvalidInput) -> Row:
         content = ClinicalContent(
             reason=referral["reason"] if edit.reason is None else edit.reason,
@@ -535,17 +535,17 @@ async def edit_draft(viewer: Viewer, audit: AuditTrail, change: Change, edit: Dr
             "out_of_network_reason": out_of_network_reason.strip(),
         }
 
-    return await _transition(viewer, audit, change, Action.EDIT, payload=edit, prepare=prepare)
+    return await _transition(actor, audit, change, Action.EDIT, payload=edit, prepare=prepare)
 
 
 # --- transitions -----------------------------------------------------------------------------
 
 
-async def send(viewer: Viewer, audit: AuditTrail, change: Change) -> Outcome:
+async def send(actor: Actor, audit: AuditTrail, change: Change) -> Outcome:
     """Send a complete draft; a referral missing protocol items fails listing every one."""
 
     async def run() -> Outcome:
-        referral, parties = await _checked(viewer, change, Action.SEND)
+        referral, parties = await _checked(actor, change, Action.SEND)
         protocol = await protocols.protocol_for(referral["receiving_organization"], referral["specialty"])
         version = (
             await protocols.version_of(protocol["id"], protocol["current_version"]) if protocol else None
@@ -582,13 +582,13 @@ async def send(viewer: Viewer, audit: AuditTrail, change: Change) -> Outcome:
             "due_at": respond_by,
         }
         return await _apply(
-            viewer, audit, referral=referral, parties=parties, action=Action.SEND, changes=changes
+            actor, audit, referral=referral, parties=parties, action=Action.SEND, changes=changes
         )
 
-    return await _idempotent(viewer, change.idempotency_key, f"SEND:{change.referral_id}", None, run)
+    return await _idempotent(actor, change.idempotency_key, f"SEND:{change.referral_id}", None, run)
 
 
-async def route(viewer: Viewer, audit: AuditTrail, change: Change, provider_id: UUID) -> Outcome:
+async def route(actor: Actor, audit: AuditTrail, change: Change, provider_id: UUID) -> Outcome:
     """Receiving-side coordinators assign a queue referral to one of their specialists."""
 
     async def prepare(referral: Row, problems: InvalidInput) -> Row:
@@ -599,14 +599,14 @@ async def route(viewer: Viewer, audit: AuditTrail, change: Change, provider_id: 
             problems.add("providerId", "WRONG_SPECIALTY", "This provider does not practise that specialty.")
         return {"receiving_provider": provider_id}
 
-    return await _transition(viewer, audit, change, Action.ROUTE, payload=provider_id, prepare=prepare)
+    return await _transition(actor, audit, change, Action.ROUTE, payload=provider_id, prepare=prepare)
 
 
-async def claim(viewer: Viewer, audit: AuditTrail, change: Change) -> Outcome:
-    return await _transition(viewer, audit, change, Action.CLAIM, payload=None)
+async def claim(actor: Actor, audit: AuditTrail, change: Change) -> Outcome:
+    return await _transition(actor, audit, change, Action.CLAIM, payload=None)
 
 
-async def request_info(viewer: Viewer, audit: AuditTrail, change: Change, question: str) -> Outcome:
+async def request_info(actor: Actor, audit: AuditTrail, change: Change, question: str) -> Outcome:
     """Ask the referrer a question; the response clock pauses until they answer."""
 
     async def prepare(referral: Row, problems: InvalidInput) -> Row:
@@ -614,11 +614,11 @@ async def request_info(viewer: Viewer, audit: AuditTrail, change: Change, questi
         return {"due_at": NO_DEADLINE}
 
     return await _transition(
-        viewer, audit, change, Action.REQUEST_INFO, payload=question, prepare=prepare, note=question
+        actor, audit, change, Action.REQUEST_INFO, payload=question, prepare=prepare, note=question
     )
 
 
-async def provide_info(viewer: Viewer, audit: AuditTrail, change: Change, answer: str) -> Outcome:
+async def provide_info(actor: Actor, audit: AuditTrail, change: Change, answer: str) -> Outcome:
     async def prepare(referral: Row, problems: InvalidInput) -> Row:
         _check_note(problems, answer, required=True)
         paused = utcnow() - referral["status_changed_at"]
@@ -626,22 +626,22 @@ async def provide_info(viewer: Viewer, audit: AuditTrail, change: Change, answer
         return {"respond_by": respond_by, "due_at": respond_by}
 
     return await _transition(
-        viewer, audit, change, Action.PROVIDE_INFO, payload=answer, prepare=prepare, note=answer
+        actor, audit, change, Action.PROVIDE_INFO, payload=answer, prepare=prepare, note=answer
     )
 
 
-async def accept(viewer: Viewer, audit: AuditTrail, change: Change, note: str) -> Outcome:
+async def accept(actor: Actor, audit: AuditTrail, change: Change, note: str) -> Outcome:
     async def prepare(referral: Row, problems: InvalidInput) -> Row:
         _check_note(problems, note, required=False)
         policy = await _policy_of(referral)
         schedule_by = policy.schedule_by(Priority(referral["priority"]), _seconds(utcnow()))
         return {"schedule_by": schedule_by, "due_at": schedule_by}
 
-    return await _transition(viewer, audit, change, Action.ACCEPT, payload=note, prepare=prepare, note=note)
+    return await _transition(actor, audit, change, Action.ACCEPT, payload=note, prepare=prepare, note=note)
 
 
 async def decline(
-    viewer: Viewer,
+    actor: Actor,
     audit: AuditTrail,
     change: Change,
     *,
@@ -664,7 +664,7 @@ async def decline(
 
     payload = (reason, note, suggested_provider_id)
     return await _transition(
-        viewer,
+        actor,
         audit,
         change,
         Action.DECLINE,
@@ -675,9 +675,7 @@ async def decline(
     )
 
 
-async def cancel(
-    viewer: Viewer, audit: AuditTrail, change: Change, reason: CancelReason, note: str
-) -> Outcome:
+async def cancel(actor: Actor, audit: AuditTrail, change: Change, reason: CancelReason, note: str) -> Outcome:
     async def prepare(referral: Row, problems: InvalidInput) -> Row:
         _check_note(problems, note, required=reason == CancelReason.OTHER)
         return {"status_reason": reason.value, "due_at": NO_DEADLINE}
@@ -686,7 +684,7 @@ async def cancel(
         await _settle_booked(referral, Action.CANCEL, AppointmentStatus.CANCELLED)
 
     return await _transition(
-        viewer,
+        actor,
         audit,
         change,
         Action.CANCEL,
@@ -716,16 +714,16 @@ async def _check_slot_provider(problems: InvalidInput, slot: AppointmentSlot, re
         problems.add("providerId", "NOT_FOUND", "No such provider in the receiving organization.")
 
 
-async def schedule(viewer: Viewer, audit: AuditTrail, change: Change, slot: AppointmentSlot) -> Outcome:
-    return await _book(viewer, audit, change, slot, Action.SCHEDULE)
+async def schedule(actor: Actor, audit: AuditTrail, change: Change, slot: AppointmentSlot) -> Outcome:
+    return await _book(actor, audit, change, slot, Action.SCHEDULE)
 
 
-async def reschedule(viewer: Viewer, audit: AuditTrail, change: Change, slot: AppointmentSlot) -> Outcome:
-    return await _book(viewer, audit, change, slot, Action.RESCHEDULE)
+async def reschedule(actor: Actor, audit: AuditTrail, change: Change, slot: AppointmentSlot) -> Outcome:
+    return await _book(actor, audit, change, slot, Action.RESCHEDULE)
 
 
 async def _book(
-    viewer: Viewer, audit: AuditTrail, change: Change, slot: AppointmentSlot, action: Action
+    actor: Actor, audit: AuditTrail, change: Change, slot: AppointmentSlot, action: Action
 ) -> Outcome:
     async def prepare(referral: Row, problems: InvalidInput) -> Row:
         _check_slot(problems, slot)
@@ -745,7 +743,7 @@ async def _book(
         )
         await emit(AppointmentChanged(referral=referral, appointment=appointment, action=action.value))
 
-    return await _transition(viewer, audit, change, action, payload=slot, prepare=prepare, after=book)
+    return await _transition(actor, audit, change, action, payload=slot, prepare=prepare, after=book)
 
 
 async def _settle_booked(referral: Row, action: Action, status: AppointmentStatus) -> None:
@@ -761,7 +759,7 @@ async def _settle_booked(referral: Row, action: Action, status: AppointmentStatu
 
 
 async def _settle_appointment(
-    viewer: Viewer, audit: AuditTrail, change: Change, action: Action, status: AppointmentStatus
+    actor: Actor, audit: AuditTrail, change: Change, action: Action, status: AppointmentStatus
 ) -> Outcome:
     async def prepare(referral: Row, problems: InvalidInput) -> Row:
         policy = await _policy_of(referral)
@@ -774,27 +772,25 @@ async def _settle_appointment(
     async def settle(referral: Row) -> None:
         await _settle_booked(referral, action, status)
 
-    return await _transition(viewer, audit, change, action, payload=None, prepare=prepare, after=settle)
+    return await _transition(actor, audit, change, action, payload=None, prepare=prepare, after=settle)
 
 
-async def cancel_appointment(viewer: Viewer, audit: AuditTrail, change: Change) -> Outcome:
+async def cancel_appointment(actor: Actor, audit: AuditTrail, change: Change) -> Outcome:
     return await _settle_appointment(
-        viewer, audit, change, Action.CANCEL_APPOINTMENT, AppointmentStatus.CANCELLED
+        actor, audit, change, Action.CANCEL_APPOINTMENT, AppointmentStatus.CANCELLED
     )
 
 
-async def mark_no_show(viewer: Viewer, audit: AuditTrail, change: Change) -> Outcome:
-    return await _settle_appointment(viewer, audit, change, Action.MARK_NO_SHOW, AppointmentStatus.NO_SHOW)
+async def mark_no_show(actor: Actor, audit: AuditTrail, change: Change) -> Outcome:
+    return await _settle_appointment(actor, audit, change, Action.MARK_NO_SHOW, AppointmentStatus.NO_SHOW)
 
 
-async def complete_visit(viewer: Viewer, audit: AuditTrail, change: Change) -> Outcome:
-    return await _settle_appointment(
-        viewer, audit, change, Action.COMPLETE_VISIT, AppointmentStatus.COMPLETED
-    )
+async def complete_visit(actor: Actor, audit: AuditTrail, change: Change) -> Outcome:
+    return await _settle_appointment(actor, audit, change, Action.COMPLETE_VISIT, AppointmentStatus.COMPLETED)
 
 
 async def close(
-    viewer: Viewer, audit: AuditTrail, change: Change, report: str, attachments: Sequence[NewDocument]
+    actor: Actor, audit: AuditTrail, change: Change, report: str, attachments: Sequence[NewDocument]
 ) -> Outcome:
     """Send the outcome (consult report and attachments) back: the loop is closed."""
 
@@ -812,10 +808,10 @@ async def close(
 
     async def store(referral: Row) -> None:
         for document in attachments:
-            await _store_document(viewer, audit, referral, document, is_outcome=True)
+            await _store_document(actor, audit, referral, document, is_outcome=True)
 
     return await _transition(
-        viewer, audit, change, Action.CLOSE, payload=(report, list(attachments)), prepare=prepare, after=store
+        actor, audit, change, Action.CLOSE, payload=(report, list(attachments)), prepare=prepare, after=store
     )
 
 
@@ -838,7 +834,7 @@ def _check_document(problems: InvalidInput, document: NewDocument, prefix: str) 
 
 
 async def _store_document(
-    viewer: Viewer, audit: AuditTrail, referral: Row, document: NewDocument, *, is_outcome: bool
+    actor: Actor, audit: AuditTrail, referral: Row, document: NewDocument, *, is_outcome: bool
 ) -> UUID:
     document_id = await repository.insert_document(
         {
@@ -850,13 +846,13 @@ async def _store_document(
             "sha256": hashlib.sha256(document.content).hexdigest(),
             "content": document.content,
             "is_outcome": is_outcome,
-            "added_by": viewer.user_id,
+            "added_by": actor.user_id,
             "source_message": document.source_message_id,
         }
     )
     audit.record(
         AuditAction.DOCUMENT_ADDED,
-        actor_user_id=viewer.user_id,
+        actor_user_id=actor.user_id,
         organization_id=referral["referring_organization"],
         object_type="Document",
         object_id=document_id,
@@ -870,7 +866,7 @@ async def _store_document(
     return document_id
 
 
-async def add_document(viewer: Viewer, audit: AuditTrail, change: Change, document: NewDocument) -> Outcome:
+async def add_document(actor: Actor, audit: AuditTrail, change: Change, document: NewDocument) -> Outcome:
     async def prepare(referral: Row, problems: InvalidInput) -> Row:
         _check_document(problems, document, "document")
         if await repository.count_documents(referral["id"]) >= MAX_DOCUMENTS_PER_REFERRAL:
@@ -880,10 +876,10 @@ async def add_document(viewer: Viewer, audit: AuditTrail, change: Change, docume
         return {}
 
     async def store(referral: Row) -> None:
-        await _store_document(viewer, audit, referral, document, is_outcome=False)
+        await _store_document(actor, audit, referral, document, is_outcome=False)
 
     return await _transition(
-        viewer,
+        actor,
         audit,
         change,
         Action.ADD_DOCUMENT,
@@ -895,14 +891,14 @@ async def add_document(viewer: Viewer, audit: AuditTrail, change: Change, docume
 
 
 async def update_insurance(
-    viewer: Viewer, audit: AuditTrail, change: Change, status: InsuranceStatus, note: str
+    actor: Actor, audit: AuditTrail, change: Change, status: InsuranceStatus, note: str
 ) -> Outcome:
     async def prepare(referral: Row, problems: InvalidInput) -> Row:
         _check_note(problems, note, required=status == InsuranceStatus.FAILED)
         return {"insurance_status": status.value}
 
     return await _transition(
-        viewer,
+        actor,
         audit,
         change,
         Action.UPDATE_INSURANCE,
@@ -914,7 +910,7 @@ async def update_insurance(
 
 
 async def update_prior_auth(
-    viewer: Viewer,
+    actor: Actor,
     audit: AuditTrail,
     change: Change,
     *,
@@ -941,7 +937,7 @@ async def update_prior_auth(
 
     payload = (status, payer_reference, decision_due)
     return await _transition(
-        viewer,
+        actor,
         audit,
         change,
         Action.UPDATE_PRIOR_AUTH,
@@ -952,7 +948,7 @@ async def update_prior_auth(
 
 
 async def redirect(
-    viewer: Viewer,
+    actor: Actor,
     audit: AuditTrail,
     change: Change,
     *,
@@ -962,7 +958,7 @@ async def redirect(
     """After a decline, a new draft to another receiver, linked to the declined referral."""
 
     async def run() -> Outcome:
-        declined, parties = await _checked(viewer, change, Action.REDIRECT)
+        declined, parties = await _checked(actor, change, Action.REDIRECT)
         draft = NewReferral(
             patient_id=declined["patient"],
             specialty_code="",
@@ -983,7 +979,7 @@ async def redirect(
             problems.add("receivingProviderId", "SAME_RECEIVER", "Redirect to a different receiver.")
         problems.raise_if_any()
         assert receiving_org is not None
-        await _apply(viewer, audit, referral=declined, parties=parties, action=Action.REDIRECT, changes={})
+        await _apply(actor, audit, referral=declined, parties=parties, action=Action.REDIRECT, changes={})
         copied = (
             "priority",
             "priority_rank",
@@ -997,7 +993,7 @@ async def redirect(
             "diagnoses",
         )
         return await _insert_draft(
-            viewer,
+            actor,
             audit,
             {key: declined[key] for key in copied}
             | {
@@ -1009,37 +1005,37 @@ async def redirect(
         )
 
     payload = (receiving_provider_id, receiving_organization_id)
-    return await _idempotent(viewer, change.idempotency_key, f"REDIRECT:{change.referral_id}", payload, run)
+    return await _idempotent(actor, change.idempotency_key, f"REDIRECT:{change.referral_id}", payload, run)
 
 
 # --- reads -----------------------------------------------------------------------------------
 
 
-def audit_reads(viewer: Viewer, audit: AuditTrail, referrals: Sequence[Row]) -> None:
+def audit_reads(actor: Actor, audit: AuditTrail, referrals: Sequence[Row]) -> None:
     for referral in referrals:
         audit.record(
             AuditAction.REFERRAL_READ,
-            actor_user_id=viewer.user_id,
+            actor_user_id=actor.user_id,
             organization_id=referral["referring_organization"],
             object_type="Referral",
             object_id=referral["id"],
         )
 
 
-async def read_referral(viewer: Viewer, audit: AuditTrail, referral_id: UUID) -> Outcome:
-    referral, parties = await access.access_referral(viewer, referral_id)
-    audit_reads(viewer, audit, [referral])
+async def read_referral(actor: Actor, audit: AuditTrail, referral_id: UUID) -> Outcome:
+    referral, parties = await access.access_referral(actor, referral_id)
+    audit_reads(actor, audit, [referral])
     return Outcome(referral, parties)
 
 
-async def read_document(viewer: Viewer, audit: AuditTrail, document_id: UUID) -> Row:
+async def read_document(actor: Actor, audit: AuditTrail, document_id: UUID) -> Row:
     document = await repository.document_by_id(document_id, with_content=True)
     if document is None:
         raise not_found()
-    referral, _ = await access.access_referral(viewer, document["referral"])
+    referral, _ = await access.access_referral(actor, document["referral"])
     audit.record(
         AuditAction.DOCUMENT_READ,
-        actor_user_id=viewer.user_id,
+        actor_user_id=actor.user_id,
         organization_id=referral["referring_organization"],
         object_type="Document",
         object_id=document_id,
@@ -1096,16 +1092,16 @@ class InboxView(StrEnum):
     ORGANIZATION_QUEUE = "ORGANIZATION_QUEUE"
 
 
-def _view_filter(viewer: Viewer, view: InboxView, organization_id: UUID | None) -> Any:
+def _view_filter(actor: Actor, view: InboxView, organization_id: UUID | None) -> Any:
     if view == InboxView.INCOMING:
-        return access.receiving_side_filter(viewer)
+        return access.receiving_side_filter(actor)
     if view == InboxView.OUTGOING:
-        return access.referring_side_filter(viewer)
-    return access.organization_queue_filter(viewer, organization_id)
+        return access.referring_side_filter(actor)
+    return access.organization_queue_filter(actor, organization_id)
 
 
 async def inbox(
-    viewer: Viewer,
+    actor: Actor,
     audit: AuditTrail,
     *,
     view: InboxView,
@@ -1115,18 +1111,18 @@ async def inbox(
     limit: int,
 ) -> list[Outcome]:
     """A page of the caller's referrals, by priority then due time; every row read is audited."""
-    visibility = _view_filter(viewer, view, organization_id)
+    visibility = _view_filter(actor, view, organization_id)
     if visibility is None:
         return []
     rows = await repository.inbox_page(visibility, filters, after, limit)
-    audit_reads(viewer, audit, rows)
-    return [Outcome(row, access.parties(viewer, row)) for row in rows]
+    audit_reads(actor, audit, rows)
+    return [Outcome(row, access.parties(actor, row)) for row in rows]
 
 
 async def status_counts(
-    viewer: Viewer, *, view: InboxView, organization_id: UUID | None, filters: repository.InboxFilters
+    actor: Actor, *, view: InboxView, organization_id: UUID | None, filters: repository.InboxFilters
 ) -> dict[str, int]:
-    visibility = _view_filter(viewer, view, organization_id)
+    visibility = _view_filter(actor, view, organization_id)
     if visibility is None:
         return {}
     return await repository.counts_by_status(visibility, filters)

@@ -94,10 +94,10 @@ class AccountMutations:
     )
     async def invite_user(self, info: Info, input: InviteUserInput) -> InviteUserResult:
         context = info.context
-        principal = context.require_principal()
+        actor = context.require_actor()
         try:
             invited = await service.invite_user(
-                principal,
+                actor,
                 context.audit,
                 organization_id=_uuid(input.organization_id, "Organization"),
                 email=input.email,
@@ -115,10 +115,10 @@ class AccountMutations:
         self, info: Info, input: SetMembershipRolesInput
     ) -> SetMembershipRolesResult:
         context = info.context
-        principal = context.require_principal()
+        actor = context.require_actor()
         try:
             user = await service.set_roles(
-                principal,
+                actor,
                 context.audit,
                 organization_id=_uuid(input.organization_id, "Organization"),
                 user_id=_uuid(input.user_id, "User"),
@@ -131,10 +131,10 @@ class AccountMutations:
     @strawberry.mutation(description="Deactivate a user of your organization: their sessions stop at once.")
     async def deactivate_user(self, info: Info, input: DeactivateUserInput) -> DeactivateUserResult:
         context = info.context
-        principal = context.require_principal()
+        actor = context.require_actor()
         try:
             user = await service.deactivate_user(
-                principal,
+                actor,
                 context.audit,
                 organization_id=_uuid(input.organization_id, "Organization"),
                 user_id=_uuid(input.user_id, "User"),
@@ -146,14 +146,14 @@ class AccountMutations:
     @strawberry.mutation(description="Add a clinician of your organization to the directory.")
     async def create_provider(self, info: Info, input: CreateProviderInput) -> CreateProviderResult:
         context = info.context
-        principal = context.require_principal()
+        actor = context.require_actor()
         if len(input.specialty_codes) > MAX_SPECIALTIES:
             problems = InvalidInput()
             problems.add("specialtyCodes", "TOO_MANY", f"At most {MAX_SPECIALTIES} specialties.")
             return InputError.from_domain(problems)
         try:
             provider_id = await service.create_provider(
-                principal,
+                actor,
                 context.audit,
                 organization_id=_uuid(input.organization_id, "Organization"),
                 npi=input.npi,

@@ -21,23 +21,23 @@ from backend.graphql.context import Info
 class AccountQueries:
     @strawberry.field(description="The signed-in user, with memberships and roles.")
     async def me(self, info: Info) -> User:
-        principal = info.context.require_principal()
-        row = await access.access_user(principal, principal.user_id)
+        actor = info.context.require_actor()
+        row = await access.access_user(actor, actor.user_id)
         return user_from_row(row)
 
     @strawberry.field(description="An organization you belong to; null for any other id.")
     async def organization(self, info: Info, id: strawberry.ID) -> Organization | None:
-        principal = info.context.require_principal()
+        actor = info.context.require_actor()
         organization_id = uuid_of(id, "Organization")
         if organization_id is None:
             return None
         try:
-            row = await access.access_organization(principal, organization_id)
+            row = await access.access_organization(actor, organization_id)
         except AccountError:
             return None
         return organization_from_row(row)
 
     @strawberry.field(description="Every specialty code the directory knows.")
     async def specialties(self, info: Info) -> list[Specialty]:
-        info.context.require_principal()
+        info.context.require_actor()
         return [Specialty(code=row["code"], name=row["name"]) for row in await repository.all_specialties()]

@@ -44,7 +44,7 @@ class Organization(Node):
         limit = page_size(first, maximum=context.container.settings.graphql_limits.max_page_size)
         try:
             rows = await service.organization_users(
-                context.require_principal(),
+                context.require_actor(),
                 organization_id=self.raw_id,
                 after_email=decode_cursor(after),
                 limit=limit + 1,

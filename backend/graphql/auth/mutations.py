@@ -57,16 +57,16 @@ class AuthMutations:
     @strawberry.mutation(description="End this device's session: its tokens stop working at once.")
     async def logout(self, info: Info) -> LogoutSuccess:
         context = info.context
-        await context.container.auth.logout(context.require_principal(), context.audit)
+        await context.container.auth.logout(context.require_actor(), context.audit)
         return LogoutSuccess()
 
     @strawberry.mutation(description="Change your password: every session ends; this device gets a new one.")
     async def change_password(self, info: Info, input: ChangePasswordInput) -> SessionResult:
         context = info.context
-        principal = context.require_principal()
+        actor = context.require_actor()
         try:
             issued = await context.container.auth.change_password(
-                principal,
+                actor,
                 context.audit,
                 current_password=input.current_password,
                 new_password=input.new_password,

@@ -30,7 +30,7 @@ class ProviderSearchInput:
 class DirectoryQueries:
     @strawberry.field(description="Every insurance plan the directory knows.")
     async def insurance_plans(self, info: Info) -> list[InsurancePlan]:
-        info.context.require_principal()
+        info.context.require_actor()
         return [plan_from_row(row) for row in await repository.all_plans()]
 
     @strawberry.field(
@@ -38,7 +38,7 @@ class DirectoryQueries:
         "patients, then nearest (when coordinates are given), then name."
     )
     async def provider_search(self, info: Info, input: ProviderSearchInput) -> list[ProviderMatch]:
-        principal = info.context.require_principal()
+        actor = info.context.require_actor()
         if not 1 <= input.first <= MAX_RESULTS:
             raise bad_user_input(f"`first` must be between 1 and {MAX_RESULTS}.", "first")
         organization_id = uuid_of(input.organization_id, "Organization")
@@ -50,7 +50,7 @@ class DirectoryQueries:
             near = (input.near_latitude, input.near_longitude)
         try:
             matches = await service.search_providers(
-                principal,
+                actor,
                 for_organization_id=organization_id,
                 specialty_code=input.specialty_code,
                 plan_id=plan_id,

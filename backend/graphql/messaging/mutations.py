@@ -19,7 +19,6 @@ from backend.graphql.common import Error, InputError, to_global_id, uuid_of
 from backend.graphql.context import Info
 from backend.graphql.messaging import dataloaders, inputs
 from backend.graphql.messaging.types import Conversation, Message, conversation_from_view, message_from_row
-from backend.graphql.referrals.viewer import current_viewer
 from backend.messaging import service
 from backend.messaging.codes import (
     MAX_ATTACHMENT_BYTES,
@@ -143,7 +142,7 @@ class MessagingMutations:
         async def call() -> ConversationSuccess:
             members = tuple(_id(m, "User") for m in input.member_ids[:100])
             view = await service.start_conversation(
-                await current_viewer(info),
+                info.context.require_actor(),
                 info.context.audit,
                 NewConversation(
                     kind=ConversationKind(input.kind),
@@ -163,7 +162,7 @@ class MessagingMutations:
     ) -> ConversationResult:
         async def call() -> ConversationSuccess:
             view = await service.add_members(
-                await current_viewer(info),
+                info.context.require_actor(),
                 info.context.audit,
                 _id(input.conversation_id, "Conversation"),
                 tuple(_id(m, "User") for m in input.member_ids[:100]),
@@ -178,7 +177,7 @@ class MessagingMutations:
     ) -> LeaveConversationResult:
         try:
             await service.leave_conversation(
-                await current_viewer(info), info.context.audit, _id(input.conversation_id, "Conversation")
+                info.context.require_actor(), info.context.audit, _id(input.conversation_id, "Conversation")
             )
         except DomainMessagingError as error:
             return MessagingError.from_domain(error)
@@ -188,7 +187,7 @@ class MessagingMutations:
     async def send_message(self, info: Info, input: inputs.SendMessageInput) -> MessageResult:
         async def call() -> MessageSuccess:
             sent = await service.send_message(
-                await current_viewer(info),
+                info.context.require_actor(),
                 info.context.audit,
                 NewMessage(
                     conversation_id=_id(input.conversation_id, "Conversation"),
@@ -213,7 +212,7 @@ class MessagingMutations:
     ) -> ConversationResult:
         async def call() -> ConversationSuccess:
             view = await service.mark_read(
-                await current_viewer(info),
+                info.context.require_actor(),
                 _id(input.conversation_id, "Conversation"),
                 delivered_up_to=input.delivered_up_to,
                 read_up_to=input.read_up_to,
@@ -226,7 +225,7 @@ class MessagingMutations:
     async def set_typing(self, info: Info, input: inputs.SetTypingInput) -> TypingResult:
         try:
             conversation_id = _id(input.conversation_id, "Conversation")
-            await service.set_typing(await current_viewer(info), conversation_id, input.is_typing)
+            await service.set_typing(info.context.require_actor(), conversation_id, input.is_typing)
         except DomainMessagingError as error:
             return MessagingError.from_domain(error)
         return TypingSuccess(conversation_id=input.conversation_id)
@@ -237,7 +236,7 @@ class MessagingMutations:
     async def recall_message(self, info: Info, input: inputs.RecallMessageInput) -> MessageResult:
         async def call() -> MessageSuccess:
             message = await service.recall_message(
-                await current_viewer(info), info.context.audit, _id(input.message_id, "Message")
+                info.context.require_actor(), info.context.audit, _id(input.message_id, "Message")
             )
             return MessageSuccess(chat_message=message_from_row(message))
 
@@ -249,7 +248,7 @@ class MessagingMutations:
     ) -> ConversationResult:
         async def call() -> ConversationSuccess:
             view = await service.set_retention(
-                await current_viewer(info),
+                info.context.require_actor(),
                 info.context.audit,
                 _id(input.conversation_id, "Conversation"),
                 input.retention_seconds,
@@ -265,7 +264,7 @@ class MessagingMutations:
     ) -> PromoteMessageResult:
         async def call() -> PromoteMessageSuccess:
             message, document_id = await service.promote_to_record(
-                await current_viewer(info),
+                info.context.require_actor(),
                 info.context.audit,
                 message_id=_id(input.message_id, "Message"),
                 attachment_id=_optional_id(input.attachment_id, "MessageAttachment", "attachmentId"),

@@ -26,7 +26,6 @@ from backend.graphql.messaging.types import (
     conversation_from_view,
     message_connection,
 )
-from backend.graphql.referrals.viewer import current_viewer
 from backend.messaging import service
 from backend.messaging.codes import MessagingError
 from backend.referrals.errors import ReferralError
@@ -65,7 +64,7 @@ async def message_page(
         )
     limit = page_size(first if forward else last, maximum=maximum, default=DEFAULT_MESSAGES)
     page = await service.messages(
-        await current_viewer(info),
+        info.context.require_actor(),
         info.context.audit,
         conversation_id,
         after=_sequence_cursor(after, "after"),
@@ -98,7 +97,7 @@ class MessagingQueries:
     ) -> ConversationConnection:
         limit = page_size(first, maximum=info.context.container.settings.graphql_limits.max_page_size)
         views = await service.list_conversations(
-            await current_viewer(info), info.context.audit, after=_decode_activity(after), limit=limit + 1
+            info.context.require_actor(), info.context.audit, after=_decode_activity(after), limit=limit + 1
         )
         page = views[:limit]
         edges = [
@@ -122,7 +121,7 @@ class MessagingQueries:
             return None
         try:
             view = await service.read_conversation(
-                await current_viewer(info), info.context.audit, conversation_id
+                info.context.require_actor(), info.context.audit, conversation_id
             )
         except MessagingError:
             return None
@@ -134,7 +133,9 @@ class MessagingQueries:
         if raw_id is None:
             return None
         try:
-            view = await service.referral_conversation(await current_viewer(info), info.context.audit, raw_id)
+            view = await service.referral_conversation(
+                info.context.require_actor(), info.context.audit, raw_id
+            )
         except ReferralError:
             return None
         return conversation_from_view(view)
@@ -147,7 +148,7 @@ class MessagingQueries:
         if raw_id is None:
             return None
         try:
-            row = await service.read_attachment(await current_viewer(info), info.context.audit, raw_id)
+            row = await service.read_attachment(info.context.require_actor(), info.context.audit, raw_id)
         except MessagingError:
             return None
         return MessageAttachmentContent(

@@ -11,7 +11,6 @@ from backend.graphql.common import Error, InputError, uuid_of
 from backend.graphql.context import Info
 from backend.graphql.patients.inputs import RegisterPatientInput
 from backend.graphql.patients.types import Patient, patient_from_row
-from backend.graphql.referrals.viewer import current_viewer
 from backend.patients import service
 from backend.patients.errors import AdministrativeSex
 from backend.patients.errors import PatientError as DomainPatientError
@@ -41,7 +40,7 @@ RegisterPatientResult = Annotated[
 class PatientMutations:
     @strawberry.mutation(description="Register a patient in one of your organizations.")
     async def register_patient(self, info: Info, input: RegisterPatientInput) -> RegisterPatientResult:
-        viewer = await current_viewer(info)
+        actor = info.context.require_actor()
         organization_id = uuid_of(input.organization_id, "Organization")
         plan_id = uuid_of(input.insurance_plan_id, "InsurancePlan") if input.insurance_plan_id else None
         try:
@@ -52,7 +51,7 @@ class PatientMutations:
                 problems.add("insurancePlanId", "UNKNOWN_PLAN", "Unknown insurance plan.")
                 raise problems
             row = await service.register_patient(
-                viewer,
+                actor,
                 info.context.audit,
                 organization_id=organization_id,
                 mrn=input.mrn,

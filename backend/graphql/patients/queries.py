@@ -9,7 +9,6 @@ from backend.graphql.common import page_size, uuid_of
 from backend.graphql.context import Info
 from backend.graphql.errors import bad_user_input
 from backend.graphql.patients.types import Patient, patient_from_row
-from backend.graphql.referrals.viewer import current_viewer
 from backend.patients import service
 from backend.patients.errors import PatientError
 
@@ -22,7 +21,7 @@ class PatientQueries:
         if patient_id is None:
             return None
         try:
-            row = await service.read_patient(await current_viewer(info), info.context.audit, patient_id)
+            row = await service.read_patient(info.context.require_actor(), info.context.audit, patient_id)
         except PatientError:
             return None
         return patient_from_row(row)
@@ -34,7 +33,7 @@ class PatientQueries:
         limit = page_size(first, maximum=info.context.container.settings.graphql_limits.max_page_size)
         try:
             rows = await service.search_patients(
-                await current_viewer(info), info.context.audit, text=search, limit=limit
+                info.context.require_actor(), info.context.audit, text=search, limit=limit
             )
         except InvalidInput as error:
             raise bad_user_input(error.problems[0].message, "search") from None

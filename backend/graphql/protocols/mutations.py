@@ -54,7 +54,7 @@ class ProtocolMutations:
         "Referrals already sent keep the version they were sent under."
     )
     async def save_protocol(self, info: Info, input: SaveProtocolInput) -> SaveProtocolResult:
-        principal = info.context.require_principal()
+        actor = info.context.require_actor()
         organization_id = uuid_of(input.organization_id, "Organization")
         try:
             if organization_id is None:
@@ -64,7 +64,7 @@ class ProtocolMutations:
                 problems.add("sla", "TOO_MANY", "One entry per priority.")
                 raise problems
             row = await service.save_protocol(
-                principal,
+                actor,
                 info.context.audit,
                 organization_id=organization_id,
                 specialty_code=input.specialty_code,

@@ -21,8 +21,8 @@ class SlaPolicyInput:
 class ProtocolQueries:
     @strawberry.field(description="The current protocols of an organization (what to send it).")
     async def protocols(self, info: Info, organization_id: strawberry.ID) -> list[Protocol]:
-        principal = info.context.require_principal()
+        actor = info.context.require_actor()
         raw_id = uuid_of(organization_id, "Organization")
         if raw_id is None:
             return []
-        return [protocol_from_row(row) for row in await service.protocols_of_organization(principal, raw_id)]
+        return [protocol_from_row(row) for row in await service.protocols_of_organization(actor, raw_id)]

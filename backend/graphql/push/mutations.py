@@ -52,7 +52,7 @@ class PushMutations:
     ) -> PushDeviceResult:
         try:
             row = await service.register_device(
-                info.context.require_principal(),
+                info.context.require_actor(),
                 service.DeviceRegistration(
                     token=input.token.strip(),
                     platform=Platform(input.platform),
@@ -70,7 +70,7 @@ class PushMutations:
     async def remove_push_device(
         self, info: Info, input: inputs.RemovePushDeviceInput
     ) -> RemovePushDeviceSuccess:
-        removed = await service.remove_device(info.context.require_principal(), input.device_id)
+        removed = await service.remove_device(info.context.require_actor(), input.device_id)
         return RemovePushDeviceSuccess(removed=removed)
 
     @strawberry.mutation(description="Switch categories on or off, set quiet hours and your time zone.")
@@ -79,7 +79,7 @@ class PushMutations:
     ) -> PushSettingsResult:
         try:
             row = await service.change_settings(
-                info.context.require_principal(),
+                info.context.require_actor(),
                 service.SettingsChange(
                     time_zone=input.time_zone,
                     quiet_start=input.quiet_start,

@@ -47,7 +47,7 @@ from graphql.execution.values import get_argument_values, get_variable_values
 from litestar import WebSocket
 from strawberry.http.websocket_origin import is_same_origin, normalize_origin
 
-from backend.accounts.principal import Principal
+from backend.accounts.actor import Actor
 from backend.auth import repository as auth_repository
 from backend.auth.errors import NotAuthenticated
 from backend.container import Container
@@ -145,18 +145,18 @@ class RealtimeConnection:
         "_next_ping",
         "_recheck_task",
         "_tasks",
+        "actor",
         "config",
         "device_id",
         "initialised",
         "operations",
-        "principal",
         "socket",
     )
 
     def __init__(self, socket: WebSocket[Any, Any, Any], config: RealtimeConfig) -> None:
         self.socket = socket
         self.config = config
-        self.principal: Principal | None = None
+        self.actor: Actor | None = None
         self.device_id: str | None = None
         self.initialised = False
         self.operations: dict[str, StreamOperation] = {}
@@ -168,8 +168,8 @@ class RealtimeConnection:
 
     @property
     def user_id(self) -> UUID:
-        assert self.principal is not None
-        return self.principal.user_id
+        assert self.actor is not None
+        return self.actor.user_id
 
     # --- the receive loop ---------------------------------------------------------------
 
@@ -187,7 +187,7 @@ class RealtimeConnection:
         init_deadline = loop.time() + self.config.init_timeout
         try:
             while True:
-                if self.principal is None:
+                if self.actor is None:
                     remaining = init_deadline - loop.time()
                     if remaining <= 0:
                         raise ProtocolViolation(CloseCode.INIT_TIMEOUT, "Connection initialisation timeout")
@@ -244,28 +244,28 @@ class RealtimeConnection:
             )
         self.initialised = True
         token = payload.get("accessToken") or str(payload.get("authorization", "")).removeprefix("Bearer ")
-        principal = None
+        actor = None
         if isinstance(token, str) and token:
             with contextlib.suppress(NotAuthenticated):
-                principal = await self.config.container.auth.authenticate(token)
-        if principal is None:
+                actor = await self.config.container.auth.authenticate(token)
+        if actor is None:
             raise ProtocolViolation(CloseCode.FORBIDDEN, "Forbidden")
-        self.principal = principal
-        self.device_id = await auth_repository.session_device_id(principal.session_id)
+        self.actor = actor
+        self.device_id = await auth_repository.session_device_id(actor.session_id)
         now = asyncio.get_running_loop().time()
-        self._expires_at = now + (principal.access_expires_at - utcnow()).total_seconds()
+        self._expires_at = now + (actor.access_expires_at - utcnow()).total_seconds()
         self._next_ping = now + self.config.ping_interval
         self._next_check = now + SESSION_RECHECK_SECONDS
         self.config.hub.watch(self)
         await self._send(
             {
                 "type": "connection_ack",
-                "payload": {"accessTokenExpiresAt": principal.access_expires_at.isoformat()},
+                "payload": {"accessTokenExpiresAt": actor.access_expires_at.isoformat()},
             }
         )
 
     async def _subscribe(self, message: dict[str, Any]) -> None:
-        if self.principal is None:
+        if self.actor is None:
             raise ProtocolViolation(CloseCode.UNAUTHORIZED, "Unauthorized")
         operation_id = _operation_id(message)
         payload = message.get("payload")
@@ -300,7 +300,7 @@ class RealtimeConnection:
             del self.operations[operation_id]
 
     def shutdown(self) -> None:
-        if self.principal is not None:
+        if self.actor is not None:
             self.config.hub.unwatch(self)
         for operation in self.operations.values():
             operation.task.cancel()
@@ -356,13 +356,13 @@ class RealtimeConnection:
         self, operation_id: str, projection: Projection, arguments: dict[str, Any]
     ) -> Subscription | None:
         """The subscription of an operation, after its access check (None: it already ended)."""
-        principal = self.principal
-        assert principal is not None
+        actor = self.actor
+        assert actor is not None
         family, argument, type_name = SCOPES[projection.root_field.name.value]
         scope: tuple[str, UUID] | None = None
         if argument is not None and type_name is not None and arguments.get(argument) is not None:
             scope_id = uuid_of(arguments[argument], type_name)
-            if scope_id is None or not await self._may_see(principal, (type_name, scope_id)):
+            if scope_id is None or not await self._may_see(actor, (type_name, scope_id)):
                 self._forget(operation_id)
                 await self._send_errors(operation_id, [_not_found()])
                 return None
@@ -371,7 +371,7 @@ class RealtimeConnection:
         if operation is None:
             return None  # completed by the client before it started
         subscription = Subscription(
-            principal.user_id,
+            actor.user_id,
             arguments.get("after", 0),
             family,
             str(scope[1]) if scope else None,
@@ -453,8 +453,8 @@ class RealtimeConnection:
     async def _send_event(
         self, operation_id: str, projection: Projection, event: dict[str, Any], sequence: int
     ) -> None:
-        if "pushUsers" in event and self.principal is not None:
-            self.config.on_live_delivery(event, self.principal.user_id, self.device_id)
+        if "pushUsers" in event and self.actor is not None:
+            self.config.on_live_delivery(event, self.actor.user_id, self.device_id)
         data, sequence_keys = projection.render(event)
         if sequence_keys:
             data = {**data, **dict.fromkeys(sequence_keys, sequence)}
@@ -487,31 +487,30 @@ class RealtimeConnection:
             self._recheck_task = asyncio.create_task(self._recheck())
 
     async def _recheck(self) -> None:
-        principal = None
-        if self.principal is not None:
+        actor = None
+        if self.actor is not None:
             with contextlib.suppress(NotAuthenticated):
-                principal = await self.config.container.auth.reauthenticate(self.principal)
-        if principal is None:
-            expired = self.principal is not None and self.principal.access_expires_at <= utcnow()
+                actor = await self.config.container.auth.reauthenticate(self.actor)
+        if actor is None:
+            expired = self.actor is not None and self.actor.access_expires_at <= utcnow()
             if expired:
                 await self._close(CloseCode.ACCESS_TOKEN_EXPIRED, "access token expired: refresh, reconnect")
             else:
                 await self._close(CloseCode.SESSION_ENDED, "session ended: sign in again")
             return
-        self.principal = principal
+        self.actor = actor
         for operation_id, operation in list(self.operations.items()):
-            if operation.scope is not None and not await self._may_see(principal, operation.scope):
+            if operation.scope is not None and not await self._may_see(actor, operation.scope):
                 self._complete(operation_id)
                 await self._send_errors(operation_id, [_not_found()])
 
-    async def _may_see(self, principal: Principal, scope: tuple[str, UUID]) -> bool:
+    async def _may_see(self, actor: Actor, scope: tuple[str, UUID]) -> bool:
         type_name, scope_id = scope
-        viewer = await access.viewer_for(principal)
         try:
             if type_name == "Referral":
-                await access.access_referral(viewer, scope_id)
+                await access.access_referral(actor, scope_id)
             else:
-                await conversation_access.access_conversation(viewer, scope_id)
+                await conversation_access.access_conversation(actor, scope_id)
         except (ReferralError, MessagingError):
             return False
         return True

@@ -14,15 +14,14 @@ from uuid import UUID
 
 import strawberry
 
+from backend.accounts.actor import Actor
 from backend.core.clock import utcnow
 from backend.core.errors import InvalidInput
 from backend.graphql.common import Error, InputError, uuid_of
 from backend.graphql.context import Info
 from backend.graphql.referrals import inputs
 from backend.graphql.referrals.types import Referral, ReferralAction, ReferralStatus, referral_from_outcome
-from backend.graphql.referrals.viewer import current_viewer
 from backend.referrals import service
-from backend.referrals.access import Viewer
 from backend.referrals.codes import MAX_DOCUMENT_BYTES, DocumentKind
 from backend.referrals.errors import ReferralError as DomainReferralError
 from backend.referrals.errors import ReferralErrorCode as DomainReferralErrorCode
@@ -123,10 +122,10 @@ def _document(upload: inputs.DocumentUpload, field_name: str) -> NewDocument:
     )
 
 
-async def _run(info: Info, call: Callable[[Viewer], Awaitable[Outcome]]) -> ReferralChangeResult:
-    viewer = await current_viewer(info)
+async def _run(info: Info, call: Callable[[Actor], Awaitable[Outcome]]) -> ReferralChangeResult:
+    actor = info.context.require_actor()
     try:
-        outcome = await call(viewer)
+        outcome = await call(actor)
     except DomainReferralError as error:
         return ReferralError.from_domain(error)
     except InvalidInput as error:
@@ -140,7 +139,7 @@ class ReferralMutations:
     async def create_referral(self, info: Info, input: inputs.CreateReferralInput) -> ReferralChangeResult:
         audit = info.context.audit
 
-        async def call(viewer: Viewer) -> Outcome:
+        async def call(actor: Actor) -> Outcome:
             patient_id = _optional_id(input.patient_id, "Patient", "patientId")
             assert patient_id is not None
             draft = service.NewReferral(
@@ -161,7 +160,7 @@ class ReferralMutations:
                 ),
                 out_of_network_reason=input.out_of_network_reason,
             )
-            return await service.create_referral(viewer, audit, input.idempotency_key, draft)
+            return await service.create_referral(actor, audit, input.idempotency_key, draft)
 
         return await _run(info, call)
 
@@ -184,10 +183,10 @@ class ReferralMutations:
 
     @strawberry.mutation(description="Coordinators: assign a queue referral to a specialist.")
     async def route_referral(self, info: Info, input: inputs.RouteReferralInput) -> ReferralChangeResult:
-        async def call(viewer: Viewer) -> Outcome:
+        async def call(actor: Actor) -> Outcome:
             provider_id = _optional_id(input.provider_id, "Provider", "providerId")
             assert provider_id is not None
-            return await service.route(viewer, info.context.audit, _change(input), provider_id)
+            return await service.route(actor, info.context.audit, _change(input), provider_id)
 
         return await _run(info, call)
 
@@ -217,10 +216,10 @@ class ReferralMutations:
 
     @strawberry.mutation(description="Decline with a coded reason, optionally suggesting another provider.")
     async def decline_referral(self, info: Info, input: inputs.DeclineReferralInput) -> ReferralChangeResult:
-        async def call(viewer: Viewer) -> Outcome:
+        async def call(actor: Actor) -> Outcome:
             suggested = _optional_id(input.suggested_provider_id, "Provider", "suggestedProviderId")
             return await service.decline(
-                viewer,
+                actor,
                 info.context.audit,
                 _change(input),
                 reason=input.reason,
@@ -264,13 +263,13 @@ class ReferralMutations:
 
     @strawberry.mutation(description="Send the outcome (consult report and attachments): closes the loop.")
     async def close_referral(self, info: Info, input: inputs.CloseReferralInput) -> ReferralChangeResult:
-        async def call(viewer: Viewer) -> Outcome:
+        async def call(actor: Actor) -> Outcome:
             if len(input.attachments) > MAX_ATTACHMENTS_PER_CALL:
                 problems = InvalidInput()
                 problems.add("attachments", "TOO_MANY", f"At most {MAX_ATTACHMENTS_PER_CALL} per call.")
                 raise problems
             attachments = [_document(a, f"attachments.{i}") for i, a in enumerate(input.attachments)]
-            return await service.close(viewer, info.context.audit, _change(input), input.report, attachments)
+            return await service.close(actor, info.context.audit, _change(input), input.report, attachments)
 
         return await _run(info, call)
 
@@ -278,9 +277,9 @@ class ReferralMutations:
     async def redirect_referral(
         self, info: Info, input: inputs.RedirectReferralInput
     ) -> ReferralChangeResult:
-        async def call(viewer: Viewer) -> Outcome:
+        async def call(actor: Actor) -> Outcome:
             return await service.redirect(
-                viewer,
+                actor,
                 info.context.audit,
                 _change(input),
                 receiving_provider_id=_optional_id(
@@ -297,9 +296,9 @@ class ReferralMutations:
     async def add_referral_document(
         self, info: Info, input: inputs.AddReferralDocumentInput
     ) -> ReferralChangeResult:
-        async def call(viewer: Viewer) -> Outcome:
+        async def call(actor: Actor) -> Outcome:
             document = _document(input.document, "document")
-            return await service.add_document(viewer, info.context.audit, _change(input), document)
+            return await service.add_document(actor, info.context.audit, _change(input), document)
 
         return await _run(info, call)
 

@@ -24,7 +24,6 @@ from backend.graphql.referrals.types import (
     document_from_row,
     referral_from_outcome,
 )
-from backend.graphql.referrals.viewer import current_viewer
 from backend.realtime import repository as stream_repository
 from backend.referrals import service
 from backend.referrals.errors import ReferralError
@@ -95,7 +94,9 @@ class ReferralQueries:
         if referral_id is None:
             return None
         try:
-            outcome = await service.read_referral(await current_viewer(info), info.context.audit, referral_id)
+            outcome = await service.read_referral(
+                info.context.require_actor(), info.context.audit, referral_id
+            )
         except ReferralError:
             return None
         return referral_from_outcome(outcome, utcnow())
@@ -117,7 +118,7 @@ class ReferralQueries:
         context = info.context
         limit = page_size(first, maximum=context.container.settings.graphql_limits.max_page_size)
         outcomes = await service.inbox(
-            await current_viewer(info),
+            info.context.require_actor(),
             context.audit,
             view=view,
             organization_id=_organization(organization_id),
@@ -149,7 +150,7 @@ class ReferralQueries:
         filter: ReferralFilter | None = None,
     ) -> list[StatusCount]:
         counts = await service.status_counts(
-            await current_viewer(info),
+            info.context.require_actor(),
             view=view,
             organization_id=_organization(organization_id),
             filters=_filters(filter),
@@ -162,10 +163,10 @@ class ReferralQueries:
         "every change from there on (possibly one you already see: events carry the version)."
     )
     async def stream_position(self, info: Info) -> int:
-        principal = info.context.require_principal()
+        actor = info.context.require_actor()
         prefetched = info.context.loaders.get("stream_position")
         position = (
-            prefetched if prefetched is not None else await stream_repository.last_sequence(principal.user_id)
+            prefetched if prefetched is not None else await stream_repository.last_sequence(actor.user_id)
         )
         return int(position)
 
@@ -175,7 +176,7 @@ class ReferralQueries:
         if document_id is None:
             return None
         try:
-            row = await service.read_document(await current_viewer(info), info.context.audit, document_id)
+            row = await service.read_document(info.context.require_actor(), info.context.audit, document_id)
         except ReferralError:
             return None
         return DocumentContent(

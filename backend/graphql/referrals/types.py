@@ -26,7 +26,6 @@ from backend.graphql.directory.types import NetworkStatus
 from backend.graphql.patients.types import Patient, patient_from_row
 from backend.graphql.protocols.types import DocumentKind, Priority, Protocol, protocol_from_row
 from backend.graphql.referrals import dataloaders
-from backend.graphql.referrals.viewer import current_viewer
 from backend.patients import service as patient_service
 from backend.protocols.policy import policy_from_row
 from backend.referrals.codes import AppointmentStatus as DomainAppointmentStatus
@@ -152,7 +151,7 @@ class Referral(Node):
     async def patient(self, info: Info) -> Patient:
         row = await info.context.loader("patient", dataloaders.patient_loader).load(self.raw["patient"])
         assert row is not None
-        patient_service.audit_reads(await current_viewer(info), info.context.audit, [row])
+        patient_service.audit_reads(info.context.require_actor(), info.context.audit, [row])
         return patient_from_row(row)
 
     @strawberry.field
