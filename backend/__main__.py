@@ -120,6 +120,7 @@ def _keys_rotate(args: argparse.Namespace) -> int:
     from backend.container import build_container
     from backend.crypto.rotation import Batch, RotationReport, rotate_data_keys
     from backend.logging import configure_logging
+    from backend.wiring import WRAPPED_KEYS
 
     settings = get_settings()
     configure_logging(settings)
@@ -138,7 +139,7 @@ def _keys_rotate(args: argparse.Namespace) -> int:
         await container.database.start()
         try:
             return await rotate_data_keys(
-                args.batch_size, progress, database=container.database, pause_seconds=args.pause
+                WRAPPED_KEYS, args.batch_size, progress, database=container.database, pause_seconds=args.pause
             )
         finally:
             await container.database.stop()

@@ -7,15 +7,27 @@
 
 A new subsystem (automation, analytics, the EHR notifier) adds a ``subscribe`` function of its
 own and one line below; domains never learn about it. Called by ``build_container`` for the app
-factory, every CLI command and the worker.
+factory, every CLI command and the worker. The tables whose data keys key rotation re-wraps are
+listed here too, so the core (backend/crypto/rotation.py) imports no domain.
 """
 
 from __future__ import annotations
 
 from backend.core.events import Subscribers
+from backend.crypto.rotation import WrappedKeys
+from backend.messaging import repository as messaging
+from backend.patients import repository as patients
 from backend.push import subscribers as push
 from backend.realtime import events as stream
 from backend.realtime import subscribers as realtime
+from backend.referrals import repository as referrals
+
+WRAPPED_KEYS: tuple[WrappedKeys, ...] = (
+    referrals.WRAPPED_KEYS,
+    patients.WRAPPED_KEYS,
+    messaging.WRAPPED_KEYS,
+)
+"""Every table holding wrapped data keys, as its domain declares it: what `keys rotate` walks."""
 
 
 def build_subscribers() -> Subscribers:

@@ -1,6 +1,6 @@
 """Re-wrapping every data key under the current key-encryption key (``python -m backend keys rotate``).
 
-    for each WRAPPED_KEYS entry (table, id column, wrapped-key column, scope):
+    for each registered WrappedKeys entry (table, id column, wrapped-key column, scope):
       keyset pass by id over the rows whose key names another KEK version (empty: legacy, skipped)
       one unit of work per batch: unwrap with the old version, wrap with the current one, and
         UPDATE … SET wrapped_key = <new> WHERE id = ? AND wrapped_key = <old>
@@ -10,13 +10,15 @@ Only the wrapped keys change: the data keys, so every ciphertext, stay as they a
 compare-and-set leaves a row alone if its key changed after it was read, so the job can be killed
 at any moment, rerun, or run twice at once next to the live servers, which re-read the key file
 when they meet a version they lack (backend/crypto/keys.py). Progress is logged as counts and
-table names only. A table with a wrapped data key is registered with one line in WRAPPED_KEYS.
+table names only. A domain whose table holds wrapped data keys declares a ``WrappedKeys`` next to
+its repository's envelope scope; backend/wiring.py lists them (WRAPPED_KEYS), so this module
+imports no domain.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -30,9 +32,6 @@ from backend.crypto import envelope
 from backend.crypto.keys import KeyEncryptionKeys, reload_key_encryption_keys
 from backend.db import Database
 from backend.logging import get_logger
-from backend.messaging.tables import Conversation
-from backend.patients.tables import Patient
-from backend.referrals.tables import Referral
 
 logger = get_logger(__name__)
 
@@ -50,13 +49,6 @@ class WrappedKeys:
     def name(self) -> str:
         name: str = self.table._meta.tablename
         return name
-
-
-WRAPPED_KEYS: tuple[WrappedKeys, ...] = (
-    WrappedKeys(Referral, Referral.id, Referral.wrapped_key, scope="referral"),
-    WrappedKeys(Patient, Patient.id, Patient.wrapped_key, scope="patient"),
-    WrappedKeys(Conversation, Conversation.id, Conversation.wrapped_key, scope="conversation"),
-)
 
 
 @dataclass(slots=True)
@@ -109,6 +101,7 @@ class RotationReport:
 
 
 async def rotate_data_keys(
+    wrapped_keys: Sequence[WrappedKeys],
     batch_size: int = 200,
     on_batch: Callable[[Batch], None] | None = None,
     *,
@@ -125,7 +118,7 @@ async def rotate_data_keys(
     logger.info("crypto.rotation.started", current_version=ring.current_version, batch_size=batch_size)
     async with _started(database) as db:
         tables = []
-        for entry in WRAPPED_KEYS:
+        for entry in wrapped_keys:
             tables.append(
                 await _rotate_table(
                     db,
@@ -136,7 +129,7 @@ async def rotate_data_keys(
                     on_batch=on_batch,
                 )
             )
-        remaining = await count_stale_data_keys(ring.current_version)
+        remaining = await count_stale_data_keys(wrapped_keys, ring.current_version)
     report = RotationReport(ring.current_version, tuple(tables), remaining)
     logger.info(
         "crypto.rotation.finished",
@@ -149,12 +142,14 @@ async def rotate_data_keys(
     return report
 
 
-async def count_stale_data_keys(current_version: str | None = None) -> dict[str, int]:
+async def count_stale_data_keys(
+    wrapped_keys: Sequence[WrappedKeys], current_version: str | None = None
+) -> dict[str, int]:
     """Per table, the data keys wrapped by a version other than ``current_version`` (default:
     the key file's current one); all zero means the other versions can leave the file."""
     version = current_version or reload_key_encryption_keys().current_version
     counts: dict[str, int] = {}
-    for entry in WRAPPED_KEYS:
+    for entry in wrapped_keys:
         counts[entry.name] = await entry.table.count().where(_stale(entry, version))
     return counts
 

@@ -24,12 +24,16 @@ from piccolo.query.functions.aggregate import Count
 
 from backend.crypto import envelope
 from backend.crypto.keys import key_encryption_keys
+from backend.crypto.rotation import WrappedKeys
 from backend.db import current_unit_of_work, fetch, placeholders, select_columns
 from backend.messaging.codes import ConversationKind, MessageState
 from backend.messaging.tables import Conversation, ConversationMember, Message, MessageAttachment
 
 Row = dict[str, Any]
 SCOPE = "conversation"
+WRAPPED_KEYS = WrappedKeys(
+    Conversation, Conversation.id, Conversation.wrapped_key, scope=SCOPE
+)  # rotated by `keys rotate`
 ATTACHMENT_COLUMNS = (
     MessageAttachment.id,
     MessageAttachment.message,

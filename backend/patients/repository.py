@@ -20,12 +20,15 @@ from piccolo.query.methods.select import Select
 from backend.crypto import envelope
 from backend.crypto.blind_index import blind_index
 from backend.crypto.keys import key_encryption_keys
+from backend.crypto.rotation import WrappedKeys
 from backend.db import keyset_pages
 from backend.logging import get_logger
 from backend.patients.tables import Patient
 
 Row = dict[str, Any]
 SCOPE = "patient"
+# where this domain keeps wrapped data keys: `keys rotate` re-wraps them (listed in backend/wiring.py)
+WRAPPED_KEYS = WrappedKeys(Patient, Patient.id, Patient.wrapped_key, scope=SCOPE)
 MRN = "mrn"
 SEAL_BATCH = 500
 logger = get_logger(__name__)

@@ -20,12 +20,16 @@ from piccolo.query.methods.select import Select
 
 from backend.crypto import envelope
 from backend.crypto.keys import key_encryption_keys
+from backend.crypto.rotation import WrappedKeys
 from backend.db import fetch, keyset_pages
 from backend.referrals.codes import AppointmentStatus
 from backend.referrals.tables import Appointment, Document, IdempotencyRecord, Referral, ReferralEvent
 
 Row = dict[str, Any]
 SCOPE = "referral"
+WRAPPED_KEYS = WrappedKeys(
+    Referral, Referral.id, Referral.wrapped_key, scope=SCOPE
+)  # rotated by `keys rotate`
 ENCRYPTED_FIELDS = frozenset({"reason", "clinical_question", "relevant_history", "outcome_report"})
 DOCUMENT_SEALED_FIELDS = ("filename", "sha256")
 SEAL_BATCH = 500

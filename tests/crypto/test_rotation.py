@@ -24,10 +24,11 @@ import pytest
 
 from backend.crypto import keys
 from backend.crypto.envelope import wrapped_with
-from backend.crypto.rotation import WRAPPED_KEYS, count_stale_data_keys, rotate_data_keys
+from backend.crypto.rotation import count_stale_data_keys, rotate_data_keys
 from backend.referrals.tables import Referral
 from backend.settings import get_settings
 from backend.tables import ALL_TABLES
+from backend.wiring import WRAPPED_KEYS
 from tests.conftest import LiveServer
 from tests.support.graphql_ids import uuid_of
 from tests.support.messaging import ATTACHMENT, attachment, referral_chat
@@ -86,7 +87,7 @@ async def key_file(live_server: LiveServer) -> AsyncIterator[KeyFile]:
     yield key_file
     if key_file.added:
         key_file.make_current(key_file.first_version)
-        report = await rotate_data_keys(database=live_server.container.database)
+        report = await rotate_data_keys(WRAPPED_KEYS, database=live_server.container.database)
         assert report.complete, report
     key_file.restore()
     keys.reload_key_encryption_keys()
@@ -131,7 +132,7 @@ async def test_a_rotation_killed_after_its_first_batch_then_rerun_rewraps_every_
     # only learns about from a key wrapped with it: no periodic re-check during this test
     monkeypatch.setattr(keys, "RECHECK_SECONDS", 3600.0)
     new_version = key_file.add_current_version()
-    stale_before = sum((await count_stale_data_keys(new_version)).values())
+    stale_before = sum((await count_stale_data_keys(WRAPPED_KEYS, new_version)).values())
     assert stale_before >= len(referrals)
 
     # when the rotation command runs one key per batch and is killed after its first batch line
@@ -143,7 +144,7 @@ async def test_a_rotation_killed_after_its_first_batch_then_rerun_rewraps_every_
     first_output, first_log = await asyncio.wait_for(first.communicate(), timeout=30)
     assert first.returncode == -signal.SIGKILL
     assert first_line.startswith("referral batch 1: 1 re-wrapped"), (first_line, first_log)
-    stale_after_kill = sum((await count_stale_data_keys(new_version)).values())
+    stale_after_kill = sum((await count_stale_data_keys(WRAPPED_KEYS, new_version)).values())
     assert 0 < stale_after_kill < stale_before
 
     # and is run again to completion
@@ -155,7 +156,7 @@ async def test_a_rotation_killed_after_its_first_batch_then_rerun_rewraps_every_
     assert "0 still wrapped by another version" in summary
 
     # then no data key is wrapped by the old version any more
-    assert await count_stale_data_keys(new_version) == dict.fromkeys(
+    assert await count_stale_data_keys(WRAPPED_KEYS, new_version) == dict.fromkeys(
         (entry.name for entry in WRAPPED_KEYS), 0
     )
     assert {wrapped_with(key) for key in (await _wrapped_keys(referrals)).values()} == {new_version}
@@ -192,10 +193,10 @@ async def test_a_second_rotation_is_a_no_op(world: World, key_file: KeyFile, liv
 
     # when the rotation runs twice
     batches: list[int] = []
-    first = await rotate_data_keys(batch_size=2, database=database)
+    first = await rotate_data_keys(WRAPPED_KEYS, batch_size=2, database=database)
     wrapped_after_first = await _wrapped_keys(referrals)
     second = await rotate_data_keys(
-        batch_size=2, on_batch=lambda batch: batches.append(batch.number), database=database
+        WRAPPED_KEYS, batch_size=2, on_batch=lambda batch: batches.append(batch.number), database=database
     )
 
     # then the first re-wrapped them, and the second found nothing to do and changed nothing
@@ -224,7 +225,7 @@ async def test_a_key_that_does_not_unwrap_is_reported_left_in_place_and_the_rest
     new_version = key_file.add_current_version()
     try:
         # when the rotation runs
-        report = await rotate_data_keys(database=live_server.container.database)
+        report = await rotate_data_keys(WRAPPED_KEYS, database=live_server.container.database)
         # then that key is reported and left as it is, and the other one is rotated
         wrapped = await _wrapped_keys(referrals)
     finally:
@@ -243,7 +244,8 @@ def test_every_table_with_a_wrapped_key_is_registered_for_rotation() -> None:
         if any(column._meta.name == "wrapped_key" for column in table._meta.columns)
     }
     assert with_wrapped_key == {entry.name for entry in WRAPPED_KEYS}, (
-        "add the table to WRAPPED_KEYS in backend/crypto/rotation.py, or its keys are never rotated"
+        "declare the table's WrappedKeys in its repository and list it in backend/wiring.py"
+        " WRAPPED_KEYS, or its keys are never rotated"
     )
 
 
