@@ -150,11 +150,12 @@ async def _seed(container: Container) -> Seeded:
     from backend.core.validation import npi_with_check_digit
     from backend.db import Database
     from backend.directory import repository as directory
+    from backend.directory.codes import NetworkStatus
     from backend.patients import repository as patients
     from backend.protocols.policy import Policy
     from backend.referrals import lifecycle
     from backend.referrals import repository as referrals
-    from backend.referrals.codes import InsuranceStatus, NetworkStatus
+    from backend.referrals.codes import InsuranceStatus
     from backend.referrals.lifecycle import Priority, Status
     from backend.referrals.service import NO_DEADLINE
 

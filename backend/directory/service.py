@@ -15,7 +15,7 @@ from backend.accounts import repository as accounts
 from backend.accounts.principal import Principal
 from backend.core.errors import InvalidInput
 from backend.directory import repository
-from backend.referrals.codes import NetworkStatus
+from backend.directory.codes import NetworkStatus
 
 Row = dict[str, Any]
 MAX_CANDIDATES = 500

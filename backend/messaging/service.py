@@ -44,6 +44,7 @@ from backend.messaging.codes import (
     not_found,
 )
 from backend.messaging.repository import KeyRing, OutgoingMessage
+from backend.protocols.codes import DocumentKind
 from backend.realtime import events as realtime_events
 from backend.realtime.events import ChatEventType
 from backend.referrals import access as referral_access
@@ -51,7 +52,6 @@ from backend.referrals import repository as referrals
 from backend.referrals import service as referral_service
 from backend.referrals.access import Viewer
 from backend.referrals.codes import ALLOWED_MEDIA_TYPES as RECORD_MEDIA_TYPES
-from backend.referrals.codes import DocumentKind
 from backend.referrals.errors import ReferralError
 
 Row = dict[str, Any]

@@ -13,7 +13,8 @@ from backend.core.errors import InvalidInput
 from backend.core.validation import check_text
 from backend.directory import repository as directory
 from backend.patients import repository
-from backend.patients.errors import AdministrativeSex, PatientError, PatientErrorCode
+from backend.patients.codes import AdministrativeSex
+from backend.patients.errors import PatientError, PatientErrorCode
 from backend.referrals import access
 from backend.referrals.access import Viewer
 from backend.referrals.errors import ReferralError

@@ -17,8 +17,8 @@ from backend.audit.service import AuditTrail
 from backend.core.errors import DomainError, InvalidInput
 from backend.core.validation import check_text
 from backend.protocols import repository
+from backend.protocols.codes import DocumentKind, RequiredField
 from backend.protocols.policy import Deadline, Policy
-from backend.referrals.codes import DocumentKind, RequiredField
 from backend.referrals.lifecycle import Priority
 
 Row = dict[str, Any]

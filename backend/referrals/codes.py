@@ -23,12 +23,6 @@ class CancelReason(StrEnum):
     OTHER = "OTHER"
 
 
-class NetworkStatus(StrEnum):
-    IN_NETWORK = "IN_NETWORK"
-    OUT_OF_NETWORK = "OUT_OF_NETWORK"
-    UNKNOWN = "UNKNOWN"
-
-
 class InsuranceStatus(StrEnum):
     UNVERIFIED = "UNVERIFIED"
     VERIFIED = "VERIFIED"
@@ -40,24 +34,6 @@ class PriorAuthStatus(StrEnum):
     PENDING = "PENDING"
     APPROVED = "APPROVED"
     DENIED = "DENIED"
-
-
-class DocumentKind(StrEnum):
-    REFERRAL_LETTER = "REFERRAL_LETTER"
-    LAB_RESULTS = "LAB_RESULTS"
-    IMAGING = "IMAGING"
-    CLINICAL_NOTE = "CLINICAL_NOTE"
-    MEDICATION_LIST = "MEDICATION_LIST"
-    ECG = "ECG"
-    CONSULT_REPORT = "CONSULT_REPORT"
-    OTHER = "OTHER"
-
-
-class RequiredField(StrEnum):
-    REASON = "REASON"
-    CLINICAL_QUESTION = "CLINICAL_QUESTION"
-    RELEVANT_HISTORY = "RELEVANT_HISTORY"
-    DIAGNOSES = "DIAGNOSES"
 
 
 class AppointmentStatus(StrEnum):

@@ -29,10 +29,12 @@ from backend.core.clock import utcnow
 from backend.core.errors import DomainError, InvalidInput
 from backend.core.validation import check_text
 from backend.directory import repository as directory
+from backend.directory.codes import NetworkStatus
 from backend.directory.service import network_status
 from backend.messaging import repository as conversations
 from backend.patients import repository as patients
 from backend.protocols import repository as protocols
+from backend.protocols.codes import DocumentKind, RequiredField
 from backend.protocols.policy import Policy, policy_from_row
 from backend.referrals import access, lifecycle, repository
 from backend.referrals import events as referral_events
@@ -44,11 +46,8 @@ from backend.referrals.codes import (
     AppointmentStatus,
     CancelReason,
     DeclineReason,
-    DocumentKind,
     InsuranceStatus,
-    NetworkStatus,
     PriorAuthStatus,
-    RequiredField,
 )
 from backend.referrals.errors import ReferralError, ReferralErrorCode, not_found
 from backend.referrals.lifecycle import Action, Party, Priority, Status

@@ -13,7 +13,7 @@ from backend.graphql.patients.inputs import RegisterPatientInput
 from backend.graphql.patients.types import Patient, patient_from_row
 from backend.graphql.referrals.viewer import current_viewer
 from backend.patients import service
-from backend.patients.errors import AdministrativeSex
+from backend.patients.codes import AdministrativeSex
 from backend.patients.errors import PatientError as DomainPatientError
 from backend.patients.errors import PatientErrorCode as DomainPatientErrorCode
 

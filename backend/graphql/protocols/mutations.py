@@ -12,9 +12,9 @@ from backend.graphql.context import Info
 from backend.graphql.protocols.queries import SlaPolicyInput
 from backend.graphql.protocols.types import DocumentKind, Protocol, RequiredField, protocol_from_row
 from backend.protocols import service
+from backend.protocols.codes import DocumentKind as DomainDocumentKind
+from backend.protocols.codes import RequiredField as DomainRequiredField
 from backend.protocols.policy import DEFAULT_VALID_DAYS, Deadline
-from backend.referrals.codes import DocumentKind as DomainDocumentKind
-from backend.referrals.codes import RequiredField as DomainRequiredField
 from backend.referrals.lifecycle import Priority
 
 ProtocolErrorCode = strawberry.enum(service.ProtocolErrorCode)

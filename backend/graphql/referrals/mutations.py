@@ -21,9 +21,10 @@ from backend.graphql.context import Info
 from backend.graphql.referrals import inputs
 from backend.graphql.referrals.types import Referral, ReferralAction, ReferralStatus, referral_from_outcome
 from backend.graphql.referrals.viewer import current_viewer
+from backend.protocols.codes import DocumentKind
 from backend.referrals import service
 from backend.referrals.access import Viewer
-from backend.referrals.codes import MAX_DOCUMENT_BYTES, DocumentKind
+from backend.referrals.codes import MAX_DOCUMENT_BYTES
 from backend.referrals.errors import ReferralError as DomainReferralError
 from backend.referrals.errors import ReferralErrorCode as DomainReferralErrorCode
 from backend.referrals.errors import not_found
