@@ -144,7 +144,7 @@ def _away_from(moment: datetime, now: datetime) -> datetime:
 
 async def _seed(container: Container) -> Seeded:
     from backend.accounts import repository as accounts
-    from backend.accounts.roles import OrganizationKind, Role
+    from backend.accounts.codes import OrganizationKind, Role
     from backend.accounts.tables import Organization
     from backend.core.clock import utcnow
     from backend.core.validation import npi_with_check_digit
@@ -318,6 +318,7 @@ def build_plain_inbox() -> HTTPRouteHandler:
     from backend.patients import service as patient_service
     from backend.referrals import service
     from backend.referrals.access import Viewer
+    from backend.referrals.codes import InboxView
     from backend.referrals.repository import InboxFilters
 
     encoder = msgspec.json.Encoder()
@@ -390,7 +391,7 @@ def build_plain_inbox() -> HTTPRouteHandler:
             outcomes = await service.inbox(
                 viewer,
                 audit,
-                view=service.InboxView.INCOMING,
+                view=InboxView.INCOMING,
                 organization_id=None,
                 filters=InboxFilters(),
                 after=None,

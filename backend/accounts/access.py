@@ -9,9 +9,9 @@ from typing import Any
 from uuid import UUID
 
 from backend.accounts import repository
+from backend.accounts.codes import Role
 from backend.accounts.errors import not_found
 from backend.accounts.principal import Principal
-from backend.accounts.roles import Role
 
 
 async def access_organization(principal: Principal, organization_id: UUID) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from backend.accounts.roles import Role
+from backend.accounts.codes import Role
 
 
 @dataclass(frozen=True, slots=True)

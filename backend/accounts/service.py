@@ -12,9 +12,10 @@ from typing import Any
 from uuid import UUID
 
 from backend.accounts import access, repository
+from backend.accounts.codes import Role
 from backend.accounts.errors import AccountError, AccountErrorCode
+from backend.accounts.limits import MAX_NAME_LENGTH
 from backend.accounts.principal import Principal
-from backend.accounts.roles import Role
 from backend.audit.actions import AuditAction
 from backend.audit.service import AuditTrail
 from backend.core.clock import utcnow
@@ -25,7 +26,6 @@ from backend.push import repository as push_repository
 from backend.realtime import events as realtime_events
 
 INVITATION_LIFETIME = timedelta(days=7)
-MAX_NAME_LENGTH = 200
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,9 +16,9 @@ from backend.accounts.principal import Principal
 from backend.core.errors import InvalidInput
 from backend.directory import repository
 from backend.directory.codes import NetworkStatus
+from backend.directory.limits import MAX_CANDIDATES
 
 Row = dict[str, Any]
-MAX_CANDIDATES = 500
 EARTH_RADIUS_KM = 6371.0
 
 

@@ -14,8 +14,8 @@ from typing import Any
 from uuid import UUID
 
 from backend.accounts import repository as accounts
+from backend.accounts.codes import Role
 from backend.accounts.principal import Principal
-from backend.accounts.roles import Role
 from backend.referrals.errors import not_found
 from backend.referrals.lifecycle import Party, Status
 from backend.referrals.tables import Referral

@@ -1,4 +1,4 @@
-"""Coded values the mobile apps send and show (stored as codes: never rename, only add)."""
+"""Referral coded values the mobile apps send and show (stored as codes: never rename, only add)."""
 
 from enum import StrEnum
 
@@ -43,8 +43,7 @@ class AppointmentStatus(StrEnum):
     COMPLETED = "COMPLETED"
 
 
-ALLOWED_MEDIA_TYPES = frozenset(
-    {"application/pdf", "image/jpeg", "image/png", "text/plain", "application/fhir+json"}
-)
-MAX_DOCUMENT_BYTES = 512 * 1024
-MAX_DOCUMENTS_PER_REFERRAL = 30
+class InboxView(StrEnum):
+    INCOMING = "INCOMING"
+    OUTGOING = "OUTGOING"
+    ORGANIZATION_QUEUE = "ORGANIZATION_QUEUE"

@@ -28,7 +28,7 @@ from backend.graphql.messaging.types import (
 )
 from backend.graphql.referrals.viewer import current_viewer
 from backend.messaging import service
-from backend.messaging.codes import MessagingError
+from backend.messaging.errors import MessagingError
 from backend.referrals.errors import ReferralError
 
 DEFAULT_MESSAGES = 30

@@ -24,15 +24,14 @@ from backend.graphql.referrals.viewer import current_viewer
 from backend.protocols.codes import DocumentKind
 from backend.referrals import service
 from backend.referrals.access import Viewer
-from backend.referrals.codes import MAX_DOCUMENT_BYTES
 from backend.referrals.errors import ReferralError as DomainReferralError
 from backend.referrals.errors import ReferralErrorCode as DomainReferralErrorCode
 from backend.referrals.errors import not_found
 from backend.referrals.lifecycle import Priority
+from backend.referrals.limits import MAX_ATTACHMENTS_PER_CALL, MAX_DOCUMENT_BYTES
 from backend.referrals.service import Change, ClinicalContent, NewDocument, Outcome
 
 ReferralErrorCode = strawberry.enum(DomainReferralErrorCode)
-MAX_ATTACHMENTS_PER_CALL = 10
 
 
 @strawberry.type(description="A referral change was refused; nothing was written.")
