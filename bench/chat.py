@@ -171,7 +171,7 @@ async def _seed(pairs: int, database_url: str) -> list[Pair]:
     import asyncpg
 
     from backend.accounts import repository as accounts
-    from backend.accounts.roles import OrganizationKind, Role
+    from backend.accounts.codes import OrganizationKind, Role
     from backend.accounts.tables import Organization
     from backend.auth import repository as auth
     from backend.auth.tokens import AccessTokens

@@ -144,17 +144,18 @@ def _away_from(moment: datetime, now: datetime) -> datetime:
 
 async def _seed(container: Container) -> Seeded:
     from backend.accounts import repository as accounts
-    from backend.accounts.roles import OrganizationKind, Role
+    from backend.accounts.codes import OrganizationKind, Role
     from backend.accounts.tables import Organization
     from backend.core.clock import utcnow
     from backend.core.validation import npi_with_check_digit
     from backend.db import Database
     from backend.directory import repository as directory
+    from backend.directory.codes import NetworkStatus
     from backend.patients import repository as patients
     from backend.protocols.policy import Policy
     from backend.referrals import lifecycle
     from backend.referrals import repository as referrals
-    from backend.referrals.codes import InsuranceStatus, NetworkStatus
+    from backend.referrals.codes import InsuranceStatus
     from backend.referrals.lifecycle import Priority, Status
     from backend.referrals.service import NO_DEADLINE
 
@@ -318,6 +319,7 @@ def build_plain_inbox() -> HTTPRouteHandler:
     from backend.patients import repository as patients
     from backend.patients import service as patient_service
     from backend.referrals import service
+    from backend.referrals.codes import InboxView
     from backend.referrals.repository import InboxFilters
 
     encoder = msgspec.json.Encoder()
@@ -389,7 +391,7 @@ def build_plain_inbox() -> HTTPRouteHandler:
             outcomes = await service.inbox(
                 actor,
                 audit,
-                view=service.InboxView.INCOMING,
+                view=InboxView.INCOMING,
                 organization_id=None,
                 filters=InboxFilters(),
                 after=None,

@@ -280,7 +280,7 @@ def _specs(users: Sequence[uuid.UUID]) -> list[DeviceSpec]:
 
 async def _seed(database: Any) -> tuple[list[uuid.UUID], list[DeviceSpec]]:
     from backend.accounts import repository as accounts
-    from backend.accounts.roles import OrganizationKind, Role
+    from backend.accounts.codes import OrganizationKind, Role
     from backend.accounts.tables import Organization
     from backend.migrations_tools import migrate
 

@@ -132,7 +132,7 @@ class Account:
 async def _seed(count: int) -> list[Account]:
     """``count`` users with a live session each, and an access token naming that session."""
     from backend.accounts import repository as accounts
-    from backend.accounts.roles import OrganizationKind
+    from backend.accounts.codes import OrganizationKind
     from backend.accounts.tables import Organization
     from backend.auth import repository as auth
     from backend.auth.tokens import AccessTokens

@@ -10,8 +10,8 @@ from uuid import UUID
 
 from backend.accounts import repository
 from backend.accounts.actor import Actor
+from backend.accounts.codes import Role
 from backend.accounts.errors import not_found
-from backend.accounts.roles import Role
 
 
 async def access_organization(actor: Actor, organization_id: UUID) -> dict[str, Any]:

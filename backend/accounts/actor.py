@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from backend.accounts.roles import STAFF_ROLES, Role
+from backend.accounts.codes import STAFF_ROLES, Role
 
 
 @dataclass(frozen=True, slots=True)

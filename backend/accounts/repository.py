@@ -9,7 +9,7 @@ from types import MappingProxyType
 from typing import Any
 from uuid import UUID
 
-from backend.accounts.roles import Role
+from backend.accounts.codes import Role
 from backend.accounts.tables import (
     Invitation,
     Membership,

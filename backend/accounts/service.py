@@ -13,9 +13,10 @@ from uuid import UUID
 
 from backend.accounts import access, repository
 from backend.accounts.actor import Actor
+from backend.accounts.codes import Role
 from backend.accounts.errors import AccountError, AccountErrorCode
 from backend.accounts.events import MembershipChanged, UserDeactivated
-from backend.accounts.roles import Role
+from backend.accounts.limits import MAX_NAME_LENGTH
 from backend.audit.actions import AuditAction
 from backend.audit.service import AuditTrail
 from backend.core.clock import utcnow
@@ -25,7 +26,6 @@ from backend.core.secrets import new_opaque_token, token_digest
 from backend.core.validation import check_email, check_text, is_valid_npi, normalize_email
 
 INVITATION_LIFETIME = timedelta(days=7)
-MAX_NAME_LENGTH = 200
 
 
 @dataclass(frozen=True, slots=True)

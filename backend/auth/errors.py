@@ -1,4 +1,4 @@
-"""Authentication error codes, part of the mobile contract (never rename, only add)."""
+"""Authentication error codes (part of the mobile contract: never rename, only add) and error types."""
 
 from enum import StrEnum
 
@@ -32,3 +32,7 @@ class AuthError(DomainError):
 
 class NotAuthenticated(Exception):
     """No valid access token, or its session or user is no longer active."""
+
+
+class InvalidAccessToken(Exception):
+    """The bearer token is not one we issued, or no longer valid (reason is for logs only)."""

@@ -23,11 +23,12 @@ from backend.accounts.actor import Actor
 from backend.audit.actions import AuditAction, AuditOutcome
 from backend.audit.service import AuditTrail
 from backend.auth import repository, throttle
-from backend.auth.errors import AuthError, AuthErrorCode, NotAuthenticated
+from backend.auth.errors import AuthError, AuthErrorCode, InvalidAccessToken, NotAuthenticated
 from backend.auth.events import SessionsRevoked, SignedOut
+from backend.auth.limits import MAX_OPAQUE_TOKEN_LENGTH
 from backend.auth.passwords import Passwords
 from backend.auth.throttle import ThrottleScope, throttle_key
-from backend.auth.tokens import AccessClaims, AccessTokens, InvalidAccessToken
+from backend.auth.tokens import AccessClaims, AccessTokens
 from backend.core.clock import utcnow
 from backend.core.errors import InvalidInput
 from backend.core.events import emit
@@ -42,7 +43,6 @@ from backend.core.validation import (
 from backend.settings import Settings
 
 DEVICE_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-MAX_OPAQUE_TOKEN_LENGTH = 128
 
 
 class RevokeReason:

@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 
+from backend.auth.errors import InvalidAccessToken
 from backend.auth.keys import ALGORITHM, KeyRing
 from backend.core.clock import utcnow
 
@@ -29,10 +30,6 @@ ACCESS_TOKEN_TYPE = "at+jwt"
 REQUIRED_CLAIMS = ["iss", "aud", "exp", "iat", "sub", "jti", "sid"]
 CLOCK_SKEW_SECONDS = 10
 VERIFIED_TOKENS_CACHED = 4096
-
-
-class InvalidAccessToken(Exception):
-    """The bearer token is not one we issued, or no longer valid (reason is for logs only)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,10 +15,10 @@ from backend.accounts import repository as accounts
 from backend.accounts.actor import Actor
 from backend.core.errors import InvalidInput
 from backend.directory import repository
-from backend.referrals.codes import NetworkStatus
+from backend.directory.codes import NetworkStatus
+from backend.directory.limits import MAX_CANDIDATES
 
 Row = dict[str, Any]
-MAX_CANDIDATES = 500
 EARTH_RADIUS_KM = 6371.0
 
 

@@ -44,7 +44,7 @@ from backend.graphql.referrals.queries import ReferralQueries
 from backend.graphql.referrals.types import referral_from_outcome
 from backend.graphql.validation_cache import ValidationCacheByText, ValidationResults
 from backend.messaging import service as messaging_service
-from backend.messaging.codes import MessagingError
+from backend.messaging.errors import MessagingError
 from backend.patients import service as patient_service
 from backend.patients.errors import PatientError
 from backend.referrals import service as referral_service

@@ -19,7 +19,8 @@ from backend.accounts import repository as accounts
 from backend.accounts.actor import Actor
 from backend.directory import repository as directory
 from backend.messaging import repository
-from backend.messaging.codes import ConversationKind, not_found
+from backend.messaging.codes import ConversationKind
+from backend.messaging.errors import not_found
 from backend.referrals import access as referral_access
 from backend.referrals import repository as referrals
 

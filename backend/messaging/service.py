@@ -28,22 +28,8 @@ from backend.core.errors import InvalidInput
 from backend.core.events import emit
 from backend.core.validation import check_text
 from backend.messaging import access, repository
-from backend.messaging.codes import (
-    ATTACHMENT_MEDIA_TYPES,
-    MAX_ATTACHMENT_BYTES,
-    MAX_ATTACHMENTS_PER_MESSAGE,
-    MAX_BODY_CHARS,
-    MAX_CLIENT_MESSAGE_ID,
-    MAX_GROUP_MEMBERS,
-    MAX_RETENTION_SECONDS,
-    MAX_TITLE_CHARS,
-    RECALL_WINDOW_SECONDS,
-    ConversationKind,
-    MessageState,
-    MessagingError,
-    MessagingErrorCode,
-    not_found,
-)
+from backend.messaging.codes import ConversationKind, MessageState
+from backend.messaging.errors import MessagingError, MessagingErrorCode, not_found
 from backend.messaging.events import (
     ConversationChanged,
     MessageExpired,
@@ -52,17 +38,30 @@ from backend.messaging.events import (
     ReadStateChanged,
     TypingChanged,
 )
+from backend.messaging.limits import (
+    ATTACHMENT_MEDIA_TYPES,
+    MAX_ATTACHMENT_BYTES,
+    MAX_ATTACHMENTS_PER_MESSAGE,
+    MAX_BODY_CHARS,
+    MAX_CLIENT_MESSAGE_ID,
+    MAX_FILENAME,
+    MAX_GROUP_MEMBERS,
+    MAX_RETENTION_SECONDS,
+    MAX_TITLE_CHARS,
+    MAX_TOTAL_ATTACHMENT_BYTES,
+    MIN_CLIENT_MESSAGE_ID,
+    RECALL_WINDOW_SECONDS,
+)
 from backend.messaging.repository import KeyRing, OutgoingMessage
+from backend.protocols.codes import DocumentKind
 from backend.referrals import access as referral_access
 from backend.referrals import repository as referrals
 from backend.referrals import service as referral_service
-from backend.referrals.codes import ALLOWED_MEDIA_TYPES as RECORD_MEDIA_TYPES
-from backend.referrals.codes import DocumentKind
 from backend.referrals.errors import ReferralError
+from backend.referrals.limits import ALLOWED_MEDIA_TYPES as RECORD_MEDIA_TYPES
 
 Row = dict[str, Any]
 EXPIRY_BATCH = 500
-MAX_TOTAL_ATTACHMENT_BYTES = 720 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -422,9 +421,11 @@ async def read_attachment(actor: Actor, audit: AuditTrail, attachment_id: UUID) 
 
 def _check_message(new: NewMessage) -> None:
     problems = InvalidInput()
-    if not 8 <= len(new.client_message_id) <= MAX_CLIENT_MESSAGE_ID:
+    if not MIN_CLIENT_MESSAGE_ID <= len(new.client_message_id) <= MAX_CLIENT_MESSAGE_ID:
         problems.add(
-            "clientMessageId", "INVALID", f"8 to {MAX_CLIENT_MESSAGE_ID} characters, unique per message."
+            "clientMessageId",
+            "INVALID",
+            f"{MIN_CLIENT_MESSAGE_ID} to {MAX_CLIENT_MESSAGE_ID} characters, unique per message.",
         )
     if len(new.body) > MAX_BODY_CHARS:
         problems.add("body", "TOO_LONG", f"At most {MAX_BODY_CHARS} characters.")
@@ -446,7 +447,7 @@ def _check_message(new: NewMessage) -> None:
             problems.add(f"{prefix}.content", "EMPTY", "The attachment is empty.")
         elif len(attachment.content) > MAX_ATTACHMENT_BYTES:
             problems.add(f"{prefix}.content", "TOO_LARGE", f"At most {MAX_ATTACHMENT_BYTES // 1024} KiB.")
-        check_text(problems, f"{prefix}.filename", attachment.filename, max_length=200)
+        check_text(problems, f"{prefix}.filename", attachment.filename, max_length=MAX_FILENAME)
         if any(c in attachment.filename for c in "/\\\x00"):
             problems.add(f"{prefix}.filename", "INVALID", "A file name, not a path.")
     if total > MAX_TOTAL_ATTACHMENT_BYTES:

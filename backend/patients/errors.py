@@ -15,10 +15,3 @@ class PatientError(DomainError):
 
     def __init__(self, code: PatientErrorCode, message: str, *, field: str | None = None) -> None:
         super().__init__(code, message, field=field)
-
-
-class AdministrativeSex(StrEnum):
-    FEMALE = "FEMALE"
-    MALE = "MALE"
-    OTHER = "OTHER"
-    UNKNOWN = "UNKNOWN"

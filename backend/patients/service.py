@@ -14,17 +14,13 @@ from backend.core.errors import InvalidInput
 from backend.core.validation import check_text
 from backend.directory import repository as directory
 from backend.patients import repository
-from backend.patients.errors import AdministrativeSex, PatientError, PatientErrorCode
+from backend.patients.codes import AdministrativeSex
+from backend.patients.errors import PatientError, PatientErrorCode
+from backend.patients.limits import MAX_MEMBER_ID, MAX_MRN, MAX_NAME, MAX_PHONE, MAX_SEARCH, MIN_SEARCH
 from backend.referrals import access
 from backend.referrals.errors import ReferralError
 
 Row = dict[str, Any]
-MAX_NAME = 100
-MAX_MRN = 32
-MAX_PHONE = 32
-MAX_MEMBER_ID = 64
-MIN_SEARCH = 2
-MAX_SEARCH = 100
 
 
 def _not_found() -> PatientError:

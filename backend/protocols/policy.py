@@ -2,8 +2,8 @@
 
 Stored as JSON on the version row::
 
-    required_fields: ["REASON", "DIAGNOSES", ...]          (backend.referrals.codes.RequiredField)
-    required_attachment_kinds: ["LAB_RESULTS", ...]        (backend.referrals.codes.DocumentKind)
+    required_fields: ["REASON", "DIAGNOSES", ...]          (backend.protocols.codes.RequiredField)
+    required_attachment_kinds: ["LAB_RESULTS", ...]        (backend.protocols.codes.DocumentKind)
     sla: {"STAT": {"respond_hours": 4, "schedule_days": 2}, ..., "valid_days": 90}
 """
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from backend.referrals.codes import DocumentKind, RequiredField
+from backend.protocols.codes import DocumentKind, RequiredField
 from backend.referrals.lifecycle import Priority
 
 

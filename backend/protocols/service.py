@@ -5,34 +5,24 @@ Saving creates a new version; referrals already sent keep the version they were 
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
 from backend.accounts import repository as accounts
 from backend.accounts.actor import Actor
-from backend.accounts.roles import Role
+from backend.accounts.codes import Role
 from backend.audit.actions import AuditAction
 from backend.audit.service import AuditTrail
-from backend.core.errors import DomainError, InvalidInput
+from backend.core.errors import InvalidInput
 from backend.core.validation import check_text
 from backend.protocols import repository
+from backend.protocols.codes import DocumentKind, RequiredField
+from backend.protocols.errors import ProtocolError, ProtocolErrorCode
+from backend.protocols.limits import MAX_NAME, MAX_RESPOND_HOURS, MAX_SCHEDULE_DAYS, MAX_VALID_DAYS
 from backend.protocols.policy import Deadline, Policy
-from backend.referrals.codes import DocumentKind, RequiredField
 from backend.referrals.lifecycle import Priority
 
 Row = dict[str, Any]
-MAX_RESPOND_HOURS = 24 * 30
-MAX_SCHEDULE_DAYS = 365
-MAX_VALID_DAYS = 730
-
-
-class ProtocolErrorCode(StrEnum):
-    NOT_FOUND = "NOT_FOUND"
-
-
-class ProtocolError(DomainError):
-    code: ProtocolErrorCode
 
 
 async def save_protocol(
@@ -51,7 +41,7 @@ async def save_protocol(
     if not actor.has_role(organization_id, Role.REFERRAL_MANAGER):
         raise ProtocolError(ProtocolErrorCode.NOT_FOUND, "Not found.")
     problems = InvalidInput()
-    check_text(problems, "name", name, max_length=200)
+    check_text(problems, "name", name, max_length=MAX_NAME)
     specialties = await accounts.specialties_by_codes([specialty_code])
     if not specialties:
         problems.add("specialtyCode", "UNKNOWN_SPECIALTY", "Unknown specialty code.")

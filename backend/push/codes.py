@@ -1,13 +1,6 @@
-"""Push codes and limits (stored in rows and part of the mobile contract: never rename, only add)."""
-
-from __future__ import annotations
+"""Push coded values, stored in rows and part of the mobile contract (never rename, only add)."""
 
 from enum import StrEnum
-
-from backend.core.errors import DomainError
-
-MAX_TOKEN_CHARS = 4096
-MAX_DEVICES_PER_USER = 10
 
 
 class Platform(StrEnum):
@@ -49,15 +42,3 @@ class FailReason(StrEnum):
     ATTEMPTS_EXHAUSTED = "ATTEMPTS_EXHAUSTED"
     SENDER_ID_MISMATCH = "SENDER_ID_MISMATCH"
     THIRD_PARTY_AUTH = "THIRD_PARTY_AUTH"
-
-
-class PushErrorCode(StrEnum):
-    NOT_FOUND = "NOT_FOUND"
-    TOO_MANY_DEVICES = "TOO_MANY_DEVICES"
-
-
-class PushError(DomainError):
-    code: PushErrorCode
-
-    def __init__(self, code: PushErrorCode, message: str, *, field: str | None = None) -> None:
-        super().__init__(code, message, field=field)

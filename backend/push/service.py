@@ -19,7 +19,9 @@ from backend.auth import repository as auth_repository
 from backend.core.clock import utcnow
 from backend.core.errors import InvalidInput
 from backend.push import repository
-from backend.push.codes import MAX_DEVICES_PER_USER, MAX_TOKEN_CHARS, Platform, PushError, PushErrorCode
+from backend.push.codes import Platform
+from backend.push.errors import PushError, PushErrorCode
+from backend.push.limits import MAX_APP_VERSION_CHARS, MAX_DEVICES_PER_USER, MAX_LOCALE_CHARS, MAX_TOKEN_CHARS
 
 Row = dict[str, Any]
 TOKEN = re.compile(r"^[A-Za-z0-9_:\-.]+$")
@@ -60,9 +62,9 @@ async def register_device(actor: Actor, registration: DeviceRegistration) -> Row
     problems = InvalidInput()
     if not 1 <= len(registration.token) <= MAX_TOKEN_CHARS or not TOKEN.match(registration.token):
         problems.add("token", "INVALID", "An FCM registration token.")
-    if len(registration.app_version) > 32:
-        problems.add("appVersion", "TOO_LONG", "At most 32 characters.")
-    if not LOCALE.match(registration.locale) or len(registration.locale) > 16:
+    if len(registration.app_version) > MAX_APP_VERSION_CHARS:
+        problems.add("appVersion", "TOO_LONG", f"At most {MAX_APP_VERSION_CHARS} characters.")
+    if not LOCALE.match(registration.locale) or len(registration.locale) > MAX_LOCALE_CHARS:
         problems.add("locale", "INVALID", "A BCP 47 language tag such as en or es-US.")
     problems.raise_if_any()
     device_id = await auth_repository.session_device_id(actor.session_id) or "unknown"

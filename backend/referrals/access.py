@@ -14,7 +14,7 @@ from uuid import UUID
 
 from backend.accounts import repository as accounts
 from backend.accounts.actor import Actor
-from backend.accounts.roles import STAFF_ROLES, Role
+from backend.accounts.codes import STAFF_ROLES, Role
 from backend.db import current_unit_of_work
 from backend.referrals.errors import not_found
 from backend.referrals.lifecycle import Party, Status

@@ -1,4 +1,4 @@
-"""Coded values the mobile apps send and show (stored as codes: never rename, only add)."""
+"""Referral coded values the mobile apps send and show (stored as codes: never rename, only add)."""
 
 from enum import StrEnum
 
@@ -23,12 +23,6 @@ class CancelReason(StrEnum):
     OTHER = "OTHER"
 
 
-class NetworkStatus(StrEnum):
-    IN_NETWORK = "IN_NETWORK"
-    OUT_OF_NETWORK = "OUT_OF_NETWORK"
-    UNKNOWN = "UNKNOWN"
-
-
 class InsuranceStatus(StrEnum):
     UNVERIFIED = "UNVERIFIED"
     VERIFIED = "VERIFIED"
@@ -42,24 +36,6 @@ class PriorAuthStatus(StrEnum):
     DENIED = "DENIED"
 
 
-class DocumentKind(StrEnum):
-    REFERRAL_LETTER = "REFERRAL_LETTER"
-    LAB_RESULTS = "LAB_RESULTS"
-    IMAGING = "IMAGING"
-    CLINICAL_NOTE = "CLINICAL_NOTE"
-    MEDICATION_LIST = "MEDICATION_LIST"
-    ECG = "ECG"
-    CONSULT_REPORT = "CONSULT_REPORT"
-    OTHER = "OTHER"
-
-
-class RequiredField(StrEnum):
-    REASON = "REASON"
-    CLINICAL_QUESTION = "CLINICAL_QUESTION"
-    RELEVANT_HISTORY = "RELEVANT_HISTORY"
-    DIAGNOSES = "DIAGNOSES"
-
-
 class AppointmentStatus(StrEnum):
     BOOKED = "BOOKED"
     CANCELLED = "CANCELLED"
@@ -67,8 +43,7 @@ class AppointmentStatus(StrEnum):
     COMPLETED = "COMPLETED"
 
 
-ALLOWED_MEDIA_TYPES = frozenset(
-    {"application/pdf", "image/jpeg", "image/png", "text/plain", "application/fhir+json"}
-)
-MAX_DOCUMENT_BYTES = 512 * 1024
-MAX_DOCUMENTS_PER_REFERRAL = 30
+class InboxView(StrEnum):
+    INCOMING = "INCOMING"
+    OUTGOING = "OUTGOING"
+    ORGANIZATION_QUEUE = "ORGANIZATION_QUEUE"

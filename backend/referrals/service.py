@@ -18,7 +18,6 @@ import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
@@ -31,28 +30,39 @@ from backend.core.errors import DomainError, InvalidInput
 from backend.core.events import emit
 from backend.core.validation import check_text
 from backend.directory import repository as directory
+from backend.directory.codes import NetworkStatus
 from backend.directory.service import network_status
 from backend.messaging import repository as conversations
 from backend.patients import repository as patients
 from backend.protocols import repository as protocols
+from backend.protocols.codes import DocumentKind, RequiredField
 from backend.protocols.policy import Policy, policy_from_row
 from backend.referrals import access, lifecycle, repository
 from backend.referrals.codes import (
-    ALLOWED_MEDIA_TYPES,
-    MAX_DOCUMENT_BYTES,
-    MAX_DOCUMENTS_PER_REFERRAL,
     AppointmentStatus,
     CancelReason,
     DeclineReason,
-    DocumentKind,
+    InboxView,
     InsuranceStatus,
-    NetworkStatus,
     PriorAuthStatus,
-    RequiredField,
 )
 from backend.referrals.errors import ReferralError, ReferralErrorCode, not_found
 from backend.referrals.events import AppointmentChanged, DocumentAdded, ReferralChanged
 from backend.referrals.lifecycle import Action, Party, Priority, Status
+from backend.referrals.limits import (
+    ALLOWED_MEDIA_TYPES,
+    MAX_DIAGNOSES,
+    MAX_DOCUMENT_BYTES,
+    MAX_DOCUMENTS_PER_REFERRAL,
+    MAX_FILENAME,
+    MAX_HISTORY,
+    MAX_LOCATION,
+    MAX_NOTE,
+    MAX_QUESTION,
+    MAX_REASON,
+    MAX_REFERENCE,
+    MAX_REPORT,
+)
 
 Row = dict[str, Any]
 NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
@@ -60,15 +70,6 @@ REPORT_DUE_DAYS = 14
 IDEMPOTENCY_RETENTION = timedelta(hours=48)
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 ICD10 = re.compile(r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
-MAX_DIAGNOSES = 12
-MAX_REASON = 2_000
-MAX_QUESTION = 2_000
-MAX_HISTORY = 10_000
-MAX_NOTE = 2_000
-MAX_REPORT = 20_000
-MAX_LOCATION = 200
-MAX_FILENAME = 200
-MAX_REFERENCE = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -1084,12 +1085,6 @@ async def expire_overdue(audit: AuditTrail, *, now: datetime, limit: int = 500) 
         expired += 1
     await repository.purge_idempotency_records(now - IDEMPOTENCY_RETENTION)
     return expired
-
-
-class InboxView(StrEnum):
-    INCOMING = "INCOMING"
-    OUTGOING = "OUTGOING"
-    ORGANIZATION_QUEUE = "ORGANIZATION_QUEUE"
 
 
 def _view_filter(actor: Actor, view: InboxView, organization_id: UUID | None) -> Any:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from backend.accounts import repository as accounts
-from backend.accounts.roles import OrganizationKind, Role
+from backend.accounts.codes import OrganizationKind, Role
 from backend.accounts.tables import Organization
 from backend.auth.passwords import Passwords
 from backend.core.validation import npi_with_check_digit

@@ -31,9 +31,11 @@ from backend.accounts import repository as accounts
 from backend.core.clock import utcnow
 from backend.core.validation import npi_with_check_digit
 from backend.directory import repository as directory
+from backend.directory.codes import NetworkStatus
 from backend.messaging import repository as conversations
 from backend.patients import repository as patients
 from backend.protocols import repository as protocols
+from backend.protocols.codes import DocumentKind, RequiredField
 from backend.protocols.policy import DEFAULT_SLA, Deadline, Policy
 from backend.referrals import lifecycle
 from backend.referrals import repository as referrals
@@ -41,11 +43,8 @@ from backend.referrals.codes import (
     AppointmentStatus,
     CancelReason,
     DeclineReason,
-    DocumentKind,
     InsuranceStatus,
-    NetworkStatus,
     PriorAuthStatus,
-    RequiredField,
 )
 from backend.referrals.lifecycle import Action, Priority, Status
 from backend.referrals.service import NO_DEADLINE, REPORT_DUE_DAYS

@@ -7,7 +7,7 @@ from uuid import UUID
 
 import pytest
 
-from backend.accounts.roles import Role
+from backend.accounts.codes import Role
 from tests.support.api import Api
 from tests.support.factories import Factory
 from tests.support.graphql_ids import global_id

@@ -109,7 +109,7 @@ async def test_logout_revokes_access_and_refresh_tokens_at_once(api: Api, factor
 
 
 async def test_deactivated_user_is_rejected_at_once(api: Api, factory: Factory) -> None:
-    from backend.accounts.roles import Role
+    from backend.accounts.codes import Role
 
     # given an admin and a signed-in user of the same organization
     organization_id = await factory.organization()

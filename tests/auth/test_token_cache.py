@@ -9,8 +9,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from backend.auth import tokens as tokens_module
+from backend.auth.errors import InvalidAccessToken
 from backend.auth.keys import KeyRing, public_jwk
-from backend.auth.tokens import CLOCK_SKEW_SECONDS, AccessClaims, AccessTokens, InvalidAccessToken
+from backend.auth.tokens import CLOCK_SKEW_SECONDS, AccessClaims, AccessTokens
 from backend.core.clock import utcnow
 
 TTL_SECONDS = 300

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backend.accounts.roles import Role
+from backend.accounts.codes import Role
 from tests.support.factories import DirectoryFactory, Factory
 from tests.support.graphql_ids import global_id
 from tests.support.referrals import World

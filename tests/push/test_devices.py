@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backend.accounts.roles import Role
+from backend.accounts.codes import Role
 from backend.push.tables import PushDevice
 from tests.support.api import Api
 from tests.support.factories import Factory

@@ -8,7 +8,7 @@ import time
 import jwt
 import pytest
 
-from backend.accounts.roles import Role
+from backend.accounts.codes import Role
 from backend.realtime.events import StreamMessage
 from tests.auth.test_access_tokens import TokenForge
 from tests.conftest import LiveServer

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from backend.accounts.roles import Role
+from backend.accounts.codes import Role
 from tests.support.api import Api
 from tests.support.factories import Clinician, DirectoryFactory, Factory, MadeUser
 from tests.support.graphql_ids import global_id

@@ -8,10 +8,11 @@ from uuid import UUID
 import strawberry
 
 from backend.accounts import repository, service
+from backend.accounts.codes import Role as DomainRole
 from backend.accounts.errors import AccountError as DomainAccountError
 from backend.accounts.errors import AccountErrorCode as DomainAccountErrorCode
 from backend.accounts.errors import not_found
-from backend.accounts.roles import Role as DomainRole
+from backend.accounts.limits import MAX_SPECIALTIES
 from backend.core.errors import InvalidInput
 from backend.graphql.accounts.inputs import (
     CreateProviderInput,
@@ -24,7 +25,6 @@ from backend.graphql.common import Error, InputError, uuid_of
 from backend.graphql.context import Info
 
 AccountErrorCode = strawberry.enum(DomainAccountErrorCode)
-MAX_SPECIALTIES = 20
 
 
 @strawberry.type(description="An account operation was refused.")

@@ -9,9 +9,9 @@ from uuid import UUID
 import strawberry
 
 from backend.accounts import service
+from backend.accounts.codes import OrganizationKind as DomainOrganizationKind
+from backend.accounts.codes import Role as DomainRole
 from backend.accounts.errors import AccountError
-from backend.accounts.roles import OrganizationKind as DomainOrganizationKind
-from backend.accounts.roles import Role as DomainRole
 from backend.graphql.accounts import dataloaders
 from backend.graphql.common import (
     Node,

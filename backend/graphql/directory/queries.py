@@ -6,13 +6,12 @@ import strawberry
 
 from backend.core.errors import InvalidInput
 from backend.directory import repository, service
+from backend.directory.limits import MAX_RESULTS
 from backend.graphql.accounts.types import provider_from_row
 from backend.graphql.common import uuid_of
 from backend.graphql.context import Info
 from backend.graphql.directory.types import InsurancePlan, ProviderMatch, plan_from_row
 from backend.graphql.errors import bad_user_input
-
-MAX_RESULTS = 50
 
 
 @strawberry.input

@@ -7,9 +7,9 @@ from uuid import UUID
 
 import strawberry
 
+from backend.directory.codes import NetworkStatus as DomainNetworkStatus
 from backend.graphql.accounts.types import Provider
 from backend.graphql.common import Node, to_global_id
-from backend.referrals.codes import NetworkStatus as DomainNetworkStatus
 
 NetworkStatus = strawberry.enum(
     DomainNetworkStatus, description="Whether a receiver is in the sending organization's network."

@@ -20,14 +20,11 @@ from backend.graphql.context import Info
 from backend.graphql.messaging import dataloaders, inputs
 from backend.graphql.messaging.types import Conversation, Message, conversation_from_view, message_from_row
 from backend.messaging import service
-from backend.messaging.codes import (
-    MAX_ATTACHMENT_BYTES,
-    MAX_ATTACHMENTS_PER_MESSAGE,
-    ConversationKind,
-    not_found,
-)
-from backend.messaging.codes import MessagingError as DomainMessagingError
-from backend.messaging.codes import MessagingErrorCode as DomainMessagingErrorCode
+from backend.messaging.codes import ConversationKind
+from backend.messaging.errors import MessagingError as DomainMessagingError
+from backend.messaging.errors import MessagingErrorCode as DomainMessagingErrorCode
+from backend.messaging.errors import not_found
+from backend.messaging.limits import MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS_PER_MESSAGE
 from backend.messaging.service import NewAttachment, NewConversation, NewMessage
 
 MessagingErrorCode = strawberry.enum(DomainMessagingErrorCode)

@@ -27,7 +27,7 @@ from backend.graphql.messaging.types import (
     message_connection,
 )
 from backend.messaging import service
-from backend.messaging.codes import MessagingError
+from backend.messaging.errors import MessagingError
 from backend.referrals.errors import ReferralError
 
 DEFAULT_MESSAGES = 30

@@ -12,7 +12,7 @@ from backend.graphql.context import Info
 from backend.graphql.patients.inputs import RegisterPatientInput
 from backend.graphql.patients.types import Patient, patient_from_row
 from backend.patients import service
-from backend.patients.errors import AdministrativeSex
+from backend.patients.codes import AdministrativeSex
 from backend.patients.errors import PatientError as DomainPatientError
 from backend.patients.errors import PatientErrorCode as DomainPatientErrorCode
 

@@ -13,7 +13,7 @@ from backend.graphql.common import Node, to_global_id
 from backend.graphql.context import Info
 from backend.graphql.directory.types import InsurancePlan, plan_from_row
 from backend.graphql.referrals import dataloaders
-from backend.patients.errors import AdministrativeSex as DomainAdministrativeSex
+from backend.patients.codes import AdministrativeSex as DomainAdministrativeSex
 
 AdministrativeSex = strawberry.enum(DomainAdministrativeSex)
 

@@ -12,12 +12,14 @@ from backend.graphql.context import Info
 from backend.graphql.protocols.queries import SlaPolicyInput
 from backend.graphql.protocols.types import DocumentKind, Protocol, RequiredField, protocol_from_row
 from backend.protocols import service
+from backend.protocols.codes import DocumentKind as DomainDocumentKind
+from backend.protocols.codes import RequiredField as DomainRequiredField
+from backend.protocols.errors import ProtocolError as DomainProtocolError
+from backend.protocols.errors import ProtocolErrorCode as DomainProtocolErrorCode
 from backend.protocols.policy import DEFAULT_VALID_DAYS, Deadline
-from backend.referrals.codes import DocumentKind as DomainDocumentKind
-from backend.referrals.codes import RequiredField as DomainRequiredField
 from backend.referrals.lifecycle import Priority
 
-ProtocolErrorCode = strawberry.enum(service.ProtocolErrorCode)
+ProtocolErrorCode = strawberry.enum(DomainProtocolErrorCode)
 
 
 @strawberry.type(description="A protocol change was refused.")
@@ -58,7 +60,7 @@ class ProtocolMutations:
         organization_id = uuid_of(input.organization_id, "Organization")
         try:
             if organization_id is None:
-                raise service.ProtocolError(service.ProtocolErrorCode.NOT_FOUND, "Not found.")
+                raise DomainProtocolError(DomainProtocolErrorCode.NOT_FOUND, "Not found.")
             if len(input.sla) > len(Priority):
                 problems = InvalidInput()
                 problems.add("sla", "TOO_MANY", "One entry per priority.")
@@ -77,7 +79,7 @@ class ProtocolMutations:
                 },
                 valid_days=input.valid_days,
             )
-        except service.ProtocolError as error:
+        except DomainProtocolError as error:
             return ProtocolError(code=error.code, message=error.message)
         except InvalidInput as error:
             return InputError.from_domain(error)

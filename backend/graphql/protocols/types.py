@@ -11,9 +11,9 @@ from backend.graphql.accounts.types import Specialty
 from backend.graphql.common import to_global_id
 from backend.graphql.context import Info
 from backend.graphql.referrals import dataloaders
+from backend.protocols.codes import DocumentKind as DomainDocumentKind
+from backend.protocols.codes import RequiredField as DomainRequiredField
 from backend.protocols.policy import policy_from_row
-from backend.referrals.codes import DocumentKind as DomainDocumentKind
-from backend.referrals.codes import RequiredField as DomainRequiredField
 from backend.referrals.lifecycle import Priority as DomainPriority
 
 RequiredField = strawberry.enum(DomainRequiredField)

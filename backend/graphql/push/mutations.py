@@ -13,8 +13,8 @@ from backend.graphql.push import inputs
 from backend.graphql.push.types import PushDevice, PushSettings, device_from_row, settings_from_row
 from backend.push import service
 from backend.push.codes import Platform
-from backend.push.codes import PushError as DomainPushError
-from backend.push.codes import PushErrorCode as DomainPushErrorCode
+from backend.push.errors import PushError as DomainPushError
+from backend.push.errors import PushErrorCode as DomainPushErrorCode
 
 PushErrorCode = strawberry.enum(DomainPushErrorCode)
 

@@ -56,7 +56,7 @@ from backend.graphql.common import uuid_of
 from backend.graphql.realtime.projection import Projection
 from backend.logging import get_logger
 from backend.messaging import access as conversation_access
-from backend.messaging.codes import MessagingError
+from backend.messaging.errors import MessagingError
 from backend.realtime import repository
 from backend.realtime.events import EPHEMERAL_SEQUENCE, replayed
 from backend.realtime.hub import CHAT_FAMILY, REFERRAL_FAMILY, TYPING_FAMILY, Hub, Subscription

@@ -21,16 +21,16 @@ from backend.graphql.common import Error, InputError, uuid_of
 from backend.graphql.context import Info
 from backend.graphql.referrals import inputs
 from backend.graphql.referrals.types import Referral, ReferralAction, ReferralStatus, referral_from_outcome
+from backend.protocols.codes import DocumentKind
 from backend.referrals import service
-from backend.referrals.codes import MAX_DOCUMENT_BYTES, DocumentKind
 from backend.referrals.errors import ReferralError as DomainReferralError
 from backend.referrals.errors import ReferralErrorCode as DomainReferralErrorCode
 from backend.referrals.errors import not_found
 from backend.referrals.lifecycle import Priority
+from backend.referrals.limits import MAX_ATTACHMENTS_PER_CALL, MAX_DOCUMENT_BYTES
 from backend.referrals.service import Change, ClinicalContent, NewDocument, Outcome
 
 ReferralErrorCode = strawberry.enum(DomainReferralErrorCode)
-MAX_ATTACHMENTS_PER_CALL = 10
 
 
 @strawberry.type(description="A referral change was refused; nothing was written.")

@@ -28,9 +28,8 @@ from backend.realtime import repository as stream_repository
 from backend.referrals import service
 from backend.referrals.errors import ReferralError
 from backend.referrals.lifecycle import Priority, Status
+from backend.referrals.limits import MAX_FILTER_VALUES
 from backend.referrals.repository import InboxFilters, InboxKey
-
-MAX_FILTER_VALUES = 20
 
 
 @strawberry.type(description="A document with its content.")

@@ -31,13 +31,13 @@ from backend.protocols.policy import policy_from_row
 from backend.referrals.codes import AppointmentStatus as DomainAppointmentStatus
 from backend.referrals.codes import CancelReason as DomainCancelReason
 from backend.referrals.codes import DeclineReason as DomainDeclineReason
+from backend.referrals.codes import InboxView as DomainInboxView
 from backend.referrals.codes import InsuranceStatus as DomainInsuranceStatus
 from backend.referrals.codes import PriorAuthStatus as DomainPriorAuthStatus
 from backend.referrals.lifecycle import FHIR_TASK_STATUS
 from backend.referrals.lifecycle import Action as DomainAction
 from backend.referrals.lifecycle import Status as DomainStatus
 from backend.referrals.service import NO_DEADLINE, Outcome, diagnoses_of
-from backend.referrals.service import InboxView as DomainInboxView
 
 ReferralStatus = strawberry.enum(DomainStatus, description="Canonical referral status (SPEC §2).")
 ReferralAction = strawberry.enum(DomainAction, description="Something a user may do to a referral.")

@@ -1,4 +1,4 @@
-"""Roles a membership grants (stored as codes: never rename, only add)."""
+"""Account coded values: membership roles, organization kinds (stored as codes: never rename, only add)."""
 
 from enum import StrEnum
 

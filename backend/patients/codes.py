@@ -1,0 +1,10 @@
+"""Patient coded values the mobile apps send and show (stored as codes: never rename, only add)."""
+
+from enum import StrEnum
+
+
+class AdministrativeSex(StrEnum):
+    FEMALE = "FEMALE"
+    MALE = "MALE"
+    OTHER = "OTHER"
+    UNKNOWN = "UNKNOWN"
