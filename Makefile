@@ -38,7 +38,7 @@ test: install ## Run every check, then the whole suite on SQLite and PostgreSQL 
 	$(MAKE) --no-print-directory --jobs=2 --output-sync=target test-sqlite test-postgres
 
 .PHONY: checks
-checks: lint typecheck schema-check migrations-check ## Lint, types, contract and migration drift
+checks: lint typecheck layers schema-check migrations-check ## Lint, types, layer rules, contract and migration drift
 
 .PHONY: test-sqlite
 test-sqlite: install ## The suite on the embedded SQLite database (Redis paths against REDIS_URL)
@@ -61,6 +61,10 @@ format: install ## Apply ruff fixes and formatting
 .PHONY: typecheck
 typecheck: install ## mypy --strict on backend/
 	$(BIN)/mypy
+
+.PHONY: layers
+layers: install ## The floor plan's import rules (import-linter contracts in pyproject.toml)
+	$(BIN)/lint-imports --no-cache
 
 .PHONY: schema
 schema: install ## Export mobile_contract/schema.graphql from the code
