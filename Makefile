@@ -29,7 +29,7 @@ install: $(STAMP) ## Create the virtualenv and install CareLoop with dev tools
 .PHONY: run
 run: install ## Migrate the embedded SQLite database, seed demo data, serve on http://127.0.0.1:8000
 	$(BIN)/python -m backend migrate
-	$(BIN)/python -m backend seed
+	$(BIN)/python -m tools.demo
 	$(BIN)/python -m backend serve --host $(HOST) --port $(PORT)
 
 .PHONY: test

@@ -2,7 +2,6 @@
 
 serve               run the ASGI server (uvicorn)
 migrate             apply pending migrations
-seed                seed demo data when the database is empty
 audit verify        verify the audit hash chain; exit 1 naming the first broken row
 schema export       write mobile_contract/schema.graphql (``--check`` fails on drift)
 referrals expire    expire referrals past their validity window (each server also does)
@@ -11,6 +10,8 @@ messages expire     destroy messages past their conversation's retention (each s
 keys rotate         re-wrap every data key under the current key-encryption key (restartable)
 migrations check    fail when the tables and the migrations disagree
 migrations new      create an auto migration for table changes
+
+Demo data is not a product command: ``python -m tools.demo`` (``make run``) seeds it.
 """
 
 from __future__ import annotations
@@ -178,26 +179,6 @@ def _migrate(_: argparse.Namespace) -> int:
     return 0
 
 
-def _seed(_: argparse.Namespace) -> int:
-    from backend.container import build_container
-    from backend.seed.demo import seed_demo_data
-
-    if get_settings().is_prod:
-        print("refusing to seed demo accounts (published passwords) in production", file=sys.stderr)
-        return 1
-
-    async def run() -> bool:
-        container = build_container(get_settings())
-        await container.database.start()
-        try:
-            return await seed_demo_data(container.database, container.auth.passwords)
-        finally:
-            await container.database.stop()
-
-    print("demo data seeded" if asyncio.run(run()) else "database not empty: demo data left as is")
-    return 0
-
-
 def _audit_verify(_: argparse.Namespace) -> int:
     from backend.audit.verify import verify_chain
 
@@ -261,7 +242,6 @@ def main(argv: list[str] | None = None) -> int:
     serve.set_defaults(run=_serve)
 
     commands.add_parser("migrate", help="apply pending migrations").set_defaults(run=_migrate)
-    commands.add_parser("seed", help="seed demo data into an empty database").set_defaults(run=_seed)
 
     audit = commands.add_parser("audit", help="audit log tools").add_subparsers(dest="audit", required=True)
     audit.add_parser("verify", help="verify the hash chain").set_defaults(run=_audit_verify)

@@ -6,6 +6,7 @@ what lives here serves developers, the test suite and the benchmarks, and may im
 
 - ``tools.fake_fcm``: a local fake of FCM and Google's OAuth token endpoint (``make fake-fcm``),
   used by the test suite and ``make bench-push``;
+- ``tools.demo``: demo data for ``make run`` (``python -m tools.demo``), refused in production;
 - ``tools/graphql-http-audit/``: graphql-http's conformance audit, a node script
   (``make audit-graphql-http``).
 """
