@@ -19,11 +19,28 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
-from backend.settings import PROJECT_ROOT, get_settings
+from backend.settings import PROJECT_ROOT, Settings, get_settings
+
+if TYPE_CHECKING:
+    from backend.container import Container
 
 SCHEMA_PATH = PROJECT_ROOT / "mobile_contract" / "schema.graphql"
+T = TypeVar("T")
+
+
+def _in_container(settings: Settings, job: Callable[[Container], Awaitable[T]]) -> T:
+    """Run ``job`` on this process's container, its database started and stopped around it."""
+    from backend.container import running_container
+
+    async def run() -> T:
+        async with running_container(settings) as container:
+            return await job(container)
+
+    return asyncio.run(run())
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -50,18 +67,9 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _referrals_expire(_: argparse.Namespace) -> int:
-    from backend.container import build_container
     from backend.referrals.expiry import expire_once
 
-    async def run() -> int:
-        container = build_container(get_settings())
-        await container.database.start()
-        try:
-            return await expire_once(container.database)
-        finally:
-            await container.database.stop()
-
-    print(f"expired {asyncio.run(run())} referral(s)")
+    print(f"expired {_in_container(get_settings(), lambda c: expire_once(c.database))} referral(s)")
     return 0
 
 
@@ -70,16 +78,13 @@ def _worker(args: argparse.Namespace) -> int:
     import gc
     import signal
 
-    from backend.container import build_container
     from backend.logging import configure_logging
     from backend.push.runtime import build_dispatcher
 
     settings = get_settings()
     configure_logging(settings)
 
-    async def run() -> None:
-        container = build_container(settings)
-        await container.database.start()
+    async def run(container: Container) -> None:
         dispatcher = build_dispatcher(settings, container.database)
         # What exists after start-up lives as long as the process: out of every garbage
         # collection (as the app does), so full collections scan only what sends allocate.
@@ -95,31 +100,20 @@ def _worker(args: argparse.Namespace) -> int:
             pass
         finally:
             await dispatcher.sender.close()
-            await container.database.stop()
 
-    asyncio.run(run())
+    _in_container(settings, run)
     return 0
 
 
 def _messages_expire(_: argparse.Namespace) -> int:
-    from backend.container import build_container
     from backend.messaging.retention import expire_once
 
-    async def run() -> int:
-        container = build_container(get_settings())
-        await container.database.start()
-        try:
-            return await expire_once(container.database)
-        finally:
-            await container.database.stop()
-
-    print(f"expired {asyncio.run(run())} message(s)")
+    print(f"expired {_in_container(get_settings(), lambda c: expire_once(c.database))} message(s)")
     return 0
 
 
 def _keys_rotate(args: argparse.Namespace) -> int:
-    from backend.container import build_container
-    from backend.crypto.rotation import Batch, RotationReport, rotate_data_keys
+    from backend.crypto.rotation import Batch, rotate_data_keys
     from backend.logging import configure_logging
 
     settings = get_settings()
@@ -134,17 +128,10 @@ def _keys_rotate(args: argparse.Namespace) -> int:
             flush=True,
         )
 
-    async def run() -> RotationReport:
-        container = build_container(settings)
-        await container.database.start()
-        try:
-            return await rotate_data_keys(
-                args.batch_size, progress, database=container.database, pause_seconds=args.pause
-            )
-        finally:
-            await container.database.stop()
-
-    report = asyncio.run(run())
+    report = _in_container(
+        settings,
+        lambda c: rotate_data_keys(args.batch_size, progress, database=c.database, pause_seconds=args.pause),
+    )
     for table in report.tables:
         print(
             f"{table.table}: {table.rotated} re-wrapped, {table.already_current} already current,"

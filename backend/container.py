@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,3 +38,14 @@ def build_container(settings: Settings) -> Container:
     )
     auth = AuthService(settings, Passwords(settings.password_hashing), tokens)
     return Container(settings=settings, database=Database(engine, settings), keys=keys, auth=auth)
+
+
+@asynccontextmanager
+async def running_container(settings: Settings) -> AsyncIterator[Container]:
+    """A container whose database is started, and stopped on the way out: for CLI commands."""
+    container = build_container(settings)
+    await container.database.start()
+    try:
+        yield container
+    finally:
+        await container.database.stop()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from backend.container import build_container
+from backend.container import running_container
 from backend.settings import get_settings
 from tools.demo.seed import seed_demo_data
 
@@ -21,12 +21,8 @@ def main() -> int:
         return 1
 
     async def run() -> bool:
-        container = build_container(settings)
-        await container.database.start()
-        try:
+        async with running_container(settings) as container:
             return await seed_demo_data(container.database, container.auth.passwords)
-        finally:
-            await container.database.stop()
 
     print("demo data seeded" if asyncio.run(run()) else "database not empty: demo data left as is")
     return 0
