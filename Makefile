@@ -29,7 +29,7 @@ install: $(STAMP) ## Create the virtualenv and install CareLoop with dev tools
 .PHONY: run
 run: install ## Migrate the embedded SQLite database, seed demo data, serve on http://127.0.0.1:8000
 	$(BIN)/python -m backend migrate
-	$(BIN)/python -m backend seed
+	$(BIN)/python -m tools.demo
 	$(BIN)/python -m backend serve --host $(HOST) --port $(PORT)
 
 .PHONY: test
@@ -50,16 +50,16 @@ test-postgres: install ## The suite on PostgreSQL (a fresh database per run; req
 
 .PHONY: lint
 lint: install ## ruff (lint and format check)
-	$(BIN)/ruff check backend tests $(wildcard bench)
-	$(BIN)/ruff format --check backend tests $(wildcard bench)
+	$(BIN)/ruff check backend tests tools $(wildcard bench)
+	$(BIN)/ruff format --check backend tests tools $(wildcard bench)
 
 .PHONY: format
 format: install ## Apply ruff fixes and formatting
-	$(BIN)/ruff check --fix backend tests $(wildcard bench)
-	$(BIN)/ruff format backend tests $(wildcard bench)
+	$(BIN)/ruff check --fix backend tests tools $(wildcard bench)
+	$(BIN)/ruff format backend tests tools $(wildcard bench)
 
 .PHONY: typecheck
-typecheck: install ## mypy --strict on backend/
+typecheck: install ## mypy --strict on backend/ and tools/
 	$(BIN)/mypy
 
 .PHONY: layers
@@ -125,4 +125,4 @@ bench-push: install ## Push dispatch throughput: the dispatcher (firebase-admin)
 
 .PHONY: fake-fcm
 fake-fcm: install ## Local fake of FCM + Google OAuth for developers on :8099 (FAKE_FCM_PORT=), writes var/fake-fcm-service-account.json
-	$(BIN)/python -m backend.push.fake_fcm --port $(or $(FAKE_FCM_PORT),8099) --service-account-out var/fake-fcm-service-account.json
+	$(BIN)/python -m tools.fake_fcm --port $(or $(FAKE_FCM_PORT),8099) --service-account-out var/fake-fcm-service-account.json

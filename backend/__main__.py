@@ -2,7 +2,6 @@
 
 serve               run the ASGI server (uvicorn)
 migrate             apply pending migrations
-seed                seed demo data when the database is empty
 audit verify        verify the audit hash chain; exit 1 naming the first broken row
 schema export       write mobile_contract/schema.graphql (``--check`` fails on drift)
 referrals expire    expire referrals past their validity window (each server also does)
@@ -11,6 +10,8 @@ messages expire     destroy messages past their conversation's retention (each s
 keys rotate         re-wrap every data key under the current key-encryption key (restartable)
 migrations check    fail when the tables and the migrations disagree
 migrations new      create an auto migration for table changes
+
+Demo data is not a product command: ``python -m tools.demo`` (``make run``) seeds it.
 """
 
 from __future__ import annotations
@@ -18,11 +19,28 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
-from backend.settings import PROJECT_ROOT, get_settings
+from backend.settings import PROJECT_ROOT, Settings, get_settings
+
+if TYPE_CHECKING:
+    from backend.container import Container
 
 SCHEMA_PATH = PROJECT_ROOT / "mobile_contract" / "schema.graphql"
+T = TypeVar("T")
+
+
+def _in_container(settings: Settings, job: Callable[[Container], Awaitable[T]]) -> T:
+    """Run ``job`` on this process's container, its database started and stopped around it."""
+    from backend.container import running_container
+
+    async def run() -> T:
+        async with running_container(settings) as container:
+            return await job(container)
+
+    return asyncio.run(run())
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -49,18 +67,9 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _referrals_expire(_: argparse.Namespace) -> int:
-    from backend.container import build_container
     from backend.referrals.expiry import expire_once
 
-    async def run() -> int:
-        container = build_container(get_settings())
-        await container.database.start()
-        try:
-            return await expire_once(container.database)
-        finally:
-            await container.database.stop()
-
-    print(f"expired {asyncio.run(run())} referral(s)")
+    print(f"expired {_in_container(get_settings(), lambda c: expire_once(c.database))} referral(s)")
     return 0
 
 
@@ -69,16 +78,13 @@ def _worker(args: argparse.Namespace) -> int:
     import gc
     import signal
 
-    from backend.container import build_container
     from backend.logging import configure_logging
     from backend.push.runtime import build_dispatcher
 
     settings = get_settings()
     configure_logging(settings)
 
-    async def run() -> None:
-        container = build_container(settings)
-        await container.database.start()
+    async def run(container: Container) -> None:
         dispatcher = build_dispatcher(settings, container.database)
         # What exists after start-up lives as long as the process: out of every garbage
         # collection (as the app does), so full collections scan only what sends allocate.
@@ -94,31 +100,20 @@ def _worker(args: argparse.Namespace) -> int:
             pass
         finally:
             await dispatcher.sender.close()
-            await container.database.stop()
 
-    asyncio.run(run())
+    _in_container(settings, run)
     return 0
 
 
 def _messages_expire(_: argparse.Namespace) -> int:
-    from backend.container import build_container
     from backend.messaging.retention import expire_once
 
-    async def run() -> int:
-        container = build_container(get_settings())
-        await container.database.start()
-        try:
-            return await expire_once(container.database)
-        finally:
-            await container.database.stop()
-
-    print(f"expired {asyncio.run(run())} message(s)")
+    print(f"expired {_in_container(get_settings(), lambda c: expire_once(c.database))} message(s)")
     return 0
 
 
 def _keys_rotate(args: argparse.Namespace) -> int:
-    from backend.container import build_container
-    from backend.crypto.rotation import Batch, RotationReport, rotate_data_keys
+    from backend.crypto.rotation import Batch, rotate_data_keys
     from backend.logging import configure_logging
     from backend.wiring import WRAPPED_KEYS
 
@@ -134,17 +129,12 @@ def _keys_rotate(args: argparse.Namespace) -> int:
             flush=True,
         )
 
-    async def run() -> RotationReport:
-        container = build_container(settings)
-        await container.database.start()
-        try:
-            return await rotate_data_keys(
-                WRAPPED_KEYS, args.batch_size, progress, database=container.database, pause_seconds=args.pause
-            )
-        finally:
-            await container.database.stop()
-
-    report = asyncio.run(run())
+    report = _in_container(
+        settings,
+        lambda c: rotate_data_keys(
+            WRAPPED_KEYS, args.batch_size, progress, database=c.database, pause_seconds=args.pause
+        ),
+    )
     for table in report.tables:
         print(
             f"{table.table}: {table.rotated} re-wrapped, {table.already_current} already current,"
@@ -176,26 +166,6 @@ def _migrate(_: argparse.Namespace) -> int:
 
     asyncio.run(migrate())
     print("migrations applied")
-    return 0
-
-
-def _seed(_: argparse.Namespace) -> int:
-    from backend.container import build_container
-    from backend.seed.demo import seed_demo_data
-
-    if get_settings().is_prod:
-        print("refusing to seed demo accounts (published passwords) in production", file=sys.stderr)
-        return 1
-
-    async def run() -> bool:
-        container = build_container(get_settings())
-        await container.database.start()
-        try:
-            return await seed_demo_data(container.database, container.auth.passwords)
-        finally:
-            await container.database.stop()
-
-    print("demo data seeded" if asyncio.run(run()) else "database not empty: demo data left as is")
     return 0
 
 
@@ -262,7 +232,6 @@ def main(argv: list[str] | None = None) -> int:
     serve.set_defaults(run=_serve)
 
     commands.add_parser("migrate", help="apply pending migrations").set_defaults(run=_migrate)
-    commands.add_parser("seed", help="seed demo data into an empty database").set_defaults(run=_seed)
 
     audit = commands.add_parser("audit", help="audit log tools").add_subparsers(dest="audit", required=True)
     audit.add_parser("verify", help="verify the hash chain").set_defaults(run=_audit_verify)

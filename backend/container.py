@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,3 +40,14 @@ def build_container(settings: Settings) -> Container:
     auth = AuthService(settings, Passwords(settings.password_hashing), tokens)
     database = Database(engine, settings, build_subscribers())
     return Container(settings=settings, database=database, keys=keys, auth=auth)
+
+
+@asynccontextmanager
+async def running_container(settings: Settings) -> AsyncIterator[Container]:
+    """A container whose database is started, and stopped on the way out: for CLI commands."""
+    container = build_container(settings)
+    await container.database.start()
+    try:
+        yield container
+    finally:
+        await container.database.stop()

@@ -27,7 +27,6 @@ from pathlib import Path
 from string import Formatter
 from typing import TYPE_CHECKING, Any
 
-import asyncpg
 from piccolo.columns import Column
 from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType
@@ -238,13 +237,6 @@ def create_engine(settings: Settings) -> Engine:
             connection.execute("PRAGMA journal_mode = WAL")
         return CareLoopSQLiteEngine(path=str(path), timeout=30)
     return CareLoopPostgresEngine(config={"dsn": settings.database_url})
-
-
-def is_unique_violation(error: BaseException) -> bool:
-    """Both engines' unique-constraint failures, mapped in one place."""
-    if isinstance(error, asyncpg.exceptions.UniqueViolationError):
-        return True
-    return isinstance(error, sqlite3.IntegrityError) and "UNIQUE" in str(error)
 
 
 class UnitOfWork:

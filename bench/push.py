@@ -6,7 +6,7 @@ Run with ``make bench-push`` (or ``python -m bench.push``)::
       FOR UPDATE SKIP LOCKED) ─► migrate ─► 500 users, 10 devices each (5,000 devices: the rows
       registerPushDevice writes, inserted 1,000 at a time; mixed platforms and locales; devices
       pruned by a round are inserted again the same way)
-    fake FCM in its own process: ``python -m backend.push.fake_fcm`` (uvicorn on uvloop, HTTP/1.1),
+    fake FCM in its own process: ``python -m tools.fake_fcm`` (uvicorn on uvloop, HTTP/1.1),
       answering every send after 20 ms; 1% QUOTA_EXCEEDED (429, Retry-After: 1) and 0.5%
       UNREGISTERED (404), drawn from a seeded generator that is reset before every round
     candidate in its own process: ``python -m backend worker`` as production runs it (the real
@@ -194,7 +194,7 @@ class Fake:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.account = var_dir / "fake-fcm-service-account.json"
-        command = [sys.executable, "-m", "backend.push.fake_fcm", "--port", str(self.port)]
+        command = [sys.executable, "-m", "tools.fake_fcm", "--port", str(self.port)]
         command += ["--service-account-out", str(self.account)]
         self.child = Child("fake-fcm", command, var_dir)
         self.http = httpx.AsyncClient(base_url=self.url, timeout=30)

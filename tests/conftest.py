@@ -111,7 +111,7 @@ os.environ.update(
 # Push goes through the real firebase-admin library to a local fake FCM for the whole session (it
 # serves from its own thread); every payload it receives is scanned for PHI at the end
 # (tests/push/test_no_phi.py, moved last).
-from backend.push.fake_fcm import FakeFcm  # noqa: E402
+from tools.fake_fcm import FakeFcm  # noqa: E402
 
 FAKE_FCM = FakeFcm()
 asyncio.run(FAKE_FCM.start())

@@ -36,11 +36,6 @@ async def organizations_by_ids(ids: Sequence[UUID]) -> list[Row]:
     return rows
 
 
-async def count_organizations() -> int:
-    count: int = await Organization.count()
-    return count
-
-
 async def user_by_id(user_id: UUID) -> Row | None:
     row: Row | None = await User.select().where(User.id == user_id).first()
     return row
@@ -58,11 +53,6 @@ async def users_by_ids(ids: Sequence[UUID]) -> list[Row]:
         *ids,
     )
     return rows
-
-
-async def user_by_email(email: str) -> Row | None:
-    row: Row | None = await User.select().where(User.email == email).first()
-    return row
 
 
 async def email_exists(email: str) -> bool:

@@ -47,6 +47,18 @@ def uuid_of(global_id: str, type_name: str) -> UUID | None:
         return None
 
 
+def optional_id(global_id: str | None, type_name: str, field_name: str) -> UUID | None:
+    """An optional id input: None when absent, its UUID, or a NOT_FOUND problem on ``field_name``."""
+    if global_id is None:
+        return None
+    parsed = uuid_of(global_id, type_name)
+    if parsed is None:
+        problems = InvalidInput()
+        problems.add(field_name, "NOT_FOUND", f"Not a {type_name} id.")
+        raise problems
+    return parsed
+
+
 @strawberry.type(description="One invalid input field.")
 class FieldError:
     field: str = strawberry.field(description="The input field, in camelCase as sent.")

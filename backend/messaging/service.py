@@ -14,7 +14,7 @@ here: the caller's unit of work does, and the stream events are published after 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -117,20 +117,7 @@ class MessagePage:
     has_newer: bool
 
 
-@dataclass(slots=True)
-class Receipts:
-    """Each member's markers, for receipts: a message is delivered to / read by a member whose
-    marker reached its sequence."""
-
-    markers: dict[UUID, tuple[int, int]] = field(default_factory=dict)
-
-
 # --- conversations ------------------------------------------------------------------------------
-
-
-async def open_referral_conversation(referral_id: UUID) -> Row:
-    """Called when a referral is created: its conversation exists from the start."""
-    return await repository.ensure_referral_conversation(referral_id, None, utcnow())
 
 
 async def referral_conversation(actor: Actor, audit: AuditTrail, referral_id: UUID) -> ConversationView:

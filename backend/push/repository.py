@@ -65,11 +65,6 @@ async def upsert_device(
     return dict(row)
 
 
-async def count_devices(user_id: UUID) -> int:
-    count: int = await PushDevice.count().where(PushDevice.user == user_id)
-    return count
-
-
 async def devices_of_user(user_id: UUID) -> list[Row]:
     rows: list[Row] = (
         await PushDevice.select().where(PushDevice.user == user_id).order_by(PushDevice.created_at)
@@ -257,13 +252,6 @@ async def skip_live(pairs: Sequence[tuple[UUID, UUID, str]]) -> int:
         )
         skipped += len(rows)
     return skipped
-
-
-async def counts_by_status() -> dict[str, int]:
-    from piccolo.query.functions.aggregate import Count
-
-    rows = await PushOutbox.select(PushOutbox.status, Count()).group_by(PushOutbox.status)
-    return {row["status"]: int(row["count"]) for row in rows}
 
 
 async def next_due_at() -> datetime | None:

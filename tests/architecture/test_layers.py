@@ -32,7 +32,7 @@ PLANTED = {
 def _lint_imports(tree: Path) -> subprocess.CompletedProcess[str]:
     if not LINT_IMPORTS.exists():
         pytest.fail(f"lint-imports is not installed next to {sys.executable}: run make install")
-    return subprocess.run(  # noqa: S603 - our own virtualenv's tool, fixed arguments
+    return subprocess.run(
         [str(LINT_IMPORTS), "--config", str(ROOT / "pyproject.toml"), "--no-cache"],
         cwd=tree,
         env={**os.environ, "PYTHONPATH": str(tree)},

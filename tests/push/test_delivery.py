@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from backend.push.fake_fcm import FakeFcm
 from tests.support.graphql_ids import global_id
 from tests.support.messaging import CONVERSATION_EVENTS, START, Chat, referral_chat
 from tests.support.push import SETTINGS, assert_valid, new_token, register, wait_for
 from tests.support.referrals import Person, World, referral_in
 from tests.support.ws import EVENTS, connect
+from tools.fake_fcm import FakeFcm
 
 
 async def _devices(world: World, person: Person, count: int = 1) -> list[str]:

@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 
-from backend.push.fake_fcm import FakeFcm
 from backend.push.notify import message_notification, notify
 from backend.push.tables import PushOutbox
 from tests.conftest import TEST_DATABASE, LiveServer
 from tests.support.api import Api
 from tests.support.factories import Factory
 from tests.support.push import new_token, register
+from tools.fake_fcm import FakeFcm
 
 
 async def _pushes(api: Api, factory: Factory, server: LiveServer, *, users: int, devices: int) -> list[str]:

@@ -6,10 +6,10 @@ import asyncio
 import itertools
 from typing import Any
 
-from backend.push.fake_fcm import FakeFcm
 from backend.push.tables import PushDevice, PushOutbox
 from tests.support.push import assert_valid, new_token, register, wait_for
 from tests.support.referrals import World
+from tools.fake_fcm import FakeFcm
 
 
 async def _specialist_device(world: World) -> str:

@@ -24,7 +24,7 @@ import httpx
 import pytest
 from firebase_admin import exceptions, messaging
 
-from backend.push.fake_fcm import FakeFcm, fake_service_account
+from tools.fake_fcm import FakeFcm, fake_service_account
 
 PROJECT = "careloop-test"
 
@@ -473,7 +473,7 @@ async def test_the_cli_writes_a_service_account_and_prints_the_urls(tmp_path: Pa
         port = probe.getsockname()[1]
     account_file = tmp_path / "account.json"
     process = await asyncio.create_subprocess_exec(
-        *[sys.executable, "-m", "backend.push.fake_fcm", "--port", str(port)],
+        *[sys.executable, "-m", "tools.fake_fcm", "--port", str(port)],
         *["--service-account-out", str(account_file)],
         stdout=asyncio.subprocess.PIPE,
     )

@@ -12,10 +12,10 @@ from backend.messaging.repository import KeyRing, messages_by_ids
 from backend.messaging.tables import Message
 from backend.patients import repository as patients
 from backend.patients.tables import Patient
-from backend.push.fake_fcm import FakeFcm
 from backend.referrals import repository as referrals
 from backend.referrals.tables import Referral
 from tests.conftest import LiveServer
+from tools.fake_fcm import FakeFcm
 
 CLINICAL_FIELDS = ("reason", "clinical_question", "relevant_history", "outcome_report")
 SHORTEST = 4

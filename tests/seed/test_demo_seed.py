@@ -1,4 +1,4 @@
-"""`python -m backend seed` on an empty database: the demo referral domain, consistent, seeded once.
+"""`python -m tools.demo` on an empty database: the demo referral domain, consistent, seeded once.
 
 The seed runs in a subprocess against its own SQLite file (as `make run` does) and the file is
 then read with sqlite3, so nothing here depends on the app or the test server.
@@ -51,9 +51,9 @@ class Seeded:
     counts_after_second: dict[str, int]
 
 
-def _backend(env: dict[str, str], *command: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "backend", *command],
+def _run(env: dict[str, str], module: str, *command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", module, *command],
         env=env,
         cwd=PROJECT_ROOT,
         capture_output=True,
@@ -61,7 +61,11 @@ def _backend(env: dict[str, str], *command: str) -> str:
         timeout=120,
         check=False,
     )
-    assert result.returncode == 0, f"{command}: {result.stdout}\n{result.stderr}"
+
+
+def _succeeds(env: dict[str, str], module: str, *command: str) -> str:
+    result = _run(env, module, *command)
+    assert result.returncode == 0, f"{module} {command}: {result.stdout}\n{result.stderr}"
     return result.stdout
 
 
@@ -88,10 +92,10 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Seeded:
     }
     env.pop("REDIS_URL", None)
     started_at = datetime.now(UTC)
-    _backend(env, "migrate")
-    first = _backend(env, "seed")
+    _succeeds(env, "backend", "migrate")
+    first = _succeeds(env, "tools.demo")
     counts_after_first = _counts(database)
-    second = _backend(env, "seed")
+    second = _succeeds(env, "tools.demo")
     return Seeded(database, started_at, (first, second), counts_after_first, _counts(database))
 
 
@@ -116,7 +120,7 @@ def _events_by_referral(db: sqlite3.Connection) -> dict[str, list[sqlite3.Row]]:
 
 def test_seeding_twice_creates_the_demo_data_once(seeded: Seeded, db: sqlite3.Connection) -> None:
     # given an empty, migrated database
-    # when `seed` runs twice (the fixture)
+    # when the demo seed runs twice (the fixture)
     first, second = seeded.outputs
 
     # then the first run seeds, the second leaves every table as it was, and nothing was audited
@@ -126,6 +130,24 @@ def test_seeding_twice_creates_the_demo_data_once(seeded: Seeded, db: sqlite3.Co
     assert seeded.counts_after_first["referral"] >= 190
     assert seeded.counts_after_first["patient"] >= 50
     assert db.execute("SELECT count(*) FROM audit_log").fetchone()[0] == 0
+
+
+def test_the_demo_seed_refuses_a_production_database(tmp_path: Path) -> None:
+    # given production settings (valid ones: a signing key file named, PostgreSQL)
+    env = {
+        **os.environ,
+        "CARELOOP_ENV": "prod",
+        "CARELOOP_VAR_DIR": str(tmp_path),
+        "DATABASE_URL": "postgresql://careloop@127.0.0.1:1/careloop",
+        "JWT_PRIVATE_KEY_FILE": str(tmp_path / "jwt.pem"),
+        "PASSWORD_HASH_MEMORY_KIB": "19456",
+    }
+    # when the demo seed runs
+    result = _run(env, "tools.demo")
+    # then it refuses before touching the database: the demo accounts' password is published
+    assert result.returncode == 1
+    assert "refusing to seed demo accounts" in result.stderr
+    assert "seeded" not in result.stdout
 
 
 def test_seeded_patients_have_encrypted_and_indexed_mrns(db: sqlite3.Connection) -> None:
@@ -143,7 +165,7 @@ def test_seeded_patients_have_encrypted_and_indexed_mrns(db: sqlite3.Connection)
 def test_every_referral_has_its_conversation_and_some_carry_sealed_demo_messages(
     db: sqlite3.Connection,
 ) -> None:
-    from backend.seed.referrals import CHAT_OPENERS, CHAT_REPLIES
+    from tools.demo.referrals import CHAT_OPENERS, CHAT_REPLIES
 
     # given the seeded referrals and their conversations
     referrals = db.execute("SELECT count(*) FROM referral").fetchone()[0]

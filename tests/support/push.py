@@ -10,8 +10,8 @@ from typing import Any
 
 import jsonschema
 
-from backend.push.fake_fcm import FakeFcm, ReceivedSend
 from tests.support.api import Api
+from tools.fake_fcm import FakeFcm, ReceivedSend
 
 CONTRACT = Path(__file__).resolve().parents[2] / "mobile_contract" / "push"
 SCHEMAS = {

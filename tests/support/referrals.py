@@ -145,22 +145,6 @@ class World:
         assert self.second_specialist.provider_id
         return global_id("Provider", self.second_specialist.provider_id)
 
-    def everyone(self) -> dict[str, Person]:
-        return {
-            name: getattr(self, name)
-            for name in (
-                "referrer",
-                "referring_coordinator",
-                "colleague",
-                "specialist",
-                "second_specialist",
-                "receiving_coordinator",
-                "receiving_manager",
-                "outsider_coordinator",
-                "outsider_specialist",
-            )
-        }
-
     async def create(self, *, token: str | None = None, **overrides: Any) -> dict[str, Any]:
         payload = {
             "idempotencyKey": new_key(),

@@ -15,7 +15,7 @@ from uuid import UUID
 import strawberry
 
 from backend.core.errors import InvalidInput
-from backend.graphql.common import Error, InputError, to_global_id, uuid_of
+from backend.graphql.common import Error, InputError, optional_id, to_global_id, uuid_of
 from backend.graphql.context import Info
 from backend.graphql.messaging import dataloaders, inputs
 from backend.graphql.messaging.types import Conversation, Message, conversation_from_view, message_from_row
@@ -85,17 +85,6 @@ def _id(global_id: str, type_name: str) -> UUID:
     parsed = uuid_of(global_id, type_name)
     if parsed is None:
         raise not_found()
-    return parsed
-
-
-def _optional_id(global_id: str | None, type_name: str, field_name: str) -> UUID | None:
-    if global_id is None:
-        return None
-    parsed = uuid_of(global_id, type_name)
-    if parsed is None:
-        problems = InvalidInput()
-        problems.add(field_name, "NOT_FOUND", f"Not a {type_name} id.")
-        raise problems
     return parsed
 
 
@@ -191,7 +180,7 @@ class MessagingMutations:
                     client_message_id=input.client_message_id,
                     body=input.body,
                     is_priority=input.is_priority,
-                    reply_to_id=_optional_id(input.reply_to_id, "Message", "replyToId"),
+                    reply_to_id=optional_id(input.reply_to_id, "Message", "replyToId"),
                     attachments=_attachments(input.attachments),
                 ),
             )
@@ -264,7 +253,7 @@ class MessagingMutations:
                 info.context.require_actor(),
                 info.context.audit,
                 message_id=_id(input.message_id, "Message"),
-                attachment_id=_optional_id(input.attachment_id, "MessageAttachment", "attachmentId"),
+                attachment_id=optional_id(input.attachment_id, "MessageAttachment", "attachmentId"),
                 idempotency_key=input.idempotency_key,
             )
             return PromoteMessageSuccess(

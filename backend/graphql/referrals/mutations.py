@@ -17,7 +17,7 @@ import strawberry
 from backend.accounts.actor import Actor
 from backend.core.clock import utcnow
 from backend.core.errors import InvalidInput
-from backend.graphql.common import Error, InputError, uuid_of
+from backend.graphql.common import Error, InputError, optional_id, uuid_of
 from backend.graphql.context import Info
 from backend.graphql.referrals import inputs
 from backend.graphql.referrals.types import Referral, ReferralAction, ReferralStatus, referral_from_outcome
@@ -77,17 +77,6 @@ def _referral_id(global_id: str) -> UUID:
     return parsed
 
 
-def _optional_id(global_id: str | None, type_name: str, field_name: str) -> UUID | None:
-    if global_id is None:
-        return None
-    parsed = uuid_of(global_id, type_name)
-    if parsed is None:
-        problems = InvalidInput()
-        problems.add(field_name, "NOT_FOUND", f"Not a {type_name} id.")
-        raise problems
-    return parsed
-
-
 class ChangeFields(Protocol):
     referral_id: strawberry.ID
     version: int
@@ -140,7 +129,7 @@ class ReferralMutations:
         audit = info.context.audit
 
         async def call(actor: Actor) -> Outcome:
-            patient_id = _optional_id(input.patient_id, "Patient", "patientId")
+            patient_id = optional_id(input.patient_id, "Patient", "patientId")
             assert patient_id is not None
             draft = service.NewReferral(
                 patient_id=patient_id,
@@ -149,13 +138,13 @@ class ReferralMutations:
                 content=ClinicalContent(
                     input.reason, input.clinical_question, input.relevant_history, tuple(input.diagnoses)
                 ),
-                referring_provider_id=_optional_id(
+                referring_provider_id=optional_id(
                     input.referring_provider_id, "Provider", "referringProviderId"
                 ),
-                receiving_provider_id=_optional_id(
+                receiving_provider_id=optional_id(
                     input.receiving_provider_id, "Provider", "receivingProviderId"
                 ),
-                receiving_organization_id=_optional_id(
+                receiving_organization_id=optional_id(
                     input.receiving_organization_id, "Organization", "receivingOrganizationId"
                 ),
                 out_of_network_reason=input.out_of_network_reason,
@@ -184,7 +173,7 @@ class ReferralMutations:
     @strawberry.mutation(description="Coordinators: assign a queue referral to a specialist.")
     async def route_referral(self, info: Info, input: inputs.RouteReferralInput) -> ReferralChangeResult:
         async def call(actor: Actor) -> Outcome:
-            provider_id = _optional_id(input.provider_id, "Provider", "providerId")
+            provider_id = optional_id(input.provider_id, "Provider", "providerId")
             assert provider_id is not None
             return await service.route(actor, info.context.audit, _change(input), provider_id)
 
@@ -217,7 +206,7 @@ class ReferralMutations:
     @strawberry.mutation(description="Decline with a coded reason, optionally suggesting another provider.")
     async def decline_referral(self, info: Info, input: inputs.DeclineReferralInput) -> ReferralChangeResult:
         async def call(actor: Actor) -> Outcome:
-            suggested = _optional_id(input.suggested_provider_id, "Provider", "suggestedProviderId")
+            suggested = optional_id(input.suggested_provider_id, "Provider", "suggestedProviderId")
             return await service.decline(
                 actor,
                 info.context.audit,
@@ -282,10 +271,10 @@ class ReferralMutations:
                 actor,
                 info.context.audit,
                 _change(input),
-                receiving_provider_id=_optional_id(
+                receiving_provider_id=optional_id(
                     input.receiving_provider_id, "Provider", "receivingProviderId"
                 ),
-                receiving_organization_id=_optional_id(
+                receiving_organization_id=optional_id(
                     input.receiving_organization_id, "Organization", "receivingOrganizationId"
                 ),
             )
@@ -334,5 +323,5 @@ def _slot(input: inputs.AppointmentInput) -> service.AppointmentSlot:
     return service.AppointmentSlot(
         starts_at=input.starts_at,
         location=input.location,
-        provider_id=_optional_id(input.provider_id, "Provider", "providerId"),
+        provider_id=optional_id(input.provider_id, "Provider", "providerId"),
     )

@@ -47,7 +47,7 @@ firebase-admin's async auth flow, so a fake serving on the caller's event loop c
 that call. ``FakeFcm.start()`` therefore runs uvicorn on its own loop in a daemon thread; every
 method of ``FakeFcm`` is safe to call from the test's loop.
 
-Developers: ``python -m backend.push.fake_fcm --port 8099`` (``make fake-fcm``) serves in the
+Developers: ``python -m tools.fake_fcm --port 8099`` (``make fake-fcm``) serves in the
 foreground, writes a service-account file whose ``token_uri`` is the fake, and prints the
 ``FCM_SERVICE_ACCOUNT_FILE`` / ``FCM_SEND_URL`` values for the backend.
 """
@@ -959,7 +959,7 @@ def _load_or_create_account(path: Path, fake: FakeFcm) -> dict[str, str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m backend.push.fake_fcm",
+        prog="python -m tools.fake_fcm",
         description="Local fake of FCM v1 and Google's OAuth token endpoint.",
     )
     parser.add_argument("--host", default="127.0.0.1")

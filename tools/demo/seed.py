@@ -2,7 +2,7 @@
 
 Every demo user signs in with ``DEMO_PASSWORD``; the README lists the logins. Runs only on an
 empty database, inside one unit of work, which also seeds the referral domain on top of these
-accounts (plans, more providers, protocols, patients, referrals: see ``backend.seed.referrals``).
+accounts (plans, more providers, protocols, patients, referrals: see ``tools.demo.referrals``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from backend.accounts.tables import Organization
 from backend.auth.passwords import Passwords
 from backend.core.validation import npi_with_check_digit
 from backend.db import Database
-from backend.seed.referrals import SeededAccounts, SeededProvider, seed_referral_domain
+from tools.demo.referrals import SeededAccounts, SeededProvider, seed_referral_domain
 
 DEMO_PASSWORD = "careloop-demo-2026"
 

@@ -1,1 +1,0 @@
-"""Demo data for `make run`: organizations, people and providers that make the app explorable."""

@@ -1,0 +1,32 @@
+"""``python -m tools.demo``: seed demo data when the database is empty (``make run`` does).
+
+Refuses in production (``CARELOOP_ENV=prod``): the demo accounts' password is published.
+Leaves a database that already holds an organization as it is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from backend.container import running_container
+from backend.settings import get_settings
+from tools.demo.seed import seed_demo_data
+
+
+def main() -> int:
+    settings = get_settings()
+    if settings.is_prod:
+        print("refusing to seed demo accounts (published passwords) in production", file=sys.stderr)
+        return 1
+
+    async def run() -> bool:
+        async with running_container(settings) as container:
+            return await seed_demo_data(container.database, container.auth.passwords)
+
+    print("demo data seeded" if asyncio.run(run()) else "database not empty: demo data left as is")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
