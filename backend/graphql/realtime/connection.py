@@ -14,7 +14,8 @@
         re-check; "access changed" from the bus re-checks at once (4002, or NOT_FOUND per operation)
 
 Only subscriptions run here (queries and mutations go over HTTP, where the unit of work and the
-audit live), and the schema has only the two stream subscriptions, so this module implements the
+audit live), and the schema has only the four stream subscriptions (events, referralEvents,
+conversationEvents, typingIndicators), so this module implements the
 protocol itself instead of running Strawberry's per-socket handler: a subscribed socket then costs
 a fraction of the memory, and no GraphQL execution happens per event and subscriber. Protocol
 behaviour (codes, messages) follows graphql-ws's PROTOCOL.md; close codes for the apps are in
