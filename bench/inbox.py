@@ -193,7 +193,7 @@ async def _seed(container: Container) -> Seeded:
         async with database.unit_of_work():
             if not await accounts.specialties_by_codes([SPECIALTY_CODE]):
                 await accounts.insert_specialties([(SPECIALTY_CODE, "Cardiology")])
-            specialty_id = (await accounts.specialties_by_codes([SPECIALTY_CODE]))[0]["id"]
+            specialty_id = (await accounts.specialties_by_codes([SPECIALTY_CODE]))[0].id
             receiving_org = await organization("Bench Heart Center")
             referring_org = await organization("Bench Family Practice")
             specialist_email = "specialist@bench.example"
@@ -309,6 +309,7 @@ def _iso(moment: datetime | date | None) -> str | None:
 
 def build_plain_inbox() -> HTTPRouteHandler:
     """GET /bench/inbox: the GraphQL inbox's domain work and fields, without GraphQL."""
+    from backend.accounts import records as accounts_records
     from backend.accounts import repository as accounts
     from backend.audit.service import AuditTrail
     from backend.core.clock import utcnow
@@ -329,15 +330,15 @@ def build_plain_inbox() -> HTTPRouteHandler:
         raw = f"{key.priority_rank}|{key.due_at.isoformat()}|{key.id}"
         return base64.urlsafe_b64encode(raw.encode()).decode()
 
-    def provider(row: Row | None, *, with_npi: bool) -> Row | None:
-        if row is None:
+    def provider(record: accounts_records.Provider | None, *, with_npi: bool) -> Row | None:
+        if record is None:
             return None
-        encoded: Row = {"id": to_global_id("Provider", row["id"]), "displayName": row["display_name"]}
+        encoded: Row = {"id": to_global_id("Provider", record.id), "displayName": record.display_name}
         if with_npi:
-            encoded["npi"] = row["npi"]
+            encoded["npi"] = record.npi
         return encoded
 
-    def node(outcome: Outcome, related: dict[str, dict[UUID, Row]], now: datetime) -> Row:
+    def node(outcome: Outcome, related: dict[str, dict[UUID, Any]], now: datetime) -> Row:
         row = outcome.referral
         due_at = None if row["due_at"] >= service.NO_DEADLINE else row["due_at"]
         patient = related["patients"][row["patient"]]
@@ -365,14 +366,14 @@ def build_plain_inbox() -> HTTPRouteHandler:
                 "familyName": patient["family_name"],
                 "birthDate": _iso(patient["birth_date"]),
             },
-            "specialty": {"code": specialty["code"], "name": specialty["name"]},
+            "specialty": {"code": specialty.code, "name": specialty.name},
             "referringProvider": provider(related["providers"][row["referring_provider"]], with_npi=True),
             "receivingProvider": provider(
                 related["providers"].get(receiving) if receiving else None, with_npi=False
             ),
             "referringOrganization": {
-                "id": to_global_id("Organization", organization["id"]),
-                "name": organization["name"],
+                "id": to_global_id("Organization", organization.id),
+                "name": organization.name,
             },
         }
 
@@ -401,19 +402,23 @@ def build_plain_inbox() -> HTTPRouteHandler:
             rows = [outcome.referral for outcome in page]
             related = {
                 "patients": _by_id(await patients.patients_by_ids(_unique(r["patient"] for r in rows))),
-                "providers": _by_id(
-                    await accounts.providers_by_ids(
+                "providers": {
+                    p.id: p
+                    for p in await accounts.providers_by_ids(
                         _unique(
                             [r["referring_provider"] for r in rows] + [r["receiving_provider"] for r in rows]
                         )
                     )
-                ),
-                "organizations": _by_id(
-                    await accounts.organizations_by_ids(_unique(r["referring_organization"] for r in rows))
-                ),
-                "specialties": _by_id(
-                    await accounts.specialties_by_ids(_unique(r["specialty"] for r in rows))
-                ),
+                },
+                "organizations": {
+                    o.id: o
+                    for o in await accounts.organizations_by_ids(
+                        _unique(r["referring_organization"] for r in rows)
+                    )
+                },
+                "specialties": {
+                    s.id: s for s in await accounts.specialties_by_ids(_unique(r["specialty"] for r in rows))
+                },
             }
             # The GraphQL `patient` field audits one read per referral row; so does this.
             patient_service.audit_reads(actor, audit, [related["patients"][r["patient"]] for r in rows])

@@ -6,9 +6,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any
+from typing import Protocol
 from uuid import UUID
 
+from backend.accounts import records
 from backend.accounts.codes import Role
 from backend.accounts.tables import (
     Invitation,
@@ -21,38 +22,36 @@ from backend.accounts.tables import (
 )
 from backend.db import fetch, placeholders, select_columns
 
-Row = dict[str, Any]
+
+async def organization_by_id(organization_id: UUID) -> records.Organization | None:
+    row = await Organization.select().where(Organization.id == organization_id).first()
+    return records.Organization(**row) if row is not None else None
 
 
-async def organization_by_id(organization_id: UUID) -> Row | None:
-    row: Row | None = await Organization.select().where(Organization.id == organization_id).first()
-    return row
-
-
-async def organizations_by_ids(ids: Sequence[UUID]) -> list[Row]:
+async def organizations_by_ids(ids: Sequence[UUID]) -> list[records.Organization]:
     if not ids:
         return []
-    rows: list[Row] = await Organization.select().where(Organization.id.is_in(list(ids)))
-    return rows
+    rows = await Organization.select().where(Organization.id.is_in(list(ids)))
+    return [records.Organization(**row) for row in rows]
 
 
-async def user_by_id(user_id: UUID) -> Row | None:
-    row: Row | None = await User.select().where(User.id == user_id).first()
-    return row
+async def user_by_id(user_id: UUID) -> records.User | None:
+    row = await User.select().where(User.id == user_id).first()
+    return records.User(**row) if row is not None else None
 
 
 _USER_COLUMNS = select_columns(User)
 
 
-async def users_by_ids(ids: Sequence[UUID]) -> list[Row]:
+async def users_by_ids(ids: Sequence[UUID]) -> list[records.User]:
     if not ids:
         return []
-    rows: list[Row] = await fetch(
+    rows = await fetch(
         User,
         f"SELECT {_USER_COLUMNS} FROM app_user WHERE id IN ({placeholders(len(ids))})",  # noqa: S608
         *ids,
     )
-    return rows
+    return [records.User(**row) for row in rows]
 
 
 async def email_exists(email: str) -> bool:
@@ -83,13 +82,24 @@ async def deactivate_user(user_id: UUID, at: datetime) -> None:
     await User.update({User.is_active: False, User.deactivated_at: at}).where(User.id == user_id)
 
 
-def role_mapping(rows: Iterable[Row]) -> Mapping[UUID, frozenset[Role]]:
-    """Membership rows (``organization``, ``role``; rows without an organization are skipped)
-    as a read-only mapping, shared between users with the same roles."""
+class RoleHolding(Protocol):
+    """A record naming an organization and a role in it (both None for a user without any):
+    a membership, or a row of the statement that authenticates a request."""
+
+    @property
+    def organization(self) -> UUID | None: ...
+
+    @property
+    def role(self) -> str | None: ...
+
+
+def role_mapping(rows: Iterable[RoleHolding]) -> Mapping[UUID, frozenset[Role]]:
+    """Memberships (rows without an organization are skipped) as a read-only mapping, shared
+    between users with the same roles."""
     grouped: dict[UUID, set[Role]] = defaultdict(set)
     for row in rows:
-        if row["organization"] is not None:
-            grouped[row["organization"]].add(Role(row["role"]))
+        if row.organization is not None and row.role is not None:
+            grouped[row.organization].add(Role(row.role))
     mapping = {org: frozenset(roles) for org, roles in grouped.items()}
     key = frozenset(mapping.items())
     shared = _ROLE_MAPPINGS.get(key)
@@ -118,13 +128,13 @@ async def roles_for_users(organization_id: UUID, user_ids: Sequence[UUID]) -> di
     return grouped
 
 
-async def memberships_of_users(user_ids: Sequence[UUID]) -> list[Row]:
+async def memberships_of_users(user_ids: Sequence[UUID]) -> list[records.Membership]:
     if not user_ids:
         return []
-    rows: list[Row] = await Membership.select(
-        Membership.user, Membership.organization, Membership.role
-    ).where(Membership.user.is_in(list(user_ids)))
-    return rows
+    rows = await Membership.select(Membership.user, Membership.organization, Membership.role).where(
+        Membership.user.is_in(list(user_ids))
+    )
+    return [records.Membership(**row) for row in rows]
 
 
 async def replace_roles(user_id: UUID, organization_id: UUID, roles: Iterable[Role]) -> None:
@@ -153,7 +163,9 @@ async def is_member_of(user_id: UUID, organization_id: UUID) -> bool:
     return exists
 
 
-async def organization_user_page(organization_id: UUID, *, after_email: str | None, limit: int) -> list[Row]:
+async def organization_user_page(
+    organization_id: UUID, *, after_email: str | None, limit: int
+) -> list[records.User]:
     """Users with any role in the organization or whose home it is, keyset-paginated by e-mail."""
     member_ids = Membership.select(Membership.user).where(Membership.organization == organization_id)
     query = (
@@ -164,20 +176,18 @@ async def organization_user_page(organization_id: UUID, *, after_email: str | No
     )
     if after_email is not None:
         query = query.where(User.email > after_email)
-    rows: list[Row] = await query
-    return rows
+    return [records.User(**row) for row in await query]
 
 
-async def specialties_by_codes(codes: Sequence[str]) -> list[Row]:
+async def specialties_by_codes(codes: Sequence[str]) -> list[records.Specialty]:
     if not codes:
         return []
-    rows: list[Row] = await Specialty.select().where(Specialty.code.is_in(list(codes)))
-    return rows
+    rows = await Specialty.select().where(Specialty.code.is_in(list(codes)))
+    return [records.Specialty(**row) for row in rows]
 
 
-async def all_specialties() -> list[Row]:
-    rows: list[Row] = await Specialty.select().order_by(Specialty.name)
-    return rows
+async def all_specialties() -> list[records.Specialty]:
+    return [records.Specialty(**row) for row in await Specialty.select().order_by(Specialty.name)]
 
 
 async def insert_specialties(entries: Sequence[tuple[str, str]]) -> None:
@@ -214,25 +224,25 @@ async def insert_provider(
     return provider_id
 
 
-async def providers_by_ids(ids: Sequence[UUID]) -> list[Row]:
+async def providers_by_ids(ids: Sequence[UUID]) -> list[records.Provider]:
     if not ids:
         return []
-    rows: list[Row] = await Provider.select().where(Provider.id.is_in(list(ids)))
-    return rows
+    rows = await Provider.select().where(Provider.id.is_in(list(ids)))
+    return [records.Provider(**row) for row in rows]
 
 
 _PROVIDER_COLUMNS = select_columns(Provider)
 
 
-async def providers_of_users(user_ids: Sequence[UUID]) -> list[Row]:
+async def providers_of_users(user_ids: Sequence[UUID]) -> list[records.Provider]:
     if not user_ids:
         return []
-    rows: list[Row] = await fetch(
+    rows = await fetch(
         Provider,
         f'SELECT {_PROVIDER_COLUMNS} FROM provider WHERE "user" IN ({placeholders(len(user_ids))})',  # noqa: S608
         *user_ids,
     )
-    return rows
+    return [records.Provider(**row) for row in rows]
 
 
 async def specialty_codes_of_providers(provider_ids: Sequence[UUID]) -> dict[UUID, list[str]]:
@@ -265,20 +275,18 @@ async def claim_invitation(token_hash: str, now: datetime) -> UUID | None:
     return UUID(str(rows[0]["user"])) if rows else None
 
 
-async def specialties_by_ids(ids: Sequence[UUID]) -> list[Row]:
+async def specialties_by_ids(ids: Sequence[UUID]) -> list[records.Specialty]:
     if not ids:
         return []
-    rows: list[Row] = await Specialty.select().where(Specialty.id.is_in(list(ids)))
-    return rows
+    rows = await Specialty.select().where(Specialty.id.is_in(list(ids)))
+    return [records.Specialty(**row) for row in rows]
 
 
-async def active_memberships_in(organization_ids: Sequence[UUID]) -> list[Row]:
-    """(user, organization, role) of active users in these organizations."""
+async def active_memberships_in(organization_ids: Sequence[UUID]) -> list[records.Membership]:
+    """The memberships of active users in these organizations."""
     if not organization_ids:
         return []
-    rows: list[Row] = await Membership.select(
-        Membership.user, Membership.organization, Membership.role
-    ).where(
+    rows = await Membership.select(Membership.user, Membership.organization, Membership.role).where(
         Membership.organization.is_in(list(organization_ids)) & (Membership.user._.is_active == True)  # noqa: E712
     )
-    return rows
+    return [records.Membership(**row) for row in rows]

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 from uuid import UUID
 
-from backend.accounts import access, repository
+from backend.accounts import access, records, repository
 from backend.accounts.actor import Actor
 from backend.accounts.codes import Role
 from backend.accounts.errors import AccountError, AccountErrorCode
@@ -30,7 +29,7 @@ INVITATION_LIFETIME = timedelta(days=7)
 
 @dataclass(frozen=True, slots=True)
 class InvitedUser:
-    user: dict[str, Any]
+    user: records.User
     invitation_token: str
 
 
@@ -82,7 +81,7 @@ async def set_roles(
     organization_id: UUID,
     user_id: UUID,
     roles: frozenset[Role],
-) -> dict[str, Any]:
+) -> records.User:
     """Replace the user's roles in the organization; an empty set removes the membership."""
     user = await access.access_user_as_admin(actor, organization_id, user_id)
     if Role.ORG_ADMIN not in roles:
@@ -109,17 +108,17 @@ async def set_roles(
 
 async def deactivate_user(
     actor: Actor, audit: AuditTrail, *, organization_id: UUID, user_id: UUID
-) -> dict[str, Any]:
+) -> records.User:
     """Only the user's home organization deactivates the account; it stops working at once."""
     user = await access.access_user_as_admin(actor, organization_id, user_id)
-    if user["home_organization"] != organization_id:
+    if user.home_organization != organization_id:
         raise AccountError(
             AccountErrorCode.NOT_HOME_ORGANIZATION,
             "Only the user's home organization can deactivate the account; remove their roles instead.",
         )
     if user_id == actor.user_id:
         raise AccountError(AccountErrorCode.CANNOT_DEACTIVATE_SELF, "You cannot deactivate yourself.")
-    if user["is_active"]:
+    if user.is_active:
         await repository.deactivate_user(user_id, utcnow())
         await emit(UserDeactivated(user_id=user_id))
         audit.record(
@@ -155,7 +154,7 @@ async def create_provider(
     if not unique_codes:
         problems.add("specialtyCodes", "REQUIRED", "Give at least one specialty.")
     specialties = await repository.specialties_by_codes(unique_codes)
-    unknown = set(unique_codes) - {row["code"] for row in specialties}
+    unknown = set(unique_codes) - {specialty.code for specialty in specialties}
     if unknown:
         problems.add(
             "specialtyCodes",
@@ -174,7 +173,7 @@ async def create_provider(
         npi=npi,
         display_name=display_name.strip(),
         user_id=user_id,
-        specialty_ids=[row["id"] for row in specialties],
+        specialty_ids=[specialty.id for specialty in specialties],
         accepting_new_patients=accepting_new_patients,
     )
     audit.record(
@@ -189,6 +188,6 @@ async def create_provider(
 
 async def organization_users(
     actor: Actor, *, organization_id: UUID, after_email: str | None, limit: int
-) -> list[dict[str, Any]]:
+) -> list[records.User]:
     await access.access_organization_as_admin(actor, organization_id)
     return await repository.organization_user_page(organization_id, after_email=after_email, limit=limit)

@@ -7,10 +7,9 @@ from typing import Any
 from uuid import UUID
 
 from backend.accounts.tables import User
+from backend.auth import records
 from backend.auth.tables import AuthSession, LoginThrottle, RefreshToken
 from backend.db import fetch
-
-Row = dict[str, Any]
 
 
 async def insert_session(user_id: UUID, device_id: str, expires_at: datetime) -> UUID:
@@ -23,8 +22,8 @@ async def insert_refresh_token(session_id: UUID, token_hash: str, expires_at: da
     await RefreshToken(session=session_id, token_hash=token_hash, expires_at=expires_at).save()
 
 
-async def refresh_token_with_session(token_hash: str) -> Row | None:
-    row: Row | None = await (
+async def refresh_token_with_session(token_hash: str) -> records.RefreshTokenWithSession | None:
+    row = await (
         RefreshToken.select(
             RefreshToken.id,
             RefreshToken.expires_at,
@@ -39,7 +38,7 @@ async def refresh_token_with_session(token_hash: str) -> Row | None:
         .where(RefreshToken.token_hash == token_hash)
         .first()
     )
-    return row
+    return records.RefreshTokenWithSession(**row) if row is not None else None
 
 
 async def mark_refresh_token_used(token_id: UUID, now: datetime) -> bool:
@@ -64,11 +63,11 @@ async def revoke_user_sessions(user_id: UUID, reason: str, now: datetime) -> Non
     )
 
 
-async def active_session_actor_rows(session_id: UUID, user_id: UUID) -> list[Row]:
+async def active_session_actor_rows(session_id: UUID, user_id: UUID) -> list[records.SessionActorRow]:
     """The session with its user, one row per membership and provider entry of the user
     (``organization``/``role`` and ``provider_id`` are NULL when there is none); empty when there is
     no such session. One statement: every request authenticates."""
-    rows: list[Row] = await fetch(
+    rows = await fetch(
         AuthSession,
         "SELECT auth_session.expires_at, auth_session.revoked_at, app_user.is_active AS user_is_active, "
         "app_user.home_organization AS home_organization_id, membership.organization, membership.role, "
@@ -80,19 +79,21 @@ async def active_session_actor_rows(session_id: UUID, user_id: UUID) -> list[Row
         session_id,
         user_id,
     )
-    return rows
+    return [records.SessionActorRow(**row) for row in rows]
 
 
-async def user_for_login(email: str) -> Row | None:
-    row: Row | None = (
+async def user_for_login(email: str) -> records.UserCredentials | None:
+    row = (
         await User.select(User.id, User.password_hash, User.is_active, User.home_organization)
         .where(User.email == email)
         .first()
     )
-    return row
+    return records.UserCredentials(**row) if row is not None else None
 
 
-async def lock_throttle_row(scope: str, key_hash: str, now: datetime, *, is_sqlite: bool) -> Row:
+async def lock_throttle_row(
+    scope: str, key_hash: str, now: datetime, *, is_sqlite: bool
+) -> records.LoginThrottle:
     """Fetch (creating if needed) the throttle row, locked for this transaction on PostgreSQL."""
     await LoginThrottle.insert(
         LoginThrottle(scope=scope, key_hash=key_hash, failures=0, window_started_at=now)
@@ -110,18 +111,17 @@ async def lock_throttle_row(scope: str, key_hash: str, now: datetime, *, is_sqli
         .first()
     )
     assert row is not None
-    return dict(row)
+    return records.LoginThrottle(**row)
 
 
-async def throttle_rows(keys: list[tuple[str, str]]) -> list[Row]:
+async def throttle_rows(keys: list[tuple[str, str]]) -> list[records.LoginThrottle]:
     if not keys:
         return []
     condition: Any = None
     for scope, key_hash in keys:
         clause = (LoginThrottle.scope == scope) & (LoginThrottle.key_hash == key_hash)
         condition = clause if condition is None else condition | clause
-    rows: list[Row] = await LoginThrottle.select().where(condition)
-    return rows
+    return [records.LoginThrottle(**row) for row in await LoginThrottle.select().where(condition)]
 
 
 async def update_throttle(

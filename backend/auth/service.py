@@ -111,8 +111,8 @@ class AuthService:
             )
 
         user = await repository.user_for_login(email)
-        password_ok = await self.passwords.verify(user["password_hash"] if user else None, password)
-        if user is None or not password_ok or not user["is_active"]:
+        password_ok = await self.passwords.verify(user.password_hash if user else None, password)
+        if user is None or not password_ok or not user.is_active:
             config = self._settings.login_throttle
             for scope, key in (
                 (ThrottleScope.ACCOUNT, account_key),
@@ -122,18 +122,18 @@ class AuthService:
             audit.record(
                 AuditAction.LOGIN_FAILED,
                 outcome=AuditOutcome.FAILURE,
-                actor_user_id=user["id"] if user else None,
+                actor_user_id=user.id if user else None,
             )
             raise _invalid_credentials()
 
         await throttle.clear(ThrottleScope.ACCOUNT, account_key)
-        if self.passwords.needs_rehash(user["password_hash"]):
-            await accounts.set_password_hash(user["id"], await self.passwords.hash(password), now)
-        issued = await self._start_session(user["id"], device_id, now)
+        if user.password_hash is not None and self.passwords.needs_rehash(user.password_hash):
+            await accounts.set_password_hash(user.id, await self.passwords.hash(password), now)
+        issued = await self._start_session(user.id, device_id, now)
         audit.record(
             AuditAction.LOGIN_SUCCEEDED,
-            actor_user_id=user["id"],
-            organization_id=user["home_organization"],
+            actor_user_id=user.id,
+            organization_id=user.home_organization,
             object_type="Session",
             object_id=issued.session_id,
         )
@@ -151,12 +151,12 @@ class AuthService:
         if row is None:
             audit.record(AuditAction.TOKEN_REFRESH_FAILED, outcome=AuditOutcome.FAILURE)
             raise AuthError(AuthErrorCode.INVALID_REFRESH_TOKEN, "Sign in again.")
-        session_id: UUID = row["session_id"]
-        user_id: UUID = row["user_id"]
+        session_id = row.session_id
+        user_id = row.user_id
 
-        if row["used_at"] is not None:
+        if row.used_at is not None:
             await self._revoke_family_for_reuse(audit, session_id, user_id, now)
-        if row["device_id"] != device_id:
+        if row.device_id != device_id:
             await repository.revoke_session(session_id, RevokeReason.DEVICE_MISMATCH, now)
             await emit(SessionsRevoked(user_id=user_id))
             audit.record(
@@ -168,10 +168,10 @@ class AuthService:
             )
             raise AuthError(AuthErrorCode.INVALID_REFRESH_TOKEN, "Sign in again.")
         live = (
-            row["session_revoked_at"] is None
-            and row["session_expires_at"] > now
-            and row["expires_at"] > now
-            and row["user_is_active"]
+            row.session_revoked_at is None
+            and row.session_expires_at > now
+            and row.expires_at > now
+            and row.user_is_active
         )
         if not live:
             audit.record(
@@ -182,10 +182,10 @@ class AuthService:
                 object_id=session_id,
             )
             raise AuthError(AuthErrorCode.SESSION_REVOKED, "This session has ended. Sign in again.")
-        if not await repository.mark_refresh_token_used(row["id"], now):
+        if not await repository.mark_refresh_token_used(row.id, now):
             await self._revoke_family_for_reuse(audit, session_id, user_id, now)
 
-        issued = await self._next_in_family(user_id, session_id, now, row["session_expires_at"])
+        issued = await self._next_in_family(user_id, session_id, now, row.session_expires_at)
         audit.record(
             AuditAction.TOKEN_REFRESHED,
             actor_user_id=user_id,
@@ -217,7 +217,7 @@ class AuthService:
         problems.raise_if_any()
         user = await accounts.user_by_id(actor.user_id)
         assert user is not None
-        if not await self.passwords.verify(user["password_hash"], current_password):
+        if not await self.passwords.verify(user.password_hash, current_password):
             audit.record(
                 AuditAction.PASSWORD_CHANGED,
                 outcome=AuditOutcome.FAILURE,
@@ -295,20 +295,15 @@ class AuthService:
         rows = await repository.active_session_actor_rows(session_id, user_id)
         row = rows[0] if rows else None
         now = utcnow()
-        if (
-            row is None
-            or row["revoked_at"] is not None
-            or row["expires_at"] <= now
-            or not row["user_is_active"]
-        ):
+        if row is None or row.revoked_at is not None or row.expires_at <= now or not row.user_is_active:
             raise NotAuthenticated
         return Actor(
             user_id=user_id,
             session_id=session_id,
-            home_organization_id=row["home_organization_id"],
+            home_organization_id=row.home_organization_id,
             roles_by_organization=accounts.role_mapping(rows),
             access_expires_at=access_expires_at,
-            provider_ids=frozenset(r["provider_id"] for r in rows if r["provider_id"] is not None),
+            provider_ids=frozenset(r.provider_id for r in rows if r.provider_id is not None),
         )
 
     async def _revoke_family_for_reuse(

@@ -28,9 +28,9 @@ def throttle_key(value: str) -> str:
 async def seconds_until_unlocked(keys: list[tuple[ThrottleScope, str]], now: datetime) -> int | None:
     rows = await repository.throttle_rows([(scope.value, key) for scope, key in keys])
     waits = [
-        (row["locked_until"] - now).total_seconds()
+        (row.locked_until - now).total_seconds()
         for row in rows
-        if row["locked_until"] is not None and row["locked_until"] > now
+        if row.locked_until is not None and row.locked_until > now
     ]
     return max(1, int(max(waits)) + 1) if waits else None
 
@@ -48,15 +48,15 @@ async def register_failure(
         config.max_failures_per_account if scope is ThrottleScope.ACCOUNT else config.max_failures_per_address
     )
     row = await repository.lock_throttle_row(scope.value, key, now, is_sqlite=is_sqlite)
-    window_open = row["window_started_at"] > now - timedelta(seconds=config.window_seconds)
-    failures = row["failures"] + 1 if window_open else 1
-    window_started_at = row["window_started_at"] if window_open else now
+    window_open = row.window_started_at > now - timedelta(seconds=config.window_seconds)
+    failures = row.failures + 1 if window_open else 1
+    window_started_at = row.window_started_at if window_open else now
     locks = failures >= limit
     await repository.update_throttle(
-        row["id"],
+        row.id,
         failures=0 if locks else failures,
         window_started_at=now if locks else window_started_at,
-        locked_until=now + timedelta(seconds=config.lockout_seconds) if locks else row["locked_until"],
+        locked_until=now + timedelta(seconds=config.lockout_seconds) if locks else row.locked_until,
     )
     return locks
 

@@ -4,35 +4,34 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
 from uuid import UUID
 
+from backend.accounts import records as accounts_records
 from backend.accounts.tables import Provider, ProviderSpecialty
+from backend.directory import records
 from backend.directory.tables import InsurancePlan, NetworkLink, ProviderLocation, ProviderPlan
 
-Row = dict[str, Any]
+
+async def plan_by_id(plan_id: UUID) -> records.InsurancePlan | None:
+    row = await InsurancePlan.select().where(InsurancePlan.id == plan_id).first()
+    return records.InsurancePlan(**row) if row is not None else None
 
 
-async def plan_by_id(plan_id: UUID) -> Row | None:
-    row: Row | None = await InsurancePlan.select().where(InsurancePlan.id == plan_id).first()
-    return row
-
-
-async def plans_by_ids(ids: Sequence[UUID]) -> list[Row]:
+async def plans_by_ids(ids: Sequence[UUID]) -> list[records.InsurancePlan]:
     if not ids:
         return []
-    rows: list[Row] = await InsurancePlan.select().where(InsurancePlan.id.is_in(list(ids)))
-    return rows
+    rows = await InsurancePlan.select().where(InsurancePlan.id.is_in(list(ids)))
+    return [records.InsurancePlan(**row) for row in rows]
 
 
-async def all_plans() -> list[Row]:
-    rows: list[Row] = await InsurancePlan.select().order_by(InsurancePlan.payer).order_by(InsurancePlan.name)
-    return rows
+async def all_plans() -> list[records.InsurancePlan]:
+    rows = await InsurancePlan.select().order_by(InsurancePlan.payer).order_by(InsurancePlan.name)
+    return [records.InsurancePlan(**row) for row in rows]
 
 
-async def provider_by_id(provider_id: UUID) -> Row | None:
-    row: Row | None = await Provider.select().where(Provider.id == provider_id).first()
-    return row
+async def provider_by_id(provider_id: UUID) -> accounts_records.Provider | None:
+    row = await Provider.select().where(Provider.id == provider_id).first()
+    return accounts_records.Provider(**row) if row is not None else None
 
 
 async def provider_has_specialty(provider_id: UUID, specialty_id: UUID) -> bool:
@@ -60,7 +59,7 @@ async def network_provider_ids(organization_id: UUID, provider_ids: Sequence[UUI
 
 async def search_candidates(
     *, specialty_id: UUID, plan_id: UUID | None, accepting_only: bool, limit: int
-) -> list[Row]:
+) -> list[accounts_records.Provider]:
     """Providers with the specialty (and plan), at most ``limit``; ranking happens in the service."""
     with_specialty = ProviderSpecialty.select(ProviderSpecialty.provider).where(
         ProviderSpecialty.specialty == specialty_id
@@ -71,17 +70,18 @@ async def search_candidates(
         query = query.where(Provider.id.is_in(with_plan))
     if accepting_only:
         query = query.where(Provider.accepting_new_patients == True)  # noqa: E712 - SQL comparison
-    rows: list[Row] = await query.order_by(Provider.display_name).limit(limit)
-    return rows
+    rows = await query.order_by(Provider.display_name).limit(limit)
+    return [accounts_records.Provider(**row) for row in rows]
 
 
-async def locations_of_providers(provider_ids: Sequence[UUID]) -> dict[UUID, list[Row]]:
-    grouped: dict[UUID, list[Row]] = defaultdict(list)
+async def locations_of_providers(provider_ids: Sequence[UUID]) -> dict[UUID, list[records.ProviderLocation]]:
+    grouped: dict[UUID, list[records.ProviderLocation]] = defaultdict(list)
     if not provider_ids:
         return grouped
     rows = await ProviderLocation.select().where(ProviderLocation.provider.is_in(list(provider_ids)))
     for row in rows:
-        grouped[row["provider"]].append(row)
+        location = records.ProviderLocation(**row)
+        grouped[location.provider].append(location)
     return grouped
 
 
@@ -109,12 +109,14 @@ async def link_network(organization_id: UUID, provider_ids: Sequence[UUID]) -> N
         )
 
 
-async def network_links(organization_ids: Sequence[UUID], provider_ids: Sequence[UUID]) -> list[Row]:
-    """(organization, provider) pairs where the provider is in the organization's network."""
+async def network_links(
+    organization_ids: Sequence[UUID], provider_ids: Sequence[UUID]
+) -> list[records.NetworkLink]:
+    """The links where the provider is in the organization's network."""
     if not organization_ids or not provider_ids:
         return []
-    rows: list[Row] = await NetworkLink.select(NetworkLink.organization, NetworkLink.provider).where(
+    rows = await NetworkLink.select(NetworkLink.organization, NetworkLink.provider).where(
         NetworkLink.organization.is_in(list(organization_ids))
         & NetworkLink.provider.is_in(list(provider_ids))
     )
-    return rows
+    return [records.NetworkLink(**row) for row in rows]

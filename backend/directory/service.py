@@ -8,31 +8,30 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
 
+from backend.accounts import records as accounts_records
 from backend.accounts import repository as accounts
 from backend.accounts.actor import Actor
 from backend.core.errors import InvalidInput
-from backend.directory import repository
+from backend.directory import records, repository
 from backend.directory.codes import NetworkStatus
 from backend.directory.limits import MAX_CANDIDATES
 
-Row = dict[str, Any]
 EARTH_RADIUS_KM = 6371.0
 
 
 @dataclass(frozen=True, slots=True)
 class ProviderMatch:
-    provider: Row
+    provider: accounts_records.Provider
     network_status: NetworkStatus
     distance_km: float | None
 
 
-async def network_status(organization_id: UUID, provider: Row) -> NetworkStatus:
-    if provider["organization"] == organization_id:
+async def network_status(organization_id: UUID, provider: accounts_records.Provider) -> NetworkStatus:
+    if provider.organization == organization_id:
         return NetworkStatus.IN_NETWORK
-    if await repository.in_network(organization_id, provider["id"]):
+    if await repository.in_network(organization_id, provider.id):
         return NetworkStatus.IN_NETWORK
     return NetworkStatus.OUT_OF_NETWORK
 
@@ -57,18 +56,18 @@ async def search_providers(
         problems.add("near", "INVALID_COORDINATES", "Latitude -90…90 and longitude -180…180.")
     problems.raise_if_any()
     candidates = await repository.search_candidates(
-        specialty_id=specialties[0]["id"],
+        specialty_id=specialties[0].id,
         plan_id=plan_id,
         accepting_only=accepting_only,
         limit=MAX_CANDIDATES,
     )
-    ids = [row["id"] for row in candidates]
+    ids = [row.id for row in candidates]
     linked = await repository.network_provider_ids(for_organization_id, ids)
     locations = await repository.locations_of_providers(ids) if near else {}
     matches = []
     for row in candidates:
-        in_net = row["organization"] == for_organization_id or row["id"] in linked
-        distance = _nearest(near, locations.get(row["id"], [])) if near else None
+        in_net = row.organization == for_organization_id or row.id in linked
+        distance = _nearest(near, locations.get(row.id, [])) if near else None
         matches.append(
             ProviderMatch(
                 provider=row,
@@ -79,21 +78,21 @@ async def search_providers(
     matches.sort(
         key=lambda m: (
             m.network_status != NetworkStatus.IN_NETWORK,
-            not m.provider["accepting_new_patients"],
+            not m.provider.accepting_new_patients,
             m.distance_km if m.distance_km is not None else math.inf,
-            m.provider["display_name"],
+            m.provider.display_name,
         )
     )
     return matches[:limit]
 
 
-def _nearest(point: tuple[float, float] | None, locations: list[Row]) -> float | None:
+def _nearest(point: tuple[float, float] | None, locations: list[records.ProviderLocation]) -> float | None:
     if point is None:
         return None
     distances = [
-        _haversine_km(point, (loc["latitude"], loc["longitude"]))
+        _haversine_km(point, (loc.latitude, loc.longitude))
         for loc in locations
-        if loc["latitude"] is not None and loc["longitude"] is not None
+        if loc.latitude is not None and loc.longitude is not None
     ]
     return round(min(distances), 1) if distances else None
 

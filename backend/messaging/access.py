@@ -80,19 +80,20 @@ async def members_of(conversations: Sequence[Row]) -> dict[UUID, list[UUID]]:
 async def unreachable(actor: Actor, user_ids: Sequence[UUID]) -> list[UUID]:
     """The users the caller may not open a conversation with (inactive, unknown or unrelated)."""
     candidates = [u for u in dict.fromkeys(user_ids) if u != actor.user_id]
-    users = {row["id"]: row for row in await accounts.users_by_ids(candidates)}
+    users = {row.id: row for row in await accounts.users_by_ids(candidates)}
     memberships = await accounts.memberships_of_users(candidates)
     organizations: dict[UUID, set[UUID]] = {u: set() for u in candidates}
-    for row in memberships:
-        organizations[row["user"]].add(row["organization"])
+    for membership in memberships:
+        organizations[membership.user].add(membership.organization)
     providers: dict[UUID, set[UUID]] = {u: set() for u in candidates}
-    for row in await accounts.providers_of_users(candidates):
-        providers[row["user"]].add(row["id"])
+    for provider in await accounts.providers_of_users(candidates):
+        if provider.user is not None:
+            providers[provider.user].add(provider.id)
     mine = set(actor.member_organization_ids)
     missing = []
     for user_id in candidates:
         user = users.get(user_id)
-        if user is None or not user["is_active"]:
+        if user is None or not user.is_active:
             missing.append(user_id)
             continue
         theirs = organizations[user_id]

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from backend.accounts import records as accounts_records
 from backend.accounts import repository as accounts
 from backend.accounts.actor import Actor
 from backend.audit.actions import AuditAction
@@ -314,11 +315,11 @@ def _check_retention(retention_seconds: int | None, *, minimum: int) -> None:
         raise problems
 
 
-async def members_of(conversations: Sequence[Row]) -> dict[UUID, list[Row]]:
-    """Each conversation's members as user rows (for display: names, no PHI)."""
+async def members_of(conversations: Sequence[Row]) -> dict[UUID, list[accounts_records.UserName]]:
+    """Each conversation's members as user records (for display: names, no PHI)."""
     by_conversation = await access.members_of(conversations)
-    users = {
-        row["id"]: row
+    users: dict[UUID, accounts_records.UserName] = {
+        row.id: row
         for row in await accounts.users_by_ids(
             sorted({u for m in by_conversation.values() for u in m}, key=str)
         )
@@ -618,7 +619,7 @@ async def promote_to_record(
             MessagingErrorCode.MESSAGE_UNAVAILABLE, "The message was recalled or has expired."
         )
     sender = await accounts.user_by_id(message["sender"])
-    sender_name = sender["display_name"] if sender else "unknown"
+    sender_name = sender.display_name if sender else "unknown"
     if attachment_id is None:
         if message["promoted_document"] is not None:
             raise MessagingError(

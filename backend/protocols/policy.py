@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from backend.protocols.codes import DocumentKind, RequiredField
+from backend.protocols.records import ProtocolVersion
 from backend.referrals.lifecycle import Priority
 
 
@@ -67,15 +68,14 @@ def _load(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def policy_from_row(row: dict[str, Any] | None) -> Policy:
+def policy_from_row(row: ProtocolVersion | None) -> Policy:
+    """The policy of a protocol version (the defaults when there is none)."""
     if row is None:
         return Policy()
-    sla = _load(row["sla"]) or {}
+    sla = _load(row.sla) or {}
     return Policy(
-        required_fields=tuple(RequiredField(f) for f in _load(row["required_fields"]) or []),
-        required_attachment_kinds=tuple(
-            DocumentKind(k) for k in _load(row["required_attachment_kinds"]) or []
-        ),
+        required_fields=tuple(RequiredField(f) for f in _load(row.required_fields) or []),
+        required_attachment_kinds=tuple(DocumentKind(k) for k in _load(row.required_attachment_kinds) or []),
         sla=tuple(
             (p, Deadline(sla[p.value]["respond_hours"], sla[p.value]["schedule_days"]))
             if p.value in sla

@@ -5,8 +5,9 @@ Saving creates a new version; referrals already sent keep the version they were 
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
+
+import msgspec
 
 from backend.accounts import repository as accounts
 from backend.accounts.actor import Actor
@@ -15,14 +16,12 @@ from backend.audit.actions import AuditAction
 from backend.audit.service import AuditTrail
 from backend.core.errors import InvalidInput
 from backend.core.validation import check_text
-from backend.protocols import repository
+from backend.protocols import records, repository
 from backend.protocols.codes import DocumentKind, RequiredField
 from backend.protocols.errors import ProtocolError, ProtocolErrorCode
 from backend.protocols.limits import MAX_NAME, MAX_RESPOND_HOURS, MAX_SCHEDULE_DAYS, MAX_VALID_DAYS
 from backend.protocols.policy import Deadline, Policy
 from backend.referrals.lifecycle import Priority
-
-Row = dict[str, Any]
 
 
 async def save_protocol(
@@ -36,7 +35,7 @@ async def save_protocol(
     required_attachment_kinds: list[DocumentKind],
     sla: dict[Priority, Deadline],
     valid_days: int,
-) -> Row:
+) -> records.NamedProtocolVersion:
     """Create the organization's protocol for a specialty, or add a version to it."""
     if not actor.has_role(organization_id, Role.REFERRAL_MANAGER):
         raise ProtocolError(ProtocolErrorCode.NOT_FOUND, "Not found.")
@@ -53,7 +52,7 @@ async def save_protocol(
     if not 1 <= valid_days <= MAX_VALID_DAYS:
         problems.add("validDays", "OUT_OF_RANGE", f"Valid for 1-{MAX_VALID_DAYS} days.")
     problems.raise_if_any()
-    specialty_id = specialties[0]["id"]
+    specialty_id = specialties[0].id
     policy = Policy(
         required_fields=tuple(dict.fromkeys(required_fields)),
         required_attachment_kinds=tuple(dict.fromkeys(required_attachment_kinds)),
@@ -62,7 +61,7 @@ async def save_protocol(
     )
     existing = await repository.protocol_for(organization_id, specialty_id)
     protocol_id = (
-        existing["id"]
+        existing.id
         if existing
         else await repository.insert_protocol(organization_id, specialty_id, name.strip())
     )
@@ -76,16 +75,20 @@ async def save_protocol(
         object_type="Protocol",
         object_id=protocol_id,
     )
-    rows = await repository.versions_by_ids([version["id"]])
+    rows = await repository.versions_by_ids([version.id])
     return rows[0]
 
 
-async def protocols_of_organization(actor: Actor, organization_id: UUID) -> list[Row]:
+async def protocols_of_organization(
+    actor: Actor, organization_id: UUID
+) -> list[records.NamedProtocolVersion]:
     """Any signed-in user reads an organization's protocols: they say what to send, not PHI."""
     protocols = await repository.protocols_of_organization(organization_id)
-    versions = {row["protocol"]: row for row in await repository.current_versions(protocols)}
+    versions = {row.protocol: row for row in await repository.current_versions(protocols)}
     return [
-        {**versions[p["id"]], "protocol_name": p["name"], "protocol_specialty": p["specialty"]}
+        records.NamedProtocolVersion(
+            **msgspec.structs.asdict(versions[p.id]), protocol_name=p.name, protocol_specialty=p.specialty
+        )
         for p in protocols
-        if p["id"] in versions
+        if p.id in versions
     ]

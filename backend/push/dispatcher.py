@@ -90,7 +90,7 @@ class Dispatcher:
             if device is None:
                 orphans.append(row)
                 continue
-            deliveries.append(Delivery(row["id"], device["token"], device["locale"], _message(row)))
+            deliveries.append(Delivery(row["id"], device.token, device.locale, _message(row)))
         attempts = {row["id"]: int(row["attempts"]) for row in claimed}
         devices = {row["id"]: row["device"] for row in claimed}
         if orphans:

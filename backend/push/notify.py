@@ -24,6 +24,7 @@ from backend.db import current_unit_of_work
 from backend.push import repository
 from backend.push.codes import Category, OutboxStatus, PushType
 from backend.push.payloads import CATEGORY_OF, Notification
+from backend.push.records import PushPreferences
 
 Row = dict[str, Any]
 GRACE = timedelta(milliseconds=1500)
@@ -58,21 +59,20 @@ async def notify(
     devices = [
         device
         for device in await repository.devices_of_users(recipients)
-        if _wants(device["settings"], category)
-        and (breaks_quiet_hours or not _quiet(device["settings"], now))
+        if _wants(device.settings, category) and (breaks_quiet_hours or not _quiet(device.settings, now))
     ]
     if not devices:
         return []
-    badges = await repository.badges(sorted({d["user"] for d in devices}, key=str))
-    rows = []
+    badges = await repository.badges(sorted({d.user for d in devices}, key=str))
+    rows: list[repository.OutboxRow] = []
     for device in devices:
-        chosen = per_user(device["user"]) if per_user else notification
-        stored = chosen.stored(created_epoch=int(now.timestamp())) | {"badge": badges.get(device["user"], 0)}
+        chosen = per_user(device.user) if per_user else notification
+        stored = chosen.stored(created_epoch=int(now.timestamp())) | {"badge": badges.get(device.user, 0)}
         rows.append(
             {
                 "id": uuid.uuid4(),
-                "device": device["id"],
-                "user": device["user"],
+                "device": device.id,
+                "user": device.user,
                 "category": category.value,
                 "event_id": event_id,
                 "message": stored,
@@ -92,25 +92,26 @@ async def _after_commit() -> None:
         _wake()
 
 
-def _wants(settings: Row | None, category: Category) -> bool:
+def _wants(settings: PushPreferences | None, category: Category) -> bool:
     if settings is None:
         return True
-    column = {Category.REFERRAL_UPDATES: "referral_updates", Category.MESSAGES: "messages"}.get(
-        category, "reminders"
-    )
-    return bool(settings[column])
+    if category is Category.REFERRAL_UPDATES:
+        return settings.referral_updates
+    if category is Category.MESSAGES:
+        return settings.messages
+    return settings.reminders
 
 
-def _quiet(settings: Row | None, now: datetime) -> bool:
+def _quiet(settings: PushPreferences | None, now: datetime) -> bool:
     """Whether ``now`` falls in the user's quiet hours, in their own time zone."""
-    if settings is None or not settings["quiet_start"] or not settings["quiet_end"]:
+    if settings is None or not settings.quiet_start or not settings.quiet_end:
         return False
     try:
-        zone = ZoneInfo(settings["time_zone"])
+        zone = ZoneInfo(settings.time_zone)
     except (ZoneInfoNotFoundError, ValueError):
         zone = ZoneInfo("UTC")
     local = now.astimezone(zone).time()
-    start, end = time.fromisoformat(settings["quiet_start"]), time.fromisoformat(settings["quiet_end"])
+    start, end = time.fromisoformat(settings.quiet_start), time.fromisoformat(settings.quiet_end)
     if start <= end:
         return start <= local < end
     return local >= start or local < end

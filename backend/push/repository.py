@@ -9,11 +9,13 @@ from typing import Any
 from uuid import UUID
 
 from backend.db import fetch, placeholders
+from backend.push import records
 from backend.push.codes import OutboxStatus, SkipReason
 from backend.push.tables import PushDevice, PushOutbox, PushSettings
 from backend.referrals.lifecycle import AWAITING_RESPONSE, Status
 
-Row = dict[str, Any]
+OutboxRow = dict[str, Any]
+"""An outbox row: ``PushOutbox`` column values to insert, or the claimed ``CLAIM_COLUMNS``."""
 CLAIM_COLUMNS = 'id, device, "user", category, event_id, message, attempts'
 
 # referrals counted in a user's badge: waiting for the receiving provider's decision, or for the
@@ -27,7 +29,7 @@ _FOR_REFERRER = (Status.NEEDS_INFO.value,)
 
 async def upsert_device(
     *, user_id: UUID, device_id: str, platform: str, token: str, app_version: str, locale: str, now: datetime
-) -> Row:
+) -> records.PushDevice:
     """One row per (user, device id); a token moved to another user or device leaves its old row."""
     await PushDevice.delete().where(
         (PushDevice.token == token) & ((PushDevice.user != user_id) | (PushDevice.device_id != device_id))
@@ -62,22 +64,20 @@ async def upsert_device(
         await PushDevice.update(values).where(PushDevice.id == device_uuid)
     row = await PushDevice.select().where(PushDevice.id == device_uuid).first()
     assert row is not None
-    return dict(row)
+    return records.PushDevice(**row)
 
 
-async def devices_of_user(user_id: UUID) -> list[Row]:
-    rows: list[Row] = (
-        await PushDevice.select().where(PushDevice.user == user_id).order_by(PushDevice.created_at)
-    )
-    return rows
+async def devices_of_user(user_id: UUID) -> list[records.PushDevice]:
+    rows = await PushDevice.select().where(PushDevice.user == user_id).order_by(PushDevice.created_at)
+    return [records.PushDevice(**row) for row in rows]
 
 
-async def devices_of_users(user_ids: Sequence[UUID]) -> list[Row]:
-    """The users' devices, each with its user's push settings under ``settings`` (``None`` when
-    the user never saved any: the defaults apply), in one statement."""
+async def devices_of_users(user_ids: Sequence[UUID]) -> list[records.DeviceTarget]:
+    """The users' devices, each with its user's push preferences under ``settings`` (``None``
+    when the user never saved any: the defaults apply), in one statement."""
     if not user_ids:
         return []
-    rows: list[Row] = await fetch(
+    rows = await fetch(
         PushDevice,
         'SELECT push_device.id, push_device."user", push_device.device_id, push_device.locale, '  # noqa: S608
         "push_settings.id AS settings_id, push_settings.time_zone, push_settings.quiet_start, "
@@ -87,15 +87,25 @@ async def devices_of_users(user_ids: Sequence[UUID]) -> list[Row]:
         f'WHERE push_device."user" IN ({placeholders(len(user_ids))})',
         *user_ids,
     )
-    devices = []
-    for row in rows:
-        settings = {name: row.pop(name) for name in _SETTINGS_COLUMNS}
-        has_settings = row.pop("settings_id") is not None
-        devices.append({**row, "settings": settings if has_settings else None})
-    return devices
-
-
-_SETTINGS_COLUMNS = ("time_zone", "quiet_start", "quiet_end", "referral_updates", "messages", "reminders")
+    return [
+        records.DeviceTarget(
+            id=row["id"],
+            user=row["user"],
+            device_id=row["device_id"],
+            locale=row["locale"],
+            settings=None
+            if row["settings_id"] is None
+            else records.PushPreferences(
+                time_zone=row["time_zone"],
+                quiet_start=row["quiet_start"],
+                quiet_end=row["quiet_end"],
+                referral_updates=row["referral_updates"],
+                messages=row["messages"],
+                reminders=row["reminders"],
+            ),
+        )
+        for row in rows
+    ]
 
 
 async def delete_device(user_id: UUID, device_id: str) -> int:
@@ -118,26 +128,29 @@ async def delete_device_by_id(device_uuid: UUID) -> None:
     await PushDevice.delete().where(PushDevice.id == device_uuid)
 
 
-async def tokens_of_devices(device_ids: Sequence[UUID]) -> dict[UUID, Row]:
+async def tokens_of_devices(device_ids: Sequence[UUID]) -> dict[UUID, records.DeviceToken]:
     if not device_ids:
         return {}
     rows = await PushDevice.select(PushDevice.id, PushDevice.token, PushDevice.locale).where(
         PushDevice.id.is_in(list(device_ids))
     )
-    return {row["id"]: row for row in rows}
+    return {row["id"]: records.DeviceToken(**row) for row in rows}
 
 
 # --- settings -----------------------------------------------------------------------------------
 
 
-async def settings_of_users(user_ids: Sequence[UUID]) -> dict[UUID, Row]:
+async def settings_of_users(user_ids: Sequence[UUID]) -> dict[UUID, records.PushSettings]:
     if not user_ids:
         return {}
     rows = await PushSettings.select().where(PushSettings.user.is_in(list(user_ids)))
-    return {row["user"]: row for row in rows}
+    return {row["user"]: records.PushSettings(**row) for row in rows}
 
 
-async def save_settings(user_id: UUID, values: Row, now: datetime) -> Row:
+async def save_settings(
+    user_id: UUID, preferences: records.PushPreferences, now: datetime
+) -> records.PushSettings:
+    values = {name: getattr(preferences, name) for name in records.PREFERENCE_FIELDS}
     existing = await PushSettings.select(PushSettings.id).where(PushSettings.user == user_id).first()
     if existing is None:
         await PushSettings(id=uuid.uuid4(), user=user_id, updated_at=now, **values).save()
@@ -147,7 +160,7 @@ async def save_settings(user_id: UUID, values: Row, now: datetime) -> Row:
         ).where(PushSettings.id == existing["id"])
     row = await PushSettings.select().where(PushSettings.user == user_id).first()
     assert row is not None
-    return dict(row)
+    return records.PushSettings(**row)
 
 
 # --- outbox -------------------------------------------------------------------------------------
@@ -156,13 +169,13 @@ async def save_settings(user_id: UUID, values: Row, now: datetime) -> Row:
 OUTBOX_ROWS_PER_STATEMENT = 1000  # 10 columns each: far below PostgreSQL's 32,767 parameters
 
 
-async def insert_outbox(rows: Sequence[Row]) -> None:
+async def insert_outbox(rows: Sequence[OutboxRow]) -> None:
     for start in range(0, len(rows), OUTBOX_ROWS_PER_STATEMENT):
         chunk = rows[start : start + OUTBOX_ROWS_PER_STATEMENT]
         await PushOutbox.insert(*(PushOutbox(**row) for row in chunk))
 
 
-async def claim_due(*, now: datetime, lease: timedelta, limit: int, is_sqlite: bool) -> list[Row]:
+async def claim_due(*, now: datetime, lease: timedelta, limit: int, is_sqlite: bool) -> list[OutboxRow]:
     """Take up to ``limit`` due rows for ``lease`` (one statement; concurrent dispatchers on
     PostgreSQL skip each other's rows instead of waiting for them).
 

@@ -18,12 +18,11 @@ from backend.accounts.actor import Actor
 from backend.auth import repository as auth_repository
 from backend.core.clock import utcnow
 from backend.core.errors import InvalidInput
-from backend.push import repository
+from backend.push import records, repository
 from backend.push.codes import Platform
 from backend.push.errors import PushError, PushErrorCode
 from backend.push.limits import MAX_APP_VERSION_CHARS, MAX_DEVICES_PER_USER, MAX_LOCALE_CHARS, MAX_TOKEN_CHARS
 
-Row = dict[str, Any]
 TOKEN = re.compile(r"^[A-Za-z0-9_:\-.]+$")
 LOCALE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
 CLOCK = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
@@ -48,17 +47,17 @@ class SettingsChange:
     reminders: bool | None = None
 
 
-DEFAULT_SETTINGS: Row = {
-    "time_zone": "UTC",
-    "quiet_start": None,
-    "quiet_end": None,
-    "referral_updates": True,
-    "messages": True,
-    "reminders": True,
-}
+DEFAULT_SETTINGS = records.PushPreferences(
+    time_zone="UTC",
+    quiet_start=None,
+    quiet_end=None,
+    referral_updates=True,
+    messages=True,
+    reminders=True,
+)
 
 
-async def register_device(actor: Actor, registration: DeviceRegistration) -> Row:
+async def register_device(actor: Actor, registration: DeviceRegistration) -> records.PushDevice:
     problems = InvalidInput()
     if not 1 <= len(registration.token) <= MAX_TOKEN_CHARS or not TOKEN.match(registration.token):
         problems.add("token", "INVALID", "An FCM registration token.")
@@ -68,7 +67,7 @@ async def register_device(actor: Actor, registration: DeviceRegistration) -> Row
         problems.add("locale", "INVALID", "A BCP 47 language tag such as en or es-US.")
     problems.raise_if_any()
     device_id = await auth_repository.session_device_id(actor.session_id) or "unknown"
-    known = {row["device_id"] for row in await repository.devices_of_user(actor.user_id)}
+    known = {device.device_id for device in await repository.devices_of_user(actor.user_id)}
     if device_id not in known and len(known) >= MAX_DEVICES_PER_USER:
         raise PushError(
             PushErrorCode.TOO_MANY_DEVICES, f"At most {MAX_DEVICES_PER_USER} devices: remove one first."
@@ -92,18 +91,19 @@ async def remove_device(actor: Actor, device_id: str | None = None) -> bool:
     return await repository.delete_device(actor.user_id, target) > 0
 
 
-async def devices(actor: Actor) -> list[Row]:
+async def devices(actor: Actor) -> list[records.PushDevice]:
     return await repository.devices_of_user(actor.user_id)
 
 
-async def settings(actor: Actor) -> Row:
+async def settings(actor: Actor) -> records.PushPreferences:
+    """The user's saved settings (a ``records.PushSettings``), or the defaults."""
     found = (await repository.settings_of_users([actor.user_id])).get(actor.user_id)
     return found or DEFAULT_SETTINGS
 
 
-async def change_settings(actor: Actor, change: SettingsChange) -> Row:
+async def change_settings(actor: Actor, change: SettingsChange) -> records.PushSettings:
     current = await settings(actor)
-    values = {name: current[name] for name in DEFAULT_SETTINGS}
+    values: dict[str, Any] = {name: getattr(current, name) for name in records.PREFERENCE_FIELDS}
     problems = InvalidInput()
     if change.time_zone is not None:
         if change.time_zone not in _zones():
@@ -125,7 +125,7 @@ async def change_settings(actor: Actor, change: SettingsChange) -> Row:
         value = getattr(change, name)
         if value is not None:
             values[name] = value
-    return await repository.save_settings(actor.user_id, values, utcnow())
+    return await repository.save_settings(actor.user_id, records.PushPreferences(**values), utcnow())
 
 
 def _zones() -> set[str]:

@@ -105,7 +105,7 @@ async def receiving_side(referral: Row) -> tuple[list[UUID], UUID | None]:
     decider = None
     if referral["receiving_provider"] is not None:
         rows = await accounts.providers_by_ids([referral["receiving_provider"]])
-        decider = rows[0]["user"] if rows else None
+        decider = rows[0].user if rows else None
     return users, decider
 
 
@@ -126,17 +126,17 @@ async def _users_of_sides(sides_of: dict[Any, list[tuple[UUID | None, UUID]]]) -
     all_sides = [side for sides in sides_of.values() for side in sides]
     memberships = await accounts.active_memberships_in(sorted({org for _, org in all_sides}, key=str))
     providers = {
-        row["id"]: row["user"]
+        row.id: row.user
         for row in await accounts.providers_by_ids(
             sorted({p for p, _ in all_sides if p is not None}, key=str)
         )
-        if row["user"] is not None
+        if row.user is not None
     }
-    members = {(m["user"], m["organization"]) for m in memberships}
+    members = {(m.user, m.organization) for m in memberships}
     staff: dict[UUID, set[UUID]] = {}
     for m in memberships:
-        if Role(m["role"]) in STAFF_ROLES:
-            staff.setdefault(m["organization"], set()).add(m["user"])
+        if Role(m.role) in STAFF_ROLES:
+            staff.setdefault(m.organization, set()).add(m.user)
     found: dict[Any, list[UUID]] = {}
     for referral_id, sides in sides_of.items():
         users: set[UUID] = set()

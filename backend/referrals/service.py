@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from backend.accounts import records as accounts_records
 from backend.accounts import repository as accounts
 from backend.accounts.actor import Actor
 from backend.audit.actions import AuditAction
@@ -378,12 +379,12 @@ async def create_referral(
         patient = await patients.patient_by_id(draft.patient_id)
         if patient is None or not actor.is_member(patient["organization"]):
             problems.add("patientId", "NOT_FOUND", "No such patient in your organizations.")
-        elif referring is not None and patient["organization"] != referring["organization"]:
+        elif referring is not None and patient["organization"] != referring.organization:
             problems.add("patientId", "OTHER_ORGANIZATION", "The patient belongs to another organization.")
         specialties = await accounts.specialties_by_codes([draft.specialty_code])
         if not specialties:
             problems.add("specialtyCode", "UNKNOWN_SPECIALTY", "Unknown specialty code.")
-        receiving_org = await _receiving_side(draft, specialties[0]["id"] if specialties else None, problems)
+        receiving_org = await _receiving_side(draft, specialties[0].id if specialties else None, problems)
         problems.raise_if_any()
         assert referring is not None
         assert receiving_org is not None
@@ -394,11 +395,11 @@ async def create_referral(
                 "priority": draft.priority.value,
                 "priority_rank": lifecycle.PRIORITY_RANK[draft.priority],
                 "patient": draft.patient_id,
-                "referring_provider": referring["id"],
-                "referring_organization": referring["organization"],
+                "referring_provider": referring.id,
+                "referring_organization": referring.organization,
                 "receiving_provider": draft.receiving_provider_id,
                 "receiving_organization": receiving_org,
-                "specialty": specialties[0]["id"],
+                "specialty": specialties[0].id,
                 "reason": draft.content.reason.strip(),
                 "clinical_question": draft.content.clinical_question.strip(),
                 "relevant_history": draft.content.relevant_history.strip(),
@@ -448,13 +449,15 @@ async def _insert_draft(
     return Outcome(referral, access.parties(actor, referral))
 
 
-async def _referring_provider(actor: Actor, provider_id: UUID | None, problems: InvalidInput) -> Row | None:
+async def _referring_provider(
+    actor: Actor, provider_id: UUID | None, problems: InvalidInput
+) -> accounts_records.Provider | None:
     """The caller's own provider entry, or, for staff, a provider of their organization."""
     if provider_id is None:
         own = [
             p
             for p in await accounts.providers_by_ids(sorted(actor.provider_ids))
-            if actor.is_member(p["organization"])
+            if actor.is_member(p.organization)
         ]
         if not own:
             problems.add("referringProviderId", "REQUIRED", "Choose the referring provider.")
@@ -462,8 +465,7 @@ async def _referring_provider(actor: Actor, provider_id: UUID | None, problems: 
         return own[0]
     provider = await directory.provider_by_id(provider_id)
     if provider is None or not (
-        actor.is_provider_in(provider_id, provider["organization"])
-        or actor.is_staff_of(provider["organization"])
+        actor.is_provider_in(provider_id, provider.organization) or actor.is_staff_of(provider.organization)
     ):
         problems.add("referringProviderId", "NOT_FOUND", "No such provider in your organizations.")
         return None
@@ -478,17 +480,15 @@ async def _receiving_side(
         if provider is None:
             problems.add("receivingProviderId", "NOT_FOUND", "No such provider.")
             return None
-        if specialty_id is not None and not await directory.provider_has_specialty(
-            provider["id"], specialty_id
-        ):
+        if specialty_id is not None and not await directory.provider_has_specialty(provider.id, specialty_id):
             problems.add(
                 "receivingProviderId", "WRONG_SPECIALTY", "This provider does not practise that specialty."
             )
-        if draft.receiving_organization_id not in (None, provider["organization"]):
+        if draft.receiving_organization_id not in (None, provider.organization):
             problems.add(
                 "receivingOrganizationId", "MISMATCH", "The provider belongs to another organization."
             )
-        return UUID(str(provider["organization"]))
+        return UUID(str(provider.organization))
     if draft.receiving_organization_id is None:
         problems.add("receivingProviderId", "REQUIRED", "Choose a receiving provider or organization.")
         return None
@@ -548,9 +548,7 @@ async def send(actor: Actor, audit: AuditTrail, change: Change) -> Outcome:
     async def run() -> Outcome:
         referral, parties = await _checked(actor, change, Action.SEND)
         protocol = await protocols.protocol_for(referral["receiving_organization"], referral["specialty"])
-        version = (
-            await protocols.version_of(protocol["id"], protocol["current_version"]) if protocol else None
-        )
+        version = await protocols.version_of(protocol.id, protocol.current_version) if protocol else None
         policy = policy_from_row(version)
         missing = _missing_items(referral, policy, await repository.document_kinds(referral["id"]))
         receiver_status = NetworkStatus.UNKNOWN
@@ -575,7 +573,7 @@ async def send(actor: Actor, audit: AuditTrail, change: Change) -> Outcome:
         priority = Priority(referral["priority"])
         respond_by = policy.respond_by(priority, now)
         changes = {
-            "protocol_version": version["id"] if version else None,
+            "protocol_version": version.id if version else None,
             "network_status": receiver_status.value,
             "sent_at": now,
             "respond_by": respond_by,
@@ -594,7 +592,7 @@ async def route(actor: Actor, audit: AuditTrail, change: Change, provider_id: UU
 
     async def prepare(referral: Row, problems: InvalidInput) -> Row:
         provider = await directory.provider_by_id(provider_id)
-        if provider is None or provider["organization"] != referral["receiving_organization"]:
+        if provider is None or provider.organization != referral["receiving_organization"]:
             problems.add("providerId", "NOT_FOUND", "No such provider in the receiving organization.")
         elif not await directory.provider_has_specialty(provider_id, referral["specialty"]):
             problems.add("providerId", "WRONG_SPECIALTY", "This provider does not practise that specialty.")
@@ -711,7 +709,7 @@ async def _check_slot_provider(problems: InvalidInput, slot: AppointmentSlot, re
     if slot.provider_id is None:
         return
     provider = await directory.provider_by_id(slot.provider_id)
-    if provider is None or provider["organization"] != referral["receiving_organization"]:
+    if provider is None or provider.organization != referral["receiving_organization"]:
         problems.add("providerId", "NOT_FOUND", "No such provider in the receiving organization.")
 
 

@@ -86,8 +86,8 @@ async def _user_state(factory: Factory, user_id: UUID) -> tuple[Any, ...]:
     assert user is not None
     roles = repository.role_mapping(await repository.memberships_of_users([user_id]))
     return (
-        user["is_active"],
-        user["password_hash"],
+        user.is_active,
+        user.password_hash,
         sorted((str(k), sorted(v)) for k, v in roles.items()),
     )
 

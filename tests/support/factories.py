@@ -92,7 +92,7 @@ class DirectoryFactory:
                 npi=Factory.npi(),
                 display_name=f"Dr. {user.email[:10]}",
                 user_id=user.id,
-                specialty_ids=[row["id"] for row in specialties],
+                specialty_ids=[specialty.id for specialty in specialties],
             )
         return Clinician(user, provider_id)
 
@@ -102,8 +102,8 @@ class DirectoryFactory:
         code = f"plan-{secrets.token_hex(4)}"
         async with self.container.database.unit_of_work():
             await directory.insert_plans([(code, "Test Payer", f"Plan {code}")])
-            rows = [row for row in await directory.all_plans() if row["code"] == code]
-        return UUID(str(rows[0]["id"]))
+            plans = [plan for plan in await directory.all_plans() if plan.code == code]
+        return UUID(str(plans[0].id))
 
     async def patient(self, organization_id: UUID, *, given: str = "Ada", family: str | None = None) -> UUID:
         from datetime import date

@@ -870,7 +870,7 @@ async def seed_referral_domain(seeded: SeededAccounts) -> None:
 
 async def _seed_plans() -> dict[str, UUID]:
     await directory.insert_plans([(code, payer, name) for code, payer, name, _ in PLANS])
-    return {row["code"]: row["id"] for row in await directory.all_plans()}
+    return {plan.code: plan.id for plan in await directory.all_plans()}
 
 
 async def _seed_extra_providers(seeded: SeededAccounts) -> None:
@@ -963,7 +963,7 @@ async def _seed_protocols(seeded: SeededAccounts) -> dict[tuple[str, str], Seede
             version = await protocols.add_version(
                 protocol_id, name=name, definition=policy.to_json(), created_by=None
             )
-            seeded_protocols[(domain, code)] = SeededProtocol(version["id"], policy)
+            seeded_protocols[(domain, code)] = SeededProtocol(version.id, policy)
     return seeded_protocols
 
 

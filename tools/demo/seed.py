@@ -199,9 +199,9 @@ async def _seed_accounts(password_hash: str) -> SeededAccounts:
     """Organizations, users, roles, specialties and the providers among the users."""
     await accounts.insert_specialties(SPECIALTIES)
     seeded = SeededAccounts()
-    for row in await accounts.all_specialties():
-        seeded.specialty_ids[row["code"]] = row["id"]
-        seeded.specialty_names[row["code"]] = row["name"]
+    for specialty in await accounts.all_specialties():
+        seeded.specialty_ids[specialty.code] = specialty.id
+        seeded.specialty_names[specialty.code] = specialty.name
     npi_serial = 123_456_000
     for org in ORGANIZATIONS:
         organization = Organization(name=org.name, kind=org.kind.value)

@@ -4,30 +4,27 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
 from uuid import UUID
 
 from strawberry.dataloader import DataLoader
 
-from backend.accounts import repository
-
-Row = dict[str, Any]
+from backend.accounts import records, repository
 
 
-async def _organizations(ids: Sequence[UUID]) -> list[Row | None]:
-    rows = {row["id"]: row for row in await repository.organizations_by_ids(ids)}
+async def _organizations(ids: Sequence[UUID]) -> list[records.Organization | None]:
+    rows = {row.id: row for row in await repository.organizations_by_ids(ids)}
     return [rows.get(i) for i in ids]
 
 
-async def _memberships(user_ids: Sequence[UUID]) -> list[list[Row]]:
-    grouped: dict[UUID, list[Row]] = defaultdict(list)
+async def _memberships(user_ids: Sequence[UUID]) -> list[list[records.Membership]]:
+    grouped: dict[UUID, list[records.Membership]] = defaultdict(list)
     for row in await repository.memberships_of_users(user_ids):
-        grouped[row["user"]].append(row)
+        grouped[row.user].append(row)
     return [grouped.get(i, []) for i in user_ids]
 
 
-async def _provider_of_user(user_ids: Sequence[UUID]) -> list[Row | None]:
-    rows = {row["user"]: row for row in await repository.providers_of_users(user_ids)}
+async def _provider_of_user(user_ids: Sequence[UUID]) -> list[records.Provider | None]:
+    rows = {row.user: row for row in await repository.providers_of_users(user_ids) if row.user is not None}
     return [rows.get(i) for i in user_ids]
 
 
@@ -36,15 +33,15 @@ async def _specialty_codes(provider_ids: Sequence[UUID]) -> list[list[str]]:
     return [sorted(grouped.get(i, [])) for i in provider_ids]
 
 
-def organization_loader() -> DataLoader[UUID, Row | None]:
+def organization_loader() -> DataLoader[UUID, records.Organization | None]:
     return DataLoader(load_fn=_organizations)
 
 
-def memberships_loader() -> DataLoader[UUID, list[Row]]:
+def memberships_loader() -> DataLoader[UUID, list[records.Membership]]:
     return DataLoader(load_fn=_memberships)
 
 
-def provider_of_user_loader() -> DataLoader[UUID, Row | None]:
+def provider_of_user_loader() -> DataLoader[UUID, records.Provider | None]:
     return DataLoader(load_fn=_provider_of_user)
 
 

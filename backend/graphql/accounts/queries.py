@@ -40,4 +40,4 @@ class AccountQueries:
     @strawberry.field(description="Every specialty code the directory knows.")
     async def specialties(self, info: Info) -> list[Specialty]:
         info.context.require_actor()
-        return [Specialty(code=row["code"], name=row["name"]) for row in await repository.all_specialties()]
+        return [Specialty(code=row.code, name=row.name) for row in await repository.all_specialties()]

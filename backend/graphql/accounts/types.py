@@ -1,14 +1,13 @@
-"""GraphQL types for account objects, and their mapping from repository rows."""
+"""GraphQL types for account objects, and their mapping from the repository's records."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
 from uuid import UUID
 
 import strawberry
 
-from backend.accounts import service
+from backend.accounts import records, service
 from backend.accounts.codes import OrganizationKind as DomainOrganizationKind
 from backend.accounts.codes import Role as DomainRole
 from backend.accounts.errors import AccountError
@@ -53,10 +52,10 @@ class Organization(Node):
             return None
         page = rows[:limit]
         return UserConnection(
-            edges=[UserEdge(cursor=encode_cursor(row["email"]), node=user_from_row(row)) for row in page],
+            edges=[UserEdge(cursor=encode_cursor(row.email), node=user_from_row(row)) for row in page],
             page_info=PageInfo(
                 has_next_page=len(rows) > limit,
-                end_cursor=encode_cursor(page[-1]["email"]) if page else None,
+                end_cursor=encode_cursor(page[-1].email) if page else None,
             ),
         )
 
@@ -109,10 +108,10 @@ class User(Node):
     @strawberry.field(description="The user's roles, grouped by organization.")
     async def memberships(self, info: Info) -> list[Membership]:
         loader = info.context.loader("memberships", dataloaders.memberships_loader)
-        rows: list[dict[str, Any]] = await loader.load(self.raw_id)
+        rows: list[records.Membership] = await loader.load(self.raw_id)
         roles: dict[UUID, list[DomainRole]] = defaultdict(list)
         for row in rows:
-            roles[row["organization"]].append(DomainRole(row["role"]))
+            roles[row.organization].append(DomainRole(row.role))
         return [
             Membership(organization=await load_organization(info, org_id), roles=sorted(org_roles))
             for org_id, org_roles in sorted(roles.items(), key=lambda item: str(item[0]))
@@ -144,32 +143,32 @@ async def load_organization(info: Info, organization_id: UUID) -> Organization:
     return organization_from_row(row)
 
 
-def organization_from_row(row: dict[str, Any]) -> Organization:
+def organization_from_row(row: records.Organization) -> Organization:
     return Organization(
-        id=to_global_id("Organization", row["id"]),
-        name=row["name"],
-        kind=DomainOrganizationKind(row["kind"]),
-        raw_id=row["id"],
+        id=to_global_id("Organization", row.id),
+        name=row.name,
+        kind=DomainOrganizationKind(row.kind),
+        raw_id=row.id,
     )
 
 
-def user_from_row(row: dict[str, Any]) -> User:
+def user_from_row(row: records.User) -> User:
     return User(
-        id=to_global_id("User", row["id"]),
-        email=row["email"],
-        display_name=row["display_name"],
-        is_active=row["is_active"],
-        raw_id=row["id"],
-        home_organization_id=row["home_organization"],
+        id=to_global_id("User", row.id),
+        email=row.email,
+        display_name=row.display_name,
+        is_active=row.is_active,
+        raw_id=row.id,
+        home_organization_id=row.home_organization,
     )
 
 
-def provider_from_row(row: dict[str, Any]) -> Provider:
+def provider_from_row(row: records.Provider) -> Provider:
     return Provider(
-        id=to_global_id("Provider", row["id"]),
-        npi=row["npi"],
-        display_name=row["display_name"],
-        accepting_new_patients=row["accepting_new_patients"],
-        raw_id=row["id"],
-        organization_id=row["organization"],
+        id=to_global_id("Provider", row.id),
+        npi=row.npi,
+        display_name=row.display_name,
+        accepting_new_patients=row.accepting_new_patients,
+        raw_id=row.id,
+        organization_id=row.organization,
     )

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 import strawberry
 
+from backend.directory import records
 from backend.directory.codes import NetworkStatus as DomainNetworkStatus
 from backend.graphql.accounts.types import Provider
 from backend.graphql.common import Node, to_global_id
@@ -34,11 +34,11 @@ class ProviderMatch:
     )
 
 
-def plan_from_row(row: dict[str, Any]) -> InsurancePlan:
+def plan_from_row(row: records.InsurancePlan) -> InsurancePlan:
     return InsurancePlan(
-        id=to_global_id("InsurancePlan", row["id"]),
-        code=row["code"],
-        payer=row["payer"],
-        name=row["name"],
-        raw_id=row["id"],
+        id=to_global_id("InsurancePlan", row.id),
+        code=row.code,
+        payer=row.payer,
+        name=row.name,
+        raw_id=row.id,
     )

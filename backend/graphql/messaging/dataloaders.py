@@ -9,13 +9,14 @@ from uuid import UUID
 
 from strawberry.dataloader import DataLoader
 
+from backend.accounts import records as accounts_records
 from backend.accounts import repository as accounts
 from backend.messaging import repository, service
 
 Row = dict[str, Any]
 
 
-async def _members(conversation_ids: Sequence[UUID]) -> list[list[Row]]:
+async def _members(conversation_ids: Sequence[UUID]) -> list[list[accounts_records.UserName]]:
     conversations = await repository.conversations_by_ids(conversation_ids)
     found = await service.members_of(conversations)
     return [found.get(c, []) for c in conversation_ids]
@@ -27,11 +28,11 @@ async def _read_states(conversation_ids: Sequence[UUID]) -> list[dict[UUID, Row]
 
 
 async def _display_names(user_ids: Sequence[UUID]) -> list[str | None]:
-    found = {row["id"]: row["display_name"] for row in await accounts.users_by_ids(user_ids)}
+    found = {row.id: row.display_name for row in await accounts.users_by_ids(user_ids)}
     return [found.get(u) for u in user_ids]
 
 
-def members_loader() -> DataLoader[UUID, list[Row]]:
+def members_loader() -> DataLoader[UUID, list[accounts_records.UserName]]:
     return DataLoader(load_fn=_members)
 
 
@@ -59,18 +60,20 @@ class SentConversation:
         self._member_ids = member_ids
         self._names = names
         self._lock = asyncio.Lock()
-        self._users: dict[UUID, Row] | None = None
+        self._users: dict[UUID, accounts_records.UserName] | None = None
 
-    async def _users_by_id(self) -> dict[UUID, Row]:
+    async def _users_by_id(self) -> dict[UUID, accounts_records.UserName]:
         async with self._lock:
             if self._users is None and self._names is not None:
-                self._users = {u: {"id": u, "display_name": name} for u, name in self._names.items()}
+                self._users = {
+                    u: accounts_records.UserName(id=u, display_name=name) for u, name in self._names.items()
+                }
             if self._users is None:
                 rows = await accounts.users_by_ids(sorted(set(self._member_ids), key=str))
-                self._users = {row["id"]: row for row in rows}
+                self._users = {row.id: row for row in rows}
             return self._users
 
-    async def members(self, conversation_ids: Sequence[UUID]) -> list[list[Row]]:
+    async def members(self, conversation_ids: Sequence[UUID]) -> list[list[accounts_records.UserName]]:
         others = [c for c in conversation_ids if c != self._conversation_id]
         found = dict(zip(others, await _members(others), strict=True)) if others else {}
         if len(others) < len(conversation_ids):
@@ -89,7 +92,7 @@ class SentConversation:
         if not set(user_ids) <= set(self._member_ids):
             return await _display_names(user_ids)
         users = await self._users_by_id()
-        return [users[u]["display_name"] if u in users else None for u in user_ids]
+        return [users[u].display_name if u in users else None for u in user_ids]
 
 
 def prime_sent_conversation(

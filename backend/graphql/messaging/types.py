@@ -94,9 +94,9 @@ class Message(Node):
         )
         receipts = []
         for user in members:
-            if user["id"] == self.raw_sender_id:
+            if user.id == self.raw_sender_id:
                 continue
-            state = states.get(user["id"])
+            state = states.get(user.id)
             status = DomainReceiptStatus.SENT
             if state is not None and state["read_up_to"] >= self.sequence:
                 status = DomainReceiptStatus.READ
@@ -104,7 +104,7 @@ class Message(Node):
                 status = DomainReceiptStatus.DELIVERED
             receipts.append(
                 MessageReceipt(
-                    user_id=to_global_id("User", user["id"]), display_name=user["display_name"], status=status
+                    user_id=to_global_id("User", user.id), display_name=user.display_name, status=status
                 )
             )
         return receipts
@@ -151,10 +151,10 @@ class Conversation(Node):
         states = await info.context.loader("read_states", dataloaders.read_states_loader).load(self.raw_id)
         return [
             ConversationMember(
-                user_id=to_global_id("User", user["id"]),
-                display_name=user["display_name"],
-                delivered_up_to=states[user["id"]]["delivered_up_to"] if user["id"] in states else 0,
-                read_up_to=states[user["id"]]["read_up_to"] if user["id"] in states else 0,
+                user_id=to_global_id("User", user.id),
+                display_name=user.display_name,
+                delivered_up_to=states[user.id]["delivered_up_to"] if user.id in states else 0,
+                read_up_to=states[user.id]["read_up_to"] if user.id in states else 0,
             )
             for user in members
         ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 import strawberry
@@ -11,6 +10,7 @@ from backend.graphql.accounts.types import Specialty
 from backend.graphql.common import to_global_id
 from backend.graphql.context import Info
 from backend.graphql.referrals import dataloaders
+from backend.protocols import records
 from backend.protocols.codes import DocumentKind as DomainDocumentKind
 from backend.protocols.codes import RequiredField as DomainRequiredField
 from backend.protocols.policy import policy_from_row
@@ -43,16 +43,15 @@ class Protocol:
     async def specialty(self, info: Info) -> Specialty:
         row = await info.context.loader("specialty", dataloaders.specialty_loader).load(self.specialty_id)
         assert row is not None
-        return Specialty(code=row["code"], name=row["name"])
+        return Specialty(code=row.code, name=row.name)
 
 
-def protocol_from_row(row: dict[str, Any]) -> Protocol:
-    """``row``: a protocol version with ``protocol_name`` and ``protocol_specialty`` joined in."""
+def protocol_from_row(row: records.NamedProtocolVersion) -> Protocol:
     policy = policy_from_row(row)
     return Protocol(
-        id=to_global_id("ProtocolVersion", row["id"]),
-        name=row["protocol_name"],
-        version=row["version"],
+        id=to_global_id("ProtocolVersion", row.id),
+        name=row.protocol_name,
+        version=row.version,
         required_fields=list(policy.required_fields),
         required_attachment_kinds=list(policy.required_attachment_kinds),
         sla=[
@@ -64,5 +63,5 @@ def protocol_from_row(row: dict[str, Any]) -> Protocol:
             for priority, deadline in policy.sla
         ],
         valid_days=policy.valid_days,
-        specialty_id=row["protocol_specialty"],
+        specialty_id=row.protocol_specialty,
     )

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import strawberry
 
 from backend.graphql.common import Node, to_global_id
+from backend.push import records
 from backend.push.codes import Platform as DomainPlatform
 
 Platform = strawberry.enum(DomainPlatform)
-Row = dict[str, Any]
 
 
 @strawberry.type(description="A device that receives your pushes (one per sign-in device id).")
@@ -36,23 +35,23 @@ class PushSettings:
     reminders: bool
 
 
-def device_from_row(row: Row) -> PushDevice:
+def device_from_row(row: records.PushDevice) -> PushDevice:
     return PushDevice(
-        id=to_global_id("PushDevice", row["id"]),
-        device_id=row["device_id"],
-        platform=DomainPlatform(row["platform"]),
-        app_version=row["app_version"],
-        locale=row["locale"],
-        updated_at=row["updated_at"],
+        id=to_global_id("PushDevice", row.id),
+        device_id=row.device_id,
+        platform=DomainPlatform(row.platform),
+        app_version=row.app_version,
+        locale=row.locale,
+        updated_at=row.updated_at,
     )
 
 
-def settings_from_row(row: Row) -> PushSettings:
+def settings_from_row(row: records.PushPreferences) -> PushSettings:
     return PushSettings(
-        time_zone=row["time_zone"],
-        quiet_start=row["quiet_start"],
-        quiet_end=row["quiet_end"],
-        referral_updates=row["referral_updates"],
-        messages=row["messages"],
-        reminders=row["reminders"],
+        time_zone=row.time_zone,
+        quiet_start=row.quiet_start,
+        quiet_end=row.quiet_end,
+        referral_updates=row.referral_updates,
+        messages=row.messages,
+        reminders=row.reminders,
     )

@@ -8,9 +8,12 @@ from uuid import UUID
 
 from strawberry.dataloader import DataLoader
 
+from backend.accounts import records as accounts_records
 from backend.accounts import repository as accounts
+from backend.directory import records as directory_records
 from backend.directory import repository as directory
 from backend.patients import repository as patients
+from backend.protocols import records as protocols_records
 from backend.protocols import repository as protocols
 from backend.referrals import repository
 
@@ -26,25 +29,29 @@ async def _patients(ids: Sequence[UUID]) -> list[Row | None]:
     return _by_id(await patients.patients_by_ids(ids), ids)
 
 
-async def _providers(ids: Sequence[UUID]) -> list[Row | None]:
-    return _by_id(await accounts.providers_by_ids(ids), ids)
+async def _providers(ids: Sequence[UUID]) -> list[accounts_records.Provider | None]:
+    found = {row.id: row for row in await accounts.providers_by_ids(ids)}
+    return [found.get(i) for i in ids]
 
 
-async def _users(ids: Sequence[UUID]) -> list[Row | None]:
-    return _by_id(await accounts.users_by_ids(ids), ids)
+async def _users(ids: Sequence[UUID]) -> list[accounts_records.User | None]:
+    found = {row.id: row for row in await accounts.users_by_ids(ids)}
+    return [found.get(i) for i in ids]
 
 
-async def _plans(ids: Sequence[UUID]) -> list[Row | None]:
-    return _by_id(await directory.plans_by_ids(ids), ids)
+async def _plans(ids: Sequence[UUID]) -> list[directory_records.InsurancePlan | None]:
+    found = {row.id: row for row in await directory.plans_by_ids(ids)}
+    return [found.get(i) for i in ids]
 
 
-async def _protocol_versions(ids: Sequence[UUID]) -> list[Row | None]:
-    return _by_id(await protocols.versions_by_ids(ids), ids)
+async def _protocol_versions(ids: Sequence[UUID]) -> list[protocols_records.NamedProtocolVersion | None]:
+    found = {row.id: row for row in await protocols.versions_by_ids(ids)}
+    return [found.get(i) for i in ids]
 
 
-async def _specialties(ids: Sequence[UUID]) -> list[Row | None]:
-    rows: list[Row] = await accounts.specialties_by_ids(ids)
-    return _by_id(rows, ids)
+async def _specialties(ids: Sequence[UUID]) -> list[accounts_records.Specialty | None]:
+    found = {row.id: row for row in await accounts.specialties_by_ids(ids)}
+    return [found.get(i) for i in ids]
 
 
 async def _events(referral_ids: Sequence[UUID]) -> list[list[Row]]:
@@ -66,23 +73,23 @@ def patient_loader() -> DataLoader[UUID, Row | None]:
     return DataLoader(load_fn=_patients)
 
 
-def provider_loader() -> DataLoader[UUID, Row | None]:
+def provider_loader() -> DataLoader[UUID, accounts_records.Provider | None]:
     return DataLoader(load_fn=_providers)
 
 
-def user_loader() -> DataLoader[UUID, Row | None]:
+def user_loader() -> DataLoader[UUID, accounts_records.User | None]:
     return DataLoader(load_fn=_users)
 
 
-def plan_loader() -> DataLoader[UUID, Row | None]:
+def plan_loader() -> DataLoader[UUID, directory_records.InsurancePlan | None]:
     return DataLoader(load_fn=_plans)
 
 
-def protocol_version_loader() -> DataLoader[UUID, Row | None]:
+def protocol_version_loader() -> DataLoader[UUID, protocols_records.NamedProtocolVersion | None]:
     return DataLoader(load_fn=_protocol_versions)
 
 
-def specialty_loader() -> DataLoader[UUID, Row | None]:
+def specialty_loader() -> DataLoader[UUID, accounts_records.Specialty | None]:
     return DataLoader(load_fn=_specialties)
 
 

@@ -27,6 +27,7 @@ from backend.graphql.patients.types import Patient, patient_from_row
 from backend.graphql.protocols.types import DocumentKind, Priority, Protocol, protocol_from_row
 from backend.graphql.referrals import dataloaders
 from backend.patients import service as patient_service
+from backend.protocols import records as protocols_records
 from backend.protocols.policy import policy_from_row
 from backend.referrals.codes import AppointmentStatus as DomainAppointmentStatus
 from backend.referrals.codes import CancelReason as DomainCancelReason
@@ -67,7 +68,7 @@ class ReferralEvent:
         if self.actor_id is None:
             return None
         row = await info.context.loader("user", dataloaders.user_loader).load(self.actor_id)
-        return str(row["display_name"]) if row else None
+        return row.display_name if row else None
 
 
 @strawberry.type(description="A document's metadata; fetch its content with `document(id:)`.")
@@ -158,7 +159,7 @@ class Referral(Node):
     async def specialty(self, info: Info) -> Specialty:
         row = await info.context.loader("specialty", dataloaders.specialty_loader).load(self.raw["specialty"])
         assert row is not None
-        return Specialty(code=row["code"], name=row["name"])
+        return Specialty(code=row.code, name=row.name)
 
     @strawberry.field
     async def referring_provider(self, info: Info) -> Provider:
@@ -240,13 +241,13 @@ async def _load_provider(info: Info, provider_id: UUID | None) -> Provider | Non
     return provider_from_row(row) if row else None
 
 
-async def _load_protocol(info: Info, referral: Row) -> Row | None:
+async def _load_protocol(info: Info, referral: Row) -> protocols_records.NamedProtocolVersion | None:
     version_id = referral["protocol_version"]
     if version_id is None:
         return None
-    row: Row | None = await info.context.loader("protocol_version", dataloaders.protocol_version_loader).load(
-        version_id
-    )
+    row: protocols_records.NamedProtocolVersion | None = await info.context.loader(
+        "protocol_version", dataloaders.protocol_version_loader
+    ).load(version_id)
     return row
 
 
