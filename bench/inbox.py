@@ -62,6 +62,8 @@ if TYPE_CHECKING:
     from litestar.handlers import HTTPRouteHandler
 
     from backend.container import Container
+    from backend.patients.records import Patient
+    from backend.referrals.records import Referral
     from backend.referrals.service import Outcome
 
 PATIENTS = 200
@@ -325,7 +327,7 @@ def build_plain_inbox() -> HTTPRouteHandler:
 
     encoder = msgspec.json.Encoder()
 
-    def cursor(row: Row) -> str:
+    def cursor(row: Referral) -> str:
         key = service.inbox_key(row)
         raw = f"{key.priority_rank}|{key.due_at.isoformat()}|{key.id}"
         return base64.urlsafe_b64encode(raw.encode()).decode()
@@ -338,36 +340,41 @@ def build_plain_inbox() -> HTTPRouteHandler:
             encoded["npi"] = record.npi
         return encoded
 
-    def node(outcome: Outcome, related: dict[str, dict[UUID, Any]], now: datetime) -> Row:
+    def node(
+        outcome: Outcome,
+        patients_by_id: dict[UUID, Patient],
+        related: dict[str, dict[UUID, Row]],
+        now: datetime,
+    ) -> Row:
         row = outcome.referral
-        due_at = None if row["due_at"] >= service.NO_DEADLINE else row["due_at"]
-        patient = related["patients"][row["patient"]]
-        specialty = related["specialties"][row["specialty"]]
-        organization = related["organizations"][row["referring_organization"]]
-        receiving = row["receiving_provider"]
+        due_at = None if row.due_at >= service.NO_DEADLINE else row.due_at
+        patient = patients_by_id[row.patient]
+        specialty = related["specialties"][row.specialty]
+        organization = related["organizations"][row.referring_organization]
+        receiving = row.receiving_provider
         return {
-            "id": to_global_id("Referral", row["id"]),
-            "version": row["version"],
-            "status": row["status"],
-            "priority": row["priority"],
+            "id": to_global_id("Referral", row.id),
+            "version": row.version,
+            "status": row.status,
+            "priority": row.priority,
             "dueAt": _iso(due_at),
             "isOverdue": due_at is not None and due_at < now,
-            "reason": row["reason"],
-            "clinicalQuestion": row["clinical_question"],
+            "reason": row.reason,
+            "clinicalQuestion": row.clinical_question,
             "diagnoses": service.diagnoses_of(row),
-            "networkStatus": row["network_status"],
+            "networkStatus": row.network_status,
             "allowedActions": [action.value for action in outcome.allowed_actions],
-            "createdAt": _iso(row["created_at"]),
-            "insurance": {"status": row["insurance_status"]},
+            "createdAt": _iso(row.created_at),
+            "insurance": {"status": row.insurance_status},
             "patient": {
-                "id": to_global_id("Patient", patient["id"]),
-                "mrn": patient["mrn"],
-                "givenName": patient["given_name"],
-                "familyName": patient["family_name"],
-                "birthDate": _iso(patient["birth_date"]),
+                "id": to_global_id("Patient", patient.id),
+                "mrn": patient.mrn,
+                "givenName": patient.given_name,
+                "familyName": patient.family_name,
+                "birthDate": _iso(patient.birth_date),
             },
             "specialty": {"code": specialty.code, "name": specialty.name},
-            "referringProvider": provider(related["providers"][row["referring_provider"]], with_npi=True),
+            "referringProvider": provider(related["providers"][row.referring_provider], with_npi=True),
             "receivingProvider": provider(
                 related["providers"].get(receiving) if receiving else None, with_npi=False
             ),
@@ -400,30 +407,32 @@ def build_plain_inbox() -> HTTPRouteHandler:
             )
             page = outcomes[:PAGE_SIZE]
             rows = [outcome.referral for outcome in page]
+            patients_by_id = {
+                p.id: p for p in await patients.patients_by_ids(_unique(r.patient for r in rows))
+            }
             related = {
-                "patients": _by_id(await patients.patients_by_ids(_unique(r["patient"] for r in rows))),
                 "providers": {
                     p.id: p
                     for p in await accounts.providers_by_ids(
-                        _unique(
-                            [r["referring_provider"] for r in rows] + [r["receiving_provider"] for r in rows]
-                        )
+                        _unique([r.referring_provider for r in rows] + [r.receiving_provider for r in rows])
                     )
                 },
                 "organizations": {
                     o.id: o
                     for o in await accounts.organizations_by_ids(
-                        _unique(r["referring_organization"] for r in rows)
+                        _unique(r.referring_organization for r in rows)
                     )
                 },
                 "specialties": {
-                    s.id: s for s in await accounts.specialties_by_ids(_unique(r["specialty"] for r in rows))
+                    s.id: s for s in await accounts.specialties_by_ids(_unique(r.specialty for r in rows))
                 },
             }
             # The GraphQL `patient` field audits one read per referral row; so does this.
-            patient_service.audit_reads(actor, audit, [related["patients"][r["patient"]] for r in rows])
+            patient_service.audit_reads(actor, audit, [patients_by_id[r.patient] for r in rows])
             now = utcnow()
-            edges = [{"cursor": cursor(o.referral), "node": node(o, related, now)} for o in page]
+            edges = [
+                {"cursor": cursor(o.referral), "node": node(o, patients_by_id, related, now)} for o in page
+            ]
         body = {
             "edges": edges,
             "pageInfo": {

@@ -33,7 +33,7 @@ from backend.graphql.messaging.queries import MessagingQueries
 from backend.graphql.messaging.types import conversation_from_view, message_from_row
 from backend.graphql.patients.mutations import PatientMutations
 from backend.graphql.patients.queries import PatientQueries
-from backend.graphql.patients.types import patient_from_row
+from backend.graphql.patients.types import patient_from_record
 from backend.graphql.protocols.mutations import ProtocolMutations
 from backend.graphql.protocols.queries import ProtocolQueries
 from backend.graphql.push.mutations import PushMutations
@@ -78,10 +78,12 @@ async def _resolve_node(info: Info, global_id: str) -> Node | None:
         return referral_from_outcome(outcome, utcnow())
     if type_name == "Patient":
         try:
-            row = await patient_service.read_patient(info.context.require_actor(), info.context.audit, raw_id)
+            patient = await patient_service.read_patient(
+                info.context.require_actor(), info.context.audit, raw_id
+            )
         except PatientError:
             return None
-        return patient_from_row(row)
+        return patient_from_record(patient)
     if type_name in {"Conversation", "Message"}:
         return await _resolve_messaging_node(info, type_name, raw_id)
     if type_name == "Provider":

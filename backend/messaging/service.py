@@ -123,7 +123,7 @@ class MessagePage:
 
 async def referral_conversation(actor: Actor, audit: AuditTrail, referral_id: UUID) -> ConversationView:
     referral, _ = await referral_access.access_referral(actor, referral_id)
-    conversation = await repository.ensure_referral_conversation(referral["id"], None, utcnow())
+    conversation = await repository.ensure_referral_conversation(referral.id, None, utcnow())
     return (await _views(actor, audit, [conversation]))[0]
 
 
@@ -658,12 +658,12 @@ async def promote_to_record(
             source_message_id=message["id"],
         )
     referral = (await referrals.access_rows([conversation["referral"]]))[0]
-    change = referral_service.Change(referral["id"], referral["version"], idempotency_key)
+    change = referral_service.Change(referral.id, referral.version, idempotency_key)
     try:
         await referral_service.add_document(actor, audit, change, document)
     except ReferralError as error:
         raise MessagingError(MessagingErrorCode.PROMOTION_REFUSED, error.message) from None
-    document_id = await referrals.latest_document_from_message(referral["id"], message["id"])
+    document_id = await referrals.latest_document_from_message(referral.id, message["id"])
     assert document_id is not None
     await repository.mark_promoted(message["id"], attachment_id, document_id)
     audit.record(

@@ -4,7 +4,7 @@ A patient's MRN is encrypted under a data key of its own (scope "patient", field
 found through ``mrn_index``, its blind index (backend/crypto/blind_index.py): exact matches,
 after stripping and upper-casing. Rows written before encryption (no ``wrapped_key``) are read
 and matched on their plaintext ``mrn`` until :func:`seal_legacy_patients` (run by ``migrate``)
-seals them.
+seals them. Reads return :class:`backend.patients.records.Patient` records.
 """
 
 from __future__ import annotations
@@ -23,9 +23,11 @@ from backend.crypto.keys import key_encryption_keys
 from backend.crypto.rotation import WrappedKeys
 from backend.db import keyset_pages
 from backend.logging import get_logger
+from backend.patients import records
 from backend.patients.tables import Patient
 
-Row = dict[str, Any]
+# column name -> value: a row as Piccolo selects it (before it becomes a record), or what to write
+Columns = dict[str, Any]
 SCOPE = "patient"
 # where this domain keeps wrapped data keys: `keys rotate` re-wraps them (listed in backend/wiring.py)
 WRAPPED_KEYS = WrappedKeys(Patient, Patient.id, Patient.wrapped_key, scope=SCOPE)
@@ -68,15 +70,15 @@ async def insert_patient(
     return patient_id
 
 
-async def patient_by_id(patient_id: UUID) -> Row | None:
-    row: Row | None = await Patient.select().where(Patient.id == patient_id).first()
+async def patient_by_id(patient_id: UUID) -> records.Patient | None:
+    row: Columns | None = await Patient.select().where(Patient.id == patient_id).first()
     return _opened(row) if row else None
 
 
-async def patients_by_ids(ids: Sequence[UUID]) -> list[Row]:
+async def patients_by_ids(ids: Sequence[UUID]) -> list[records.Patient]:
     if not ids:
         return []
-    rows: list[Row] = await Patient.select().where(Patient.id.is_in(list(ids)))
+    rows: list[Columns] = await Patient.select().where(Patient.id.is_in(list(ids)))
     return [_opened(row) for row in rows]
 
 
@@ -85,13 +87,13 @@ async def mrn_exists(organization_id: UUID, mrn: str) -> bool:
     return exists
 
 
-async def search(organization_ids: Sequence[UUID], text: str, limit: int) -> list[Row]:
+async def search(organization_ids: Sequence[UUID], text: str, limit: int) -> list[records.Patient]:
     """Exact MRN, or a name starting with ``text`` ("family given" or "given"), in these orgs."""
     if not organization_ids:
         return []
     needle = text.strip().lower()
     escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    rows: list[Row] = (
+    rows: list[Columns] = (
         await Patient.select()
         .where(Patient.organization.is_in(list(organization_ids)))
         .where(
@@ -140,7 +142,7 @@ def _mrn_is(mrn: str) -> Any:
     return (Patient.mrn_index == blind_index(mrn, scope=SCOPE, field=MRN)) | legacy
 
 
-def _sealed_mrn(patient_id: UUID, mrn: str) -> Row:
+def _sealed_mrn(patient_id: UUID, mrn: str) -> Columns:
     """The MRN columns of a patient: ciphertext under a new data key, blind index, wrapped key."""
     record_id = str(patient_id)
     data_key = envelope.new_data_key()
@@ -154,8 +156,8 @@ def _sealed_mrn(patient_id: UUID, mrn: str) -> Row:
     }
 
 
-def _opened(row: Row) -> Row:
-    """The row with its MRN in plaintext, without the sealing columns."""
+def _opened(row: Columns) -> records.Patient:
+    """The patient, its MRN in plaintext, without the sealing columns."""
     wrapped_key = row.pop("wrapped_key")
     ciphertext = row.pop("mrn_ciphertext")
     del row["mrn_index"]
@@ -165,4 +167,4 @@ def _opened(row: Row) -> Row:
             key_encryption_keys(), wrapped_key, scope=SCOPE, record_id=record_id
         )
         row["mrn"] = envelope.decrypt_field(data_key, ciphertext, scope=SCOPE, record_id=record_id, field=MRN)
-    return row
+    return records.Patient(**row)

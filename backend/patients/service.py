@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
-from typing import Any
 from uuid import UUID
 
 from backend.accounts.actor import Actor
@@ -13,14 +13,12 @@ from backend.core.clock import utcnow
 from backend.core.errors import InvalidInput
 from backend.core.validation import check_text
 from backend.directory import repository as directory
-from backend.patients import repository
+from backend.patients import records, repository
 from backend.patients.codes import AdministrativeSex
 from backend.patients.errors import PatientError, PatientErrorCode
 from backend.patients.limits import MAX_MEMBER_ID, MAX_MRN, MAX_NAME, MAX_PHONE, MAX_SEARCH, MIN_SEARCH
 from backend.referrals import access
 from backend.referrals.errors import ReferralError
-
-Row = dict[str, Any]
 
 
 def _not_found() -> PatientError:
@@ -40,7 +38,7 @@ async def register_patient(
     phone: str | None,
     insurance_plan_id: UUID | None,
     insurance_member_id: str | None,
-) -> Row:
+) -> records.Patient:
     if not actor.is_member(organization_id):
         raise _not_found()
     mrn = mrn.strip()
@@ -78,12 +76,12 @@ async def register_patient(
         object_type="Patient",
         object_id=patient_id,
     )
-    row = await repository.patient_by_id(patient_id)
-    assert row is not None
-    return row
+    patient = await repository.patient_by_id(patient_id)
+    assert patient is not None
+    return patient
 
 
-async def read_patient(actor: Actor, audit: AuditTrail, patient_id: UUID) -> Row:
+async def read_patient(actor: Actor, audit: AuditTrail, patient_id: UUID) -> records.Patient:
     try:
         patient = await access.access_patient(actor, await repository.patient_by_id(patient_id))
     except ReferralError:
@@ -92,22 +90,22 @@ async def read_patient(actor: Actor, audit: AuditTrail, patient_id: UUID) -> Row
     return patient
 
 
-async def search_patients(actor: Actor, audit: AuditTrail, *, text: str, limit: int) -> list[Row]:
+async def search_patients(actor: Actor, audit: AuditTrail, *, text: str, limit: int) -> list[records.Patient]:
     problems = InvalidInput()
     if not MIN_SEARCH <= len(text.strip()) <= MAX_SEARCH:
         problems.add("text", "LENGTH", f"Search with {MIN_SEARCH} to {MAX_SEARCH} characters.")
     problems.raise_if_any()
-    rows = await repository.search(actor.member_organization_ids, text, limit)
-    audit_reads(actor, audit, rows)
-    return rows
+    patients = await repository.search(actor.member_organization_ids, text, limit)
+    audit_reads(actor, audit, patients)
+    return patients
 
 
-def audit_reads(actor: Actor, audit: AuditTrail, patients: list[Row]) -> None:
+def audit_reads(actor: Actor, audit: AuditTrail, patients: Sequence[records.Patient]) -> None:
     for patient in patients:
         audit.record(
             AuditAction.PATIENT_READ,
             actor_user_id=actor.user_id,
-            organization_id=patient["organization"],
+            organization_id=patient.organization,
             object_type="Patient",
-            object_id=patient["id"],
+            object_id=patient.id,
         )

@@ -25,6 +25,7 @@ from backend.push import repository
 from backend.push.codes import Category, OutboxStatus, PushType
 from backend.push.payloads import CATEGORY_OF, Notification
 from backend.push.records import PushPreferences
+from backend.referrals import records as referral_records
 
 Row = dict[str, Any]
 GRACE = timedelta(milliseconds=1500)
@@ -118,20 +119,20 @@ def _quiet(settings: PushPreferences | None, now: datetime) -> bool:
 
 
 def referral_notification(
-    push_type: PushType, referral: Row, *, action: str, actionable: bool
+    push_type: PushType, referral: referral_records.Referral, *, action: str, actionable: bool
 ) -> Notification:
-    priority = str(referral["priority"])
+    priority = referral.priority
     return Notification(
         type=push_type,
         data={
-            "referralId": global_id("Referral", referral["id"]),
-            "referralVersion": str(referral["version"]),
-            "status": str(referral["status"]),
+            "referralId": global_id("Referral", referral.id),
+            "referralVersion": str(referral.version),
+            "status": referral.status,
             "action": action,
             "priority": priority,
         },
         high_priority=priority in {"STAT", "URGENT"},
-        collapse_key=f"r-{referral['id']}",
+        collapse_key=f"r-{referral.id}",
         actionable=actionable,
     )
 

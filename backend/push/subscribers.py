@@ -45,9 +45,9 @@ class PushDecider:
         before, after, action = change.before, change.after, change.action
         if before is None:
             return
-        status_changed = before["status"] != after["status"]
-        received = (status_changed and after["status"] == "SENT") or (
-            action in RECEIVED_ACTIONS and after["receiving_provider"] is not None
+        status_changed = before.status != after.status
+        received = (status_changed and after.status == "SENT") or (
+            action in RECEIVED_ACTIONS and after.receiving_provider is not None
         )
         if not (status_changed or received or action in UPDATE_ACTIONS):
             return
@@ -72,7 +72,7 @@ class PushDecider:
             targets,
             updated,
             event_id=change.event_id,
-            breaks_quiet_hours=after["priority"] == "STAT",
+            breaks_quiet_hours=after.priority == "STAT",
             per_user=per_user,
         )
         self._on_pushed(change.event_id, pushed)

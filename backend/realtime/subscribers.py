@@ -30,38 +30,43 @@ from backend.messaging.events import (
 )
 from backend.realtime.events import TYPING, ChatEventType, EventType, access_changed, emit, emit_ephemeral
 from backend.referrals import access
+from backend.referrals import records as referral_records
 from backend.referrals.events import AppointmentChanged, DocumentAdded, ReferralChanged
 
 Row = dict[str, Any]
-PARTY_FIELDS = (
-    "referring_provider",
-    "referring_organization",
-    "receiving_provider",
-    "receiving_organization",
-)
 
 
-def _common(referral: Row, action: str) -> dict[str, Any]:
-    return {"version": referral["version"], "status": referral["status"], "action": action}
+def _party_sides(referral: referral_records.Referral) -> tuple[UUID, UUID, UUID | None, UUID]:
+    """Who the referral's sides are: a change to any of them may take it away from someone."""
+    return (
+        referral.referring_provider,
+        referral.referring_organization,
+        referral.receiving_provider,
+        referral.receiving_organization,
+    )
+
+
+def _common(referral: referral_records.Referral, action: str) -> dict[str, Any]:
+    return {"version": referral.version, "status": referral.status, "action": action}
 
 
 async def referral_changed(change: ReferralChanged) -> None:
     before, after = change.before, change.after
     recipients = await access.recipients_at_version(after)
-    if before is not None and any(before[name] != after[name] for name in PARTY_FIELDS):
+    if before is not None and _party_sides(before) != _party_sides(after):
         removed = set(await access.recipients(before)) - set(recipients)
         if removed:  # their open subscriptions to the referral (and its chat) re-check at once
             access_changed(sorted(removed, key=str))
     if before is None:
         event_type, extra = EventType.REFERRAL_CREATED, {}
-    elif before["status"] != after["status"]:
+    elif before.status != after.status:
         event_type = EventType.REFERRAL_STATUS_CHANGED
-        extra = {"previousStatus": before["status"], "reasonCode": after["status_reason"]}
+        extra = {"previousStatus": before.status, "reasonCode": after.status_reason}
     else:
         event_type, extra = EventType.REFERRAL_UPDATED, {}
     emit(
         event_type,
-        referral_id=after["id"],
+        referral_id=after.id,
         payload=_common(after, change.action) | extra,
         recipients=recipients,
         event_id=change.event_id,
@@ -72,12 +77,12 @@ async def appointment_changed(change: AppointmentChanged) -> None:
     referral, appointment = change.referral, change.appointment
     emit(
         EventType.APPOINTMENT_CHANGED,
-        referral_id=referral["id"],
+        referral_id=referral.id,
         payload=_common(referral, change.action)
         | {
-            "appointmentId": str(appointment["id"]),
-            "appointmentStatus": appointment["status"],
-            "startsAt": appointment["starts_at"].isoformat(),
+            "appointmentId": str(appointment.id),
+            "appointmentStatus": appointment.status,
+            "startsAt": appointment.starts_at.isoformat(),
         },
         recipients=await access.recipients_at_version(referral),
         event_id=change.event_id,
@@ -87,7 +92,7 @@ async def appointment_changed(change: AppointmentChanged) -> None:
 async def document_added(change: DocumentAdded) -> None:
     emit(
         EventType.DOCUMENT_ADDED,
-        referral_id=change.referral["id"],
+        referral_id=change.referral.id,
         payload=_common(change.referral, change.action)
         | {"documentId": change.document_id, "kind": change.kind},
         recipients=await access.recipients_at_version(change.referral),

@@ -9,6 +9,7 @@ Patients and documents are reached through the same rule (see ``access_patient``
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -16,24 +17,25 @@ from backend.accounts import repository as accounts
 from backend.accounts.actor import Actor
 from backend.accounts.codes import STAFF_ROLES, Role
 from backend.db import current_unit_of_work
+from backend.patients import records as patient_records
+from backend.referrals import records
 from backend.referrals.errors import not_found
 from backend.referrals.lifecycle import Party, Status
 from backend.referrals.tables import Referral
 
 RECIPIENTS_KEY = "referrals.recipients"
-Row = dict[str, Any]
 
 
-def parties(actor: Actor, referral: Row) -> frozenset[Party]:
+def parties(actor: Actor, referral: records.ReferralParties) -> frozenset[Party]:
     found: set[Party] = set()
-    if actor.is_provider_in(referral["referring_provider"], referral["referring_organization"]):
+    if actor.is_provider_in(referral.referring_provider, referral.referring_organization):
         found.add(Party.REFERRING_PROVIDER)
-    if actor.is_staff_of(referral["referring_organization"]):
+    if actor.is_staff_of(referral.referring_organization):
         found.add(Party.REFERRING_STAFF)
-    if referral["status"] != Status.DRAFT:
-        if actor.is_provider_in(referral["receiving_provider"], referral["receiving_organization"]):
+    if referral.status != Status.DRAFT:
+        if actor.is_provider_in(referral.receiving_provider, referral.receiving_organization):
             found.add(Party.RECEIVING_PROVIDER)
-        if actor.is_staff_of(referral["receiving_organization"]):
+        if actor.is_staff_of(referral.receiving_organization):
             found.add(Party.RECEIVING_STAFF)
     return frozenset(found)
 
@@ -79,48 +81,50 @@ def _any(clauses: list[Any]) -> Any:
     return combined
 
 
-async def recipients(referral: Row) -> list[UUID]:
+async def recipients(referral: records.ReferralParties) -> list[UUID]:
     """Every active user :func:`parties` would grant access to this referral (for its events)."""
-    return (await recipients_of([referral]))[referral["id"]]
+    return (await recipients_of([referral]))[referral.id]
 
 
-async def recipients_at_version(referral: Row) -> list[UUID]:
+async def recipients_at_version(referral: records.Referral) -> list[UUID]:
     """:func:`recipients`, computed once per unit of work and referral version: one change can
     raise a status, an appointment and a document event, each heard by the stream and push."""
-    cache: dict[tuple[Any, int], list[UUID]] = current_unit_of_work().extensions.setdefault(
+    cache: dict[tuple[UUID, int], list[UUID]] = current_unit_of_work().extensions.setdefault(
         RECIPIENTS_KEY, {}
     )
-    key = (referral["id"], referral["version"])
+    key = (referral.id, referral.version)
     found = cache.get(key)
     if found is None:
         found = cache[key] = await recipients(referral)
     return found
 
 
-async def receiving_side(referral: Row) -> tuple[list[UUID], UUID | None]:
+async def receiving_side(referral: records.Referral) -> tuple[list[UUID], UUID | None]:
     """Who may see the referral from its receiving side (the receiving provider and the
     receiving organization's staff), and the user who decides it (its receiving provider's)."""
-    sides = {referral["id"]: [(referral["receiving_provider"], referral["receiving_organization"])]}
-    users = (await _users_of_sides(sides))[referral["id"]]
+    sides = {referral.id: [(referral.receiving_provider, referral.receiving_organization)]}
+    users = (await _users_of_sides(sides))[referral.id]
     decider = None
-    if referral["receiving_provider"] is not None:
-        rows = await accounts.providers_by_ids([referral["receiving_provider"]])
+    if referral.receiving_provider is not None:
+        rows = await accounts.providers_by_ids([referral.receiving_provider])
         decider = rows[0].user if rows else None
     return users, decider
 
 
-async def recipients_of(referrals: list[Row]) -> dict[Any, list[UUID]]:
+async def recipients_of(referrals: Sequence[records.ReferralParties]) -> dict[UUID, list[UUID]]:
     """:func:`recipients` for many referrals in two statements."""
-    sides_of = {}
+    sides_of: dict[UUID, list[tuple[UUID | None, UUID]]] = {}
     for referral in referrals:
-        sides = [(referral["referring_provider"], referral["referring_organization"])]
-        if referral["status"] != Status.DRAFT:
-            sides.append((referral["receiving_provider"], referral["receiving_organization"]))
-        sides_of[referral["id"]] = sides
+        sides: list[tuple[UUID | None, UUID]] = [
+            (referral.referring_provider, referral.referring_organization)
+        ]
+        if referral.status != Status.DRAFT:
+            sides.append((referral.receiving_provider, referral.receiving_organization))
+        sides_of[referral.id] = sides
     return await _users_of_sides(sides_of)
 
 
-async def _users_of_sides(sides_of: dict[Any, list[tuple[UUID | None, UUID]]]) -> dict[Any, list[UUID]]:
+async def _users_of_sides(sides_of: dict[UUID, list[tuple[UUID | None, UUID]]]) -> dict[UUID, list[UUID]]:
     """Each referral's users from its (provider, organization) sides: the organizations' staff,
     and each provider's user while they are a member of that side's organization."""
     all_sides = [side for sides in sides_of.values() for side in sides]
@@ -137,7 +141,7 @@ async def _users_of_sides(sides_of: dict[Any, list[tuple[UUID | None, UUID]]]) -
     for m in memberships:
         if Role(m.role) in STAFF_ROLES:
             staff.setdefault(m.organization, set()).add(m.user)
-    found: dict[Any, list[UUID]] = {}
+    found: dict[UUID, list[UUID]] = {}
     for referral_id, sides in sides_of.items():
         users: set[UUID] = set()
         for provider_id, organization_id in sides:
@@ -149,7 +153,7 @@ async def _users_of_sides(sides_of: dict[Any, list[tuple[UUID | None, UUID]]]) -
     return found
 
 
-async def access_referral(actor: Actor, referral_id: UUID) -> tuple[Row, frozenset[Party]]:
+async def access_referral(actor: Actor, referral_id: UUID) -> tuple[records.Referral, frozenset[Party]]:
     from backend.referrals import repository
 
     referral = await repository.referral_by_id(referral_id)
@@ -161,15 +165,15 @@ async def access_referral(actor: Actor, referral_id: UUID) -> tuple[Row, frozens
     return referral, found
 
 
-async def access_patient(actor: Actor, patient: Row | None) -> Row:
+async def access_patient(actor: Actor, patient: patient_records.Patient | None) -> patient_records.Patient:
     """Staff of the patient's own organization, and parties of a referral for the patient."""
     from backend.referrals import repository
 
     if patient is None:
         raise not_found()
-    if actor.is_member(patient["organization"]):
+    if actor.is_member(patient.organization):
         return patient
-    if await repository.any_visible_referral_for_patient(patient["id"], visible_filter(actor)):
+    if await repository.any_visible_referral_for_patient(patient.id, visible_filter(actor)):
         return patient
     raise not_found()
 

@@ -4,12 +4,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
 
 from backend.core.events import DomainEvent
-
-Row = dict[str, Any]
+from backend.referrals import records
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -17,22 +15,22 @@ class ReferralChanged(DomainEvent):
     """``before`` is None for a new referral; ``action`` is the lifecycle action's code;
     ``actor_id`` is the user who acted (None: the system, e.g. expiry)."""
 
-    before: Row | None
-    after: Row
+    before: records.Referral | None
+    after: records.Referral
     action: str
     actor_id: UUID | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AppointmentChanged(DomainEvent):
-    referral: Row
-    appointment: Row
+    referral: records.Referral
+    appointment: records.Appointment
     action: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DocumentAdded(DomainEvent):
-    referral: Row
+    referral: records.Referral
     document_id: str
     kind: str
     action: str

@@ -3,6 +3,9 @@
 Changes to a referral go through :func:`update_versioned`, an ``UPDATE … WHERE version = ?
 RETURNING`` that bumps the version: of two concurrent writers holding the same version exactly
 one gets a row back. The inbox pages by keyset on ``(priority_rank, due_at, id)``.
+
+Reads return typed records (backend/referrals/records.py), built from the selected row once its
+sealed columns are decrypted; writes take the columns to write (:data:`Columns`).
 """
 
 from __future__ import annotations
@@ -22,10 +25,12 @@ from backend.crypto import envelope
 from backend.crypto.keys import key_encryption_keys
 from backend.crypto.rotation import WrappedKeys
 from backend.db import fetch, keyset_pages
+from backend.referrals import records
 from backend.referrals.codes import AppointmentStatus
 from backend.referrals.tables import Appointment, Document, IdempotencyRecord, Referral, ReferralEvent
 
-Row = dict[str, Any]
+# column name -> value: a row as Piccolo selects it (before it becomes a record), or what to write
+Columns = dict[str, Any]
 SCOPE = "referral"
 WRAPPED_KEYS = WrappedKeys(
     Referral, Referral.id, Referral.wrapped_key, scope=SCOPE
@@ -49,7 +54,7 @@ DOCUMENT_COLUMNS = (
 )
 
 
-async def insert_referral(values: Row) -> Row:
+async def insert_referral(values: Columns) -> records.Referral:
     """Insert a referral, its clinical text sealed under a new data key of its own."""
     referral_id = values.get("id") or uuid.uuid4()
     data_key = envelope.new_data_key()
@@ -59,24 +64,26 @@ async def insert_referral(values: Row) -> Row:
         key_encryption_keys(), data_key, scope=SCOPE, record_id=str(referral_id)
     )
     await Referral(**sealed).save()
-    row = await referral_by_id(referral_id)
-    assert row is not None
-    return row
+    referral = await referral_by_id(referral_id)
+    assert referral is not None
+    return referral
 
 
-async def referral_by_id(referral_id: UUID) -> Row | None:
-    row: Row | None = await Referral.select().where(Referral.id == referral_id).first()
+async def referral_by_id(referral_id: UUID) -> records.Referral | None:
+    row: Columns | None = await Referral.select().where(Referral.id == referral_id).first()
     return _opened(row) if row else None
 
 
-async def referrals_by_ids(ids: Sequence[UUID]) -> list[Row]:
+async def referrals_by_ids(ids: Sequence[UUID]) -> list[records.Referral]:
     if not ids:
         return []
-    rows: list[Row] = await Referral.select().where(Referral.id.is_in(list(ids)))
+    rows: list[Columns] = await Referral.select().where(Referral.id.is_in(list(ids)))
     return [_opened(row) for row in rows]
 
 
-async def update_versioned(referral_id: UUID, expected_version: int, changes: Row) -> Row | None:
+async def update_versioned(
+    referral_id: UUID, expected_version: int, changes: Columns
+) -> records.Referral | None:
     """Apply ``changes`` only if the referral is still at ``expected_version``; bump the version."""
     if any(name in ENCRYPTED_FIELDS for name in changes):
         current = await Referral.select(Referral.wrapped_key).where(Referral.id == referral_id).first()
@@ -100,7 +107,7 @@ def _data_key(referral_id: UUID, wrapped_key: str) -> bytes:
     )
 
 
-def _seal(values: Row, data_key: bytes) -> Row:
+def _seal(values: Columns, data_key: bytes) -> Columns:
     record_id = str(values["id"])
     return {
         name: envelope.encrypt_field(data_key, value or "", scope=SCOPE, record_id=record_id, field=name)
@@ -110,18 +117,19 @@ def _seal(values: Row, data_key: bytes) -> Row:
     }
 
 
-def _opened(row: Row) -> Row:
-    """The row with its clinical text decrypted (rows from before encryption pass as they are)."""
+def _opened(row: Columns) -> records.Referral:
+    """The referral, its clinical text decrypted (rows from before encryption pass as they are)."""
     if not row.get("wrapped_key"):
-        return row
+        return records.Referral(**row)
     record_id = str(row["id"])
     data_key = _data_key(row["id"], row["wrapped_key"])
-    return {
+    opened: Columns = {
         name: envelope.decrypt_field(data_key, value, scope=SCOPE, record_id=record_id, field=name)
         if name in ENCRYPTED_FIELDS
         else value
         for name, value in row.items()
     }
+    return records.Referral(**opened)
 
 
 async def insert_event(
@@ -161,8 +169,8 @@ def _note_field(event_uid: UUID) -> str:
     return f"note:{event_uid}"
 
 
-async def events_of_referrals(referral_ids: Sequence[UUID]) -> dict[UUID, list[Row]]:
-    grouped: dict[UUID, list[Row]] = defaultdict(list)
+async def events_of_referrals(referral_ids: Sequence[UUID]) -> dict[UUID, list[records.ReferralEvent]]:
+    grouped: dict[UUID, list[records.ReferralEvent]] = defaultdict(list)
     if not referral_ids:
         return grouped
     rows = (
@@ -177,7 +185,7 @@ async def events_of_referrals(referral_ids: Sequence[UUID]) -> dict[UUID, list[R
             row["note"] = envelope.decrypt_field(
                 key, row["note"], scope=SCOPE, record_id=str(row["referral"]), field=_note_field(row["uid"])
             )
-        grouped[row["referral"]].append(row)
+        grouped[row["referral"]].append(records.ReferralEvent(**row))
     return grouped
 
 
@@ -233,7 +241,9 @@ def _filtered(query: Any, visibility: Any, filters: InboxFilters) -> Any:
     return query
 
 
-async def inbox_page(visibility: Any, filters: InboxFilters, after: InboxKey | None, limit: int) -> list[Row]:
+async def inbox_page(
+    visibility: Any, filters: InboxFilters, after: InboxKey | None, limit: int
+) -> list[records.Referral]:
     """One page in priority, then due-time order; one statement whatever the page size."""
     query = _filtered(Referral.select(), visibility, filters)
     if after is not None:
@@ -246,7 +256,9 @@ async def inbox_page(visibility: Any, filters: InboxFilters, after: InboxKey | N
                 & (Referral.id > after.id)
             )
         )
-    rows: list[Row] = await query.order_by(Referral.priority_rank, Referral.due_at, Referral.id).limit(limit)
+    rows: list[Columns] = await query.order_by(Referral.priority_rank, Referral.due_at, Referral.id).limit(
+        limit
+    )
     return [_opened(row) for row in rows]
 
 
@@ -263,7 +275,7 @@ async def any_visible_referral_for_patient(patient_id: UUID, visibility: Any) ->
     return exists
 
 
-async def insert_document(values: Row) -> UUID:
+async def insert_document(values: Columns) -> UUID:
     """Insert a document, its content, file name and SHA-256 sealed under the referral's data key
     (a file name often names the patient; a plain hash would confirm a guessed file)."""
     document_id = values.get("id") or uuid.uuid4()
@@ -285,7 +297,7 @@ def _document_field(document_id: UUID, part: str | None = None) -> str:
     return f"document:{document_id}" if part is None else f"document:{document_id}:{part}"
 
 
-def _sealed_document_fields(key: bytes, referral_id: UUID, document_id: UUID, values: Row) -> Row:
+def _sealed_document_fields(key: bytes, referral_id: UUID, document_id: UUID, values: Columns) -> Columns:
     record_id = str(referral_id)
     return {
         name: envelope.encrypt_field(
@@ -295,9 +307,10 @@ def _sealed_document_fields(key: bytes, referral_id: UUID, document_id: UUID, va
     }
 
 
-def _opened_document(row: Row, keys: dict[UUID, bytes]) -> Row:
-    """The document row with its file name and hash decrypted. Rows from before they were sealed
-    hold them plain; the hash tells which (a hex digest never starts with the sealed prefix)."""
+def _opened_document(row: Columns, keys: dict[UUID, bytes]) -> Columns:
+    """The document row with its file name and hash decrypted, in place. Rows from before they
+    were sealed hold them plain; the hash tells which (a hex digest never starts with the sealed
+    prefix)."""
     key = keys.get(row["referral"])
     if key is None or not row["sha256"].startswith(envelope.FIELD_PREFIX):
         return row
@@ -420,8 +433,8 @@ async def count_documents(referral_id: UUID) -> int:
     return count
 
 
-async def documents_of_referrals(referral_ids: Sequence[UUID]) -> dict[UUID, list[Row]]:
-    grouped: dict[UUID, list[Row]] = defaultdict(list)
+async def documents_of_referrals(referral_ids: Sequence[UUID]) -> dict[UUID, list[records.Document]]:
+    grouped: dict[UUID, list[records.Document]] = defaultdict(list)
     if not referral_ids:
         return grouped
     rows = (
@@ -431,26 +444,30 @@ async def documents_of_referrals(referral_ids: Sequence[UUID]) -> dict[UUID, lis
     )
     keys = await _data_keys(row["referral"] for row in rows)
     for row in rows:
-        grouped[row["referral"]].append(_opened_document(row, keys))
+        grouped[row["referral"]].append(records.Document(**_opened_document(row, keys)))
     return grouped
 
 
-async def document_by_id(document_id: UUID, *, with_content: bool = False) -> Row | None:
-    columns = (*DOCUMENT_COLUMNS, Document.content) if with_content else DOCUMENT_COLUMNS
-    row: Row | None = await Document.select(*columns).where(Document.id == document_id).first()
+async def document_by_id(document_id: UUID) -> records.DocumentWithContent | None:
+    """The document with its content, decrypted."""
+    row: Columns | None = (
+        await Document.select(*DOCUMENT_COLUMNS, Document.content).where(Document.id == document_id).first()
+    )
     if row is None:
         return None
     keys = await _data_keys([row["referral"]])
     row = _opened_document(row, keys)
-    if with_content and envelope.is_sealed_bytes(bytes(row["content"])):
-        row["content"] = envelope.decrypt_bytes(
+    content = bytes(row["content"])
+    if envelope.is_sealed_bytes(content):
+        content = envelope.decrypt_bytes(
             keys[row["referral"]],
-            bytes(row["content"]),
+            content,
             scope=SCOPE,
             record_id=str(row["referral"]),
             field=_document_field(row["id"]),
         )
-    return row
+    row["content"] = content
+    return records.DocumentWithContent(**row)
 
 
 async def document_kinds(referral_id: UUID) -> set[str]:
@@ -458,29 +475,29 @@ async def document_kinds(referral_id: UUID) -> set[str]:
     return {row["kind"] for row in rows}
 
 
-async def insert_appointment(values: Row) -> Row:
+async def insert_appointment(values: Columns) -> records.Appointment:
     appointment = Appointment(**values)
     await appointment.save()
-    row: Row | None = await Appointment.select().where(Appointment.id == appointment.id).first()
+    row: Columns | None = await Appointment.select().where(Appointment.id == appointment.id).first()
     assert row is not None
-    return row
+    return records.Appointment(**row)
 
 
-async def booked_appointment(referral_id: UUID) -> Row | None:
-    row: Row | None = (
+async def booked_appointment(referral_id: UUID) -> records.Appointment | None:
+    row: Columns | None = (
         await Appointment.select()
         .where((Appointment.referral == referral_id) & (Appointment.status == AppointmentStatus.BOOKED.value))
         .first()
     )
-    return row
+    return records.Appointment(**row) if row else None
 
 
 async def set_appointment_status(appointment_id: UUID, status: AppointmentStatus) -> None:
     await Appointment.update({Appointment.status: status.value}).where(Appointment.id == appointment_id)
 
 
-async def latest_appointments(referral_ids: Sequence[UUID]) -> dict[UUID, Row]:
-    latest: dict[UUID, Row] = {}
+async def latest_appointments(referral_ids: Sequence[UUID]) -> dict[UUID, records.Appointment]:
+    latest: dict[UUID, records.Appointment] = {}
     if not referral_ids:
         return latest
     rows = (
@@ -489,13 +506,13 @@ async def latest_appointments(referral_ids: Sequence[UUID]) -> dict[UUID, Row]:
         .order_by(Appointment.created_at)
     )
     for row in rows:
-        latest[row["referral"]] = row
+        latest[row["referral"]] = records.Appointment(**row)
     return latest
 
 
 async def claim_idempotency_key(
     *, user_id: UUID, key: str, operation: str, request_hash: str, now: datetime
-) -> Row | None:
+) -> records.IdempotencyRecord | None:
     """Reserve the key, or return the record that already holds it.
 
     On PostgreSQL a concurrent holder's uncommitted insert makes this insert wait; once that
@@ -514,12 +531,12 @@ async def claim_idempotency_key(
     )
     if inserted:
         return None
-    row: Row | None = (
+    row: Columns | None = (
         await IdempotencyRecord.select()
         .where((IdempotencyRecord.user == user_id) & (IdempotencyRecord.key == key))
         .first()
     )
-    return row
+    return records.IdempotencyRecord(**row) if row else None
 
 
 async def complete_idempotency_key(user_id: UUID, key: str, referral_id: UUID) -> None:
@@ -538,8 +555,8 @@ async def purge_idempotency_records(older_than: datetime) -> None:
     await IdempotencyRecord.delete().where(IdempotencyRecord.created_at < older_than)
 
 
-async def referrals_past_expiry(now: datetime, statuses: Sequence[str], limit: int) -> list[Row]:
-    rows: list[Row] = (
+async def referrals_past_expiry(now: datetime, statuses: Sequence[str], limit: int) -> list[records.Referral]:
+    rows: list[Columns] = (
         await Referral.select()
         .where(
             Referral.expires_at.is_not_null()
@@ -562,12 +579,12 @@ ACCESS_COLUMNS = (
 )
 
 
-async def access_rows(ids: Sequence[UUID]) -> list[Row]:
+async def access_rows(ids: Sequence[UUID]) -> list[records.ReferralAccess]:
     """Just what the access rule reads (no clinical text, nothing to decrypt)."""
     if not ids:
         return []
-    rows: list[Row] = await Referral.select(*ACCESS_COLUMNS).where(Referral.id.is_in(list(ids)))
-    return rows
+    rows: list[Columns] = await Referral.select(*ACCESS_COLUMNS).where(Referral.id.is_in(list(ids)))
+    return [records.ReferralAccess(**row) for row in rows]
 
 
 async def organizations_share_referral(first: Sequence[UUID], second: Sequence[UUID]) -> bool:

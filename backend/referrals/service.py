@@ -21,6 +21,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+import msgspec
+
 from backend.accounts import records as accounts_records
 from backend.accounts import repository as accounts
 from backend.accounts.actor import Actor
@@ -38,7 +40,7 @@ from backend.patients import repository as patients
 from backend.protocols import repository as protocols
 from backend.protocols.codes import DocumentKind, RequiredField
 from backend.protocols.policy import Policy, policy_from_row
-from backend.referrals import access, lifecycle, repository
+from backend.referrals import access, lifecycle, records, repository
 from backend.referrals.codes import (
     AppointmentStatus,
     CancelReason,
@@ -65,7 +67,8 @@ from backend.referrals.limits import (
     MAX_REPORT,
 )
 
-Row = dict[str, Any]
+Row = dict[str, Any]  # a provider row (accounts and directory repositories)
+Columns = repository.Columns
 NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
 REPORT_DUE_DAYS = 14
 IDEMPOTENCY_RETENTION = timedelta(hours=48)
@@ -122,12 +125,12 @@ class AppointmentSlot:
 class Outcome:
     """A referral after a change or read, with the caller's parties (for allowed actions)."""
 
-    referral: Row
+    referral: records.Referral
     parties: frozenset[Party] = field(default_factory=frozenset)
 
     @property
     def allowed_actions(self) -> list[Action]:
-        return lifecycle.allowed_actions(Status(self.referral["status"]), self.parties)
+        return lifecycle.allowed_actions(Status(self.referral.status), self.parties)
 
 
 # --- idempotency -----------------------------------------------------------------------------
@@ -165,20 +168,20 @@ async def _idempotent(
         user_id=actor.user_id, key=key, operation=operation, request_hash=request_hash, now=utcnow()
     )
     if existing is not None:
-        if existing["request_hash"] != request_hash or existing["referral_id"] is None:
+        if existing.request_hash != request_hash or existing.referral_id is None:
             raise ReferralError(
                 ReferralErrorCode.IDEMPOTENCY_KEY_REUSED,
                 "This idempotency key was already used for a different request.",
                 field="idempotencyKey",
             )
-        referral, parties = await access.access_referral(actor, UUID(existing["referral_id"]))
+        referral, parties = await access.access_referral(actor, UUID(existing.referral_id))
         return Outcome(referral, parties)
     try:
         outcome = await run()
     except (DomainError, InvalidInput):
         await repository.release_idempotency_key(actor.user_id, key)
         raise
-    await repository.complete_idempotency_key(actor.user_id, key, outcome.referral["id"])
+    await repository.complete_idempotency_key(actor.user_id, key, outcome.referral.id)
     return outcome
 
 
@@ -206,11 +209,11 @@ def _check_note(problems: InvalidInput, note: str, *, required: bool) -> None:
     check_text(problems, "note", note, max_length=MAX_NOTE, required=required)
 
 
-def _missing_items(referral: Row, policy: Policy, document_kinds: set[str]) -> list[str]:
+def _missing_items(referral: records.Referral, policy: Policy, document_kinds: set[str]) -> list[str]:
     present = {
-        RequiredField.REASON: bool(referral["reason"].strip()),
-        RequiredField.CLINICAL_QUESTION: bool(referral["clinical_question"].strip()),
-        RequiredField.RELEVANT_HISTORY: bool(referral["relevant_history"].strip()),
+        RequiredField.REASON: bool(referral.reason.strip()),
+        RequiredField.CLINICAL_QUESTION: bool(referral.clinical_question.strip()),
+        RequiredField.RELEVANT_HISTORY: bool(referral.relevant_history.strip()),
         RequiredField.DIAGNOSES: bool(diagnoses_of(referral)),
     }
     missing = [f"FIELD:{f.value}" for f in policy.required_fields if not present[f]]
@@ -220,8 +223,8 @@ def _missing_items(referral: Row, policy: Policy, document_kinds: set[str]) -> l
     return missing
 
 
-def diagnoses_of(referral: Row) -> list[str]:
-    value = referral["diagnoses"]
+def diagnoses_of(referral: records.Referral) -> list[str]:
+    value = referral.diagnoses
     loaded = json.loads(value) if isinstance(value, str) else value
     return list(loaded or [])
 
@@ -233,16 +236,16 @@ def _seconds(moment: datetime) -> datetime:
 # --- the transition path ---------------------------------------------------------------------
 
 
-async def _checked(actor: Actor, change: Change, action: Action) -> tuple[Row, frozenset[Party]]:
+async def _checked(actor: Actor, change: Change, action: Action) -> tuple[records.Referral, frozenset[Party]]:
     referral, parties = await access.access_referral(actor, change.referral_id)
-    status = Status(referral["status"])
+    status = Status(referral.status)
     allowed = lifecycle.allowed_actions(status, parties)
-    if referral["version"] != change.version:
+    if referral.version != change.version:
         raise ReferralError(
             ReferralErrorCode.VERSION_CONFLICT,
             "The referral changed since you loaded it; reload and try again.",
             current_status=status,
-            current_version=referral["version"],
+            current_version=referral.version,
             allowed_actions=allowed,
         )
     if not lifecycle.is_legal(action, status):
@@ -250,7 +253,7 @@ async def _checked(actor: Actor, change: Change, action: Action) -> tuple[Row, f
             ReferralErrorCode.ILLEGAL_TRANSITION,
             f"{action.value} is not possible while the referral is {status.value}.",
             current_status=status,
-            current_version=referral["version"],
+            current_version=referral.version,
             allowed_actions=allowed,
         )
     if not lifecycle.is_permitted(action, parties):
@@ -258,7 +261,7 @@ async def _checked(actor: Actor, change: Change, action: Action) -> tuple[Row, f
             ReferralErrorCode.NOT_PERMITTED,
             f"Your role on this referral does not allow {action.value}.",
             current_status=status,
-            current_version=referral["version"],
+            current_version=referral.version,
             allowed_actions=allowed,
         )
     return referral, parties
@@ -268,33 +271,33 @@ async def _apply(
     actor: Actor,
     audit: AuditTrail,
     *,
-    referral: Row,
+    referral: records.Referral,
     parties: frozenset[Party],
     action: Action,
-    changes: Row,
+    changes: Columns,
     reason_code: str | None = None,
     note: str = "",
 ) -> Outcome:
     now = utcnow()
-    from_status = Status(referral["status"])
+    from_status = Status(referral.status)
     to_status = lifecycle.next_status(action, from_status)
     values = {**changes, "updated_at": now}
     if to_status != from_status:
         values["status"] = to_status.value
         values["status_changed_at"] = now
-    updated = await repository.update_versioned(referral["id"], referral["version"], values)
+    updated = await repository.update_versioned(referral.id, referral.version, values)
     if updated is None:
-        current = await repository.referral_by_id(referral["id"])
+        current = await repository.referral_by_id(referral.id)
         assert current is not None
         raise ReferralError(
             ReferralErrorCode.VERSION_CONFLICT,
             "The referral changed since you loaded it; reload and try again.",
-            current_status=Status(current["status"]),
-            current_version=current["version"],
-            allowed_actions=lifecycle.allowed_actions(Status(current["status"]), parties),
+            current_status=Status(current.status),
+            current_version=current.version,
+            allowed_actions=lifecycle.allowed_actions(Status(current.status), parties),
         )
     await repository.insert_event(
-        referral_id=referral["id"],
+        referral_id=referral.id,
         actor_id=actor.user_id,
         action=action.value,
         from_status=from_status.value,
@@ -308,20 +311,20 @@ async def _apply(
     return Outcome(updated, access.parties(actor, updated))
 
 
-def _audit_change(actor: Actor, audit: AuditTrail, referral: Row) -> None:
+def _audit_change(actor: Actor, audit: AuditTrail, referral: records.Referral) -> None:
     audit.record(
         AuditAction.REFERRAL_CHANGED,
         actor_user_id=actor.user_id,
-        organization_id=referral["referring_organization"],
+        organization_id=referral.referring_organization,
         object_type="Referral",
-        object_id=referral["id"],
+        object_id=referral.id,
     )
 
 
-async def _policy_of(referral: Row) -> Policy:
-    if referral["protocol_version"] is None:
+async def _policy_of(referral: records.Referral) -> Policy:
+    if referral.protocol_version is None:
         return Policy()
-    rows = await protocols.versions_by_ids([referral["protocol_version"]])
+    rows = await protocols.versions_by_ids([referral.protocol_version])
     return policy_from_row(rows[0] if rows else None)
 
 
@@ -332,10 +335,10 @@ async def _transition(
     action: Action,
     *,
     payload: Any,
-    prepare: Callable[[Row, InvalidInput], Awaitable[Row]] | None = None,
+    prepare: Callable[[records.Referral, InvalidInput], Awaitable[Columns]] | None = None,
     reason_code: str | None = None,
     note: str = "",
-    after: Callable[[Row], Awaitable[None]] | None = None,
+    after: Callable[[records.Referral], Awaitable[None]] | None = None,
 ) -> Outcome:
     """The shared path: checks, action-specific validation (``prepare``), update, event, audit."""
 
@@ -377,9 +380,9 @@ async def create_referral(
         )
         referring = await _referring_provider(actor, draft.referring_provider_id, problems)
         patient = await patients.patient_by_id(draft.patient_id)
-        if patient is None or not actor.is_member(patient["organization"]):
+        if patient is None or not actor.is_member(patient.organization):
             problems.add("patientId", "NOT_FOUND", "No such patient in your organizations.")
-        elif referring is not None and patient["organization"] != referring.organization:
+        elif referring is not None and patient.organization != referring.organization:
             problems.add("patientId", "OTHER_ORGANIZATION", "The patient belongs to another organization.")
         specialties = await accounts.specialties_by_codes([draft.specialty_code])
         if not specialties:
@@ -412,7 +415,7 @@ async def create_referral(
 
 
 async def _insert_draft(
-    actor: Actor, audit: AuditTrail, values: Row, *, reason_code: str | None = None
+    actor: Actor, audit: AuditTrail, values: Columns, *, reason_code: str | None = None
 ) -> Outcome:
     """A new draft with its CREATE event and audit entry (for create and for redirect)."""
     now = utcnow()
@@ -427,9 +430,9 @@ async def _insert_draft(
             "status_changed_at": now,
         }
     )
-    await conversations.ensure_referral_conversation(referral["id"], None, now)
+    await conversations.ensure_referral_conversation(referral.id, None, now)
     await repository.insert_event(
-        referral_id=referral["id"],
+        referral_id=referral.id,
         actor_id=actor.user_id,
         action="CREATE",
         from_status=None,
@@ -441,9 +444,9 @@ async def _insert_draft(
     audit.record(
         AuditAction.REFERRAL_CREATED,
         actor_user_id=actor.user_id,
-        organization_id=referral["referring_organization"],
+        organization_id=referral.referring_organization,
         object_type="Referral",
-        object_id=referral["id"],
+        object_id=referral.id,
     )
     await emit(ReferralChanged(before=None, after=referral, action="CREATE"))
     return Outcome(referral, access.parties(actor, referral))
@@ -510,19 +513,19 @@ class DraftEdit:
 
 
 async def edit_draft(actor: Actor, audit: AuditTrail, change: Change, edit: DraftEdit) -> Outcome:
-    async def prepare(referral: Row, problems: InvalidInput) -> Row:
+    async def prepare(referral: records.Referral, problems: InvalidInput) -> Columns:
         content = ClinicalContent(
-            reason=referral["reason"] if edit.reason is None else edit.reason,
+            reason=referral.reason if edit.reason is None else edit.reason,
             clinical_question=(
-                referral["clinical_question"] if edit.clinical_question is None else edit.clinical_question
+                referral.clinical_question if edit.clinical_question is None else edit.clinical_question
             ),
             relevant_history=(
-                referral["relevant_history"] if edit.relevant_history is None else edit.relevant_history
+                referral.relevant_history if edit.relevant_history is None else edit.relevant_history
             ),
             diagnoses=tuple(diagnoses_of(referral)) if edit.diagnoses is None else edit.diagnoses,
         )
         out_of_network_reason = (
-            referral["out_of_network_reason"]
+            referral.out_of_network_reason
             if edit.out_of_network_reason is None
             else edit.out_of_network_reason
         )
@@ -547,30 +550,30 @@ async def send(actor: Actor, audit: AuditTrail, change: Change) -> Outcome:
 
     async def run() -> Outcome:
         referral, parties = await _checked(actor, change, Action.SEND)
-        protocol = await protocols.protocol_for(referral["receiving_organization"], referral["specialty"])
+        protocol = await protocols.protocol_for(referral.receiving_organization, referral.specialty)
         version = await protocols.version_of(protocol.id, protocol.current_version) if protocol else None
         policy = policy_from_row(version)
-        missing = _missing_items(referral, policy, await repository.document_kinds(referral["id"]))
+        missing = _missing_items(referral, policy, await repository.document_kinds(referral.id))
         receiver_status = NetworkStatus.UNKNOWN
-        if referral["receiving_provider"] is not None:
-            provider = await directory.provider_by_id(referral["receiving_provider"])
+        if referral.receiving_provider is not None:
+            provider = await directory.provider_by_id(referral.receiving_provider)
             assert provider is not None
-            receiver_status = await network_status(referral["referring_organization"], provider)
-        elif referral["receiving_organization"] == referral["referring_organization"]:
+            receiver_status = await network_status(referral.referring_organization, provider)
+        elif referral.receiving_organization == referral.referring_organization:
             receiver_status = NetworkStatus.IN_NETWORK
-        if receiver_status == NetworkStatus.OUT_OF_NETWORK and not referral["out_of_network_reason"].strip():
+        if receiver_status == NetworkStatus.OUT_OF_NETWORK and not referral.out_of_network_reason.strip():
             missing.append("FIELD:OUT_OF_NETWORK_REASON")
         if missing:
             raise ReferralError(
                 ReferralErrorCode.MISSING_REQUIRED_ITEMS,
                 f"The receiving organization's protocol requires {len(missing)} more item(s).",
                 current_status=Status.DRAFT,
-                current_version=referral["version"],
+                current_version=referral.version,
                 allowed_actions=lifecycle.allowed_actions(Status.DRAFT, parties),
                 missing_items=missing,
             )
         now = _seconds(utcnow())
-        priority = Priority(referral["priority"])
+        priority = Priority(referral.priority)
         respond_by = policy.respond_by(priority, now)
         changes = {
             "protocol_version": version.id if version else None,
@@ -590,11 +593,11 @@ async def send(actor: Actor, audit: AuditTrail, change: Change) -> Outcome:
 async def route(actor: Actor, audit: AuditTrail, change: Change, provider_id: UUID) -> Outcome:
     """Receiving-side coordinators assign a queue referral to one of their specialists."""
 
-    async def prepare(referral: Row, problems: InvalidInput) -> Row:
+    async def prepare(referral: records.Referral, problems: InvalidInput) -> Columns:
         provider = await directory.provider_by_id(provider_id)
-        if provider is None or provider.organization != referral["receiving_organization"]:
+        if provider is None or provider.organization != referral.receiving_organization:
             problems.add("providerId", "NOT_FOUND", "No such provider in the receiving organization.")
-        elif not await directory.provider_has_specialty(provider_id, referral["specialty"]):
+        elif not await directory.provider_has_specialty(provider_id, referral.specialty):
             problems.add("providerId", "WRONG_SPECIALTY", "This provider does not practise that specialty.")
         return {"receiving_provider": provider_id}
 
@@ -608,7 +611,7 @@ async def claim(actor: Actor, audit: AuditTrail, change: Change) -> Outcome:
 async def request_info(actor: Actor, audit: AuditTrail, change: Change, question: str) -> Outcome:
     """Ask the referrer a question; the response clock pauses until they answer."""
 
-    async def prepare(referral: Row, problems: InvalidInput) -> Row:
+    async def prepare(referral: records.Referral, problems: InvalidInput) -> Columns:
         _check_note(problems, question, required=True)
         return {"due_at": NO_DEADLINE}
 
@@ -618,10 +621,10 @@ async def request_info(actor: Actor, audit: AuditTrail, change: Change, question
 
 
 async def provide_info(actor: Actor, audit: AuditTrail, change: Change, answer: str) -> Outcome:
-    async def prepare(referral: Row, problems: InvalidInput) -> Row:
+    async def prepare(referral: records.Referral, problems: InvalidInput) -> Columns:
         _check_note(problems, answer, required=True)
-        paused = utcnow() - referral["status_changed_at"]
-        respond_by = _seconds((referral["respond_by"] or utcnow()) + paused)
+        paused = utcnow() - referral.status_changed_at
+        respond_by = _seconds((referral.respond_by or utcnow()) + paused)
         return {"respond_by": respond_by, "due_at": respond_by}
 
     return await _transition(
@@ -630,10 +633,10 @@ async def provide_info(actor: Actor, audit: AuditTrail, change: Change, answer: 
 
 
 async def accept(actor: Actor, audit: AuditTrail, change: Change, note: str) -> Outcome:
-    async def prepare(referral: Row, problems: InvalidInput) -> Row:
+    async def prepare(referral: records.Referral, problems: InvalidInput) -> Columns:
         _check_note(problems, note, required=False)
         policy = await _policy_of(referral)
-        schedule_by = policy.schedule_by(Priority(referral["priority"]), _seconds(utcnow()))
+        schedule_by = policy.schedule_by(Priority(referral.priority), _seconds(utcnow()))
         return {"schedule_by": schedule_by, "due_at": schedule_by}
 
     return await _transition(actor, audit, change, Action.ACCEPT, payload=note, prepare=prepare, note=note)
@@ -648,7 +651,7 @@ async def decline(
     note: str,
     suggested_provider_id: UUID | None,
 ) -> Outcome:
-    async def prepare(referral: Row, problems: InvalidInput) -> Row:
+    async def prepare(referral: records.Referral, problems: InvalidInput) -> Columns:
         _check_note(problems, note, required=reason == DeclineReason.OTHER)
         if (
             suggested_provider_id is not None
@@ -675,11 +678,11 @@ async def decline(
 
 
 async def cancel(actor: Actor, audit: AuditTrail, change: Change, reason: CancelReason, note: str) -> Outcome:
-    async def prepare(referral: Row, problems: InvalidInput) -> Row:
+    async def prepare(referral: records.Referral, problems: InvalidInput) -> Columns:
         _check_note(problems, note, required=reason == CancelReason.OTHER)
         return {"status_reason": reason.value, "due_at": NO_DEADLINE}
 
-    async def cancel_appointment(referral: Row) -> None:
+    async def cancel_appointment(referral: records.Referral) -> None:
         await _settle_booked(referral, Action.CANCEL, AppointmentStatus.CANCELLED)
 
     return await _transition(
@@ -705,11 +708,13 @@ def _check_slot(problems: InvalidInput, slot: AppointmentSlot) -> None:
     check_text(problems, "location", slot.location, max_length=MAX_LOCATION)
 
 
-async def _check_slot_provider(problems: InvalidInput, slot: AppointmentSlot, referral: Row) -> None:
+async def _check_slot_provider(
+    problems: InvalidInput, slot: AppointmentSlot, referral: records.Referral
+) -> None:
     if slot.provider_id is None:
         return
     provider = await directory.provider_by_id(slot.provider_id)
-    if provider is None or provider.organization != referral["receiving_organization"]:
+    if provider is None or provider.organization != referral.receiving_organization:
         problems.add("providerId", "NOT_FOUND", "No such provider in the receiving organization.")
 
 
@@ -724,19 +729,19 @@ async def reschedule(actor: Actor, audit: AuditTrail, change: Change, slot: Appo
 async def _book(
     actor: Actor, audit: AuditTrail, change: Change, slot: AppointmentSlot, action: Action
 ) -> Outcome:
-    async def prepare(referral: Row, problems: InvalidInput) -> Row:
+    async def prepare(referral: records.Referral, problems: InvalidInput) -> Columns:
         _check_slot(problems, slot)
         await _check_slot_provider(problems, slot, referral)
         return {"due_at": _seconds(slot.starts_at.astimezone(UTC)) if slot.starts_at.tzinfo else NO_DEADLINE}
 
-    async def book(referral: Row) -> None:
+    async def book(referral: records.Referral) -> None:
         await _settle_booked(referral, action, AppointmentStatus.CANCELLED)
         appointment = await repository.insert_appointment(
             {
-                "referral": referral["id"],
+                "referral": referral.id,
                 "starts_at": slot.starts_at,
                 "location": slot.location.strip(),
-                "provider": slot.provider_id or referral["receiving_provider"],
+                "provider": slot.provider_id or referral.receiving_provider,
                 "status": AppointmentStatus.BOOKED.value,
             }
         )
@@ -745,30 +750,27 @@ async def _book(
     return await _transition(actor, audit, change, action, payload=slot, prepare=prepare, after=book)
 
 
-async def _settle_booked(referral: Row, action: Action, status: AppointmentStatus) -> None:
+async def _settle_booked(referral: records.Referral, action: Action, status: AppointmentStatus) -> None:
     """Give the booked appointment, if any, its final status, and tell the stream."""
-    booked = await repository.booked_appointment(referral["id"])
+    booked = await repository.booked_appointment(referral.id)
     if booked is not None:
-        await repository.set_appointment_status(booked["id"], status)
-        await emit(
-            AppointmentChanged(
-                referral=referral, appointment=booked | {"status": status.value}, action=action.value
-            )
-        )
+        await repository.set_appointment_status(booked.id, status)
+        settled = msgspec.structs.replace(booked, status=status.value)
+        await emit(AppointmentChanged(referral=referral, appointment=settled, action=action.value))
 
 
 async def _settle_appointment(
     actor: Actor, audit: AuditTrail, change: Change, action: Action, status: AppointmentStatus
 ) -> Outcome:
-    async def prepare(referral: Row, problems: InvalidInput) -> Row:
+    async def prepare(referral: records.Referral, problems: InvalidInput) -> Columns:
         policy = await _policy_of(referral)
         now = _seconds(utcnow())
         if action == Action.COMPLETE_VISIT:
             return {"due_at": now + timedelta(days=REPORT_DUE_DAYS)}
-        schedule_by = policy.schedule_by(Priority(referral["priority"]), now)
+        schedule_by = policy.schedule_by(Priority(referral.priority), now)
         return {"schedule_by": schedule_by, "due_at": schedule_by}
 
-    async def settle(referral: Row) -> None:
+    async def settle(referral: records.Referral) -> None:
         await _settle_booked(referral, action, status)
 
     return await _transition(actor, audit, change, action, payload=None, prepare=prepare, after=settle)
@@ -793,9 +795,9 @@ async def close(
 ) -> Outcome:
     """Send the outcome (consult report and attachments) back: the loop is closed."""
 
-    async def prepare(referral: Row, problems: InvalidInput) -> Row:
+    async def prepare(referral: records.Referral, problems: InvalidInput) -> Columns:
         check_text(problems, "report", report, max_length=MAX_REPORT)
-        existing = await repository.count_documents(referral["id"])
+        existing = await repository.count_documents(referral.id)
         for index, document in enumerate(attachments):
             _check_document(problems, document, f"attachments.{index}")
         if existing + len(attachments) > MAX_DOCUMENTS_PER_REFERRAL:
@@ -805,7 +807,7 @@ async def close(
         now = utcnow()
         return {"outcome_report": report.strip(), "closed_at": now, "due_at": NO_DEADLINE}
 
-    async def store(referral: Row) -> None:
+    async def store(referral: records.Referral) -> None:
         for document in attachments:
             await _store_document(actor, audit, referral, document, is_outcome=True)
 
@@ -833,11 +835,11 @@ def _check_document(problems: InvalidInput, document: NewDocument, prefix: str) 
 
 
 async def _store_document(
-    actor: Actor, audit: AuditTrail, referral: Row, document: NewDocument, *, is_outcome: bool
+    actor: Actor, audit: AuditTrail, referral: records.Referral, document: NewDocument, *, is_outcome: bool
 ) -> UUID:
     document_id = await repository.insert_document(
         {
-            "referral": referral["id"],
+            "referral": referral.id,
             "kind": document.kind.value,
             "media_type": document.media_type,
             "filename": document.filename.strip(),
@@ -852,7 +854,7 @@ async def _store_document(
     audit.record(
         AuditAction.DOCUMENT_ADDED,
         actor_user_id=actor.user_id,
-        organization_id=referral["referring_organization"],
+        organization_id=referral.referring_organization,
         object_type="Document",
         object_id=document_id,
     )
@@ -866,15 +868,15 @@ async def _store_document(
 
 
 async def add_document(actor: Actor, audit: AuditTrail, change: Change, document: NewDocument) -> Outcome:
-    async def prepare(referral: Row, problems: InvalidInput) -> Row:
+    async def prepare(referral: records.Referral, problems: InvalidInput) -> Columns:
         _check_document(problems, document, "document")
-        if await repository.count_documents(referral["id"]) >= MAX_DOCUMENTS_PER_REFERRAL:
+        if await repository.count_documents(referral.id) >= MAX_DOCUMENTS_PER_REFERRAL:
             problems.add(
                 "document", "TOO_MANY", f"At most {MAX_DOCUMENTS_PER_REFERRAL} documents per referral."
             )
         return {}
 
-    async def store(referral: Row) -> None:
+    async def store(referral: records.Referral) -> None:
         await _store_document(actor, audit, referral, document, is_outcome=False)
 
     return await _transition(
@@ -892,7 +894,7 @@ async def add_document(actor: Actor, audit: AuditTrail, change: Change, document
 async def update_insurance(
     actor: Actor, audit: AuditTrail, change: Change, status: InsuranceStatus, note: str
 ) -> Outcome:
-    async def prepare(referral: Row, problems: InvalidInput) -> Row:
+    async def prepare(referral: records.Referral, problems: InvalidInput) -> Columns:
         _check_note(problems, note, required=status == InsuranceStatus.FAILED)
         return {"insurance_status": status.value}
 
@@ -917,7 +919,7 @@ async def update_prior_auth(
     payer_reference: str | None,
     decision_due: datetime | None,
 ) -> Outcome:
-    async def prepare(referral: Row, problems: InvalidInput) -> Row:
+    async def prepare(referral: records.Referral, problems: InvalidInput) -> Columns:
         if payer_reference is not None:
             check_text(problems, "payerReference", payer_reference, max_length=MAX_REFERENCE)
         if status == PriorAuthStatus.PENDING and decision_due is None:
@@ -930,7 +932,7 @@ async def update_prior_auth(
             "prior_auth_status": status.value,
             "prior_auth_reference": payer_reference.strip()
             if payer_reference
-            else referral["prior_auth_reference"],
+            else referral.prior_auth_reference,
             "prior_auth_decision_due": decision_due,
         }
 
@@ -959,46 +961,43 @@ async def redirect(
     async def run() -> Outcome:
         declined, parties = await _checked(actor, change, Action.REDIRECT)
         draft = NewReferral(
-            patient_id=declined["patient"],
+            patient_id=declined.patient,
             specialty_code="",
-            priority=Priority(declined["priority"]),
+            priority=Priority(declined.priority),
             content=ClinicalContent(
-                declined["reason"],
-                declined["clinical_question"],
-                declined["relevant_history"],
+                declined.reason,
+                declined.clinical_question,
+                declined.relevant_history,
                 tuple(diagnoses_of(declined)),
             ),
-            referring_provider_id=declined["referring_provider"],
+            referring_provider_id=declined.referring_provider,
             receiving_provider_id=receiving_provider_id,
             receiving_organization_id=receiving_organization_id,
         )
         problems = InvalidInput()
-        receiving_org = await _receiving_side(draft, declined["specialty"], problems)
-        if receiving_provider_id is not None and receiving_provider_id == declined["receiving_provider"]:
+        receiving_org = await _receiving_side(draft, declined.specialty, problems)
+        if receiving_provider_id is not None and receiving_provider_id == declined.receiving_provider:
             problems.add("receivingProviderId", "SAME_RECEIVER", "Redirect to a different receiver.")
         problems.raise_if_any()
         assert receiving_org is not None
         await _apply(actor, audit, referral=declined, parties=parties, action=Action.REDIRECT, changes={})
-        copied = (
-            "priority",
-            "priority_rank",
-            "patient",
-            "referring_provider",
-            "referring_organization",
-            "specialty",
-            "reason",
-            "clinical_question",
-            "relevant_history",
-            "diagnoses",
-        )
         return await _insert_draft(
             actor,
             audit,
-            {key: declined[key] for key in copied}
-            | {
+            {
+                "priority": declined.priority,
+                "priority_rank": declined.priority_rank,
+                "patient": declined.patient,
+                "referring_provider": declined.referring_provider,
+                "referring_organization": declined.referring_organization,
+                "specialty": declined.specialty,
+                "reason": declined.reason,
+                "clinical_question": declined.clinical_question,
+                "relevant_history": declined.relevant_history,
+                "diagnoses": declined.diagnoses,
                 "receiving_provider": receiving_provider_id,
                 "receiving_organization": receiving_org,
-                "redirected_from": declined["id"],
+                "redirected_from": declined.id,
             },
             reason_code="REDIRECTED",
         )
@@ -1010,14 +1009,14 @@ async def redirect(
 # --- reads -----------------------------------------------------------------------------------
 
 
-def audit_reads(actor: Actor, audit: AuditTrail, referrals: Sequence[Row]) -> None:
+def audit_reads(actor: Actor, audit: AuditTrail, referrals: Sequence[records.Referral]) -> None:
     for referral in referrals:
         audit.record(
             AuditAction.REFERRAL_READ,
             actor_user_id=actor.user_id,
-            organization_id=referral["referring_organization"],
+            organization_id=referral.referring_organization,
             object_type="Referral",
-            object_id=referral["id"],
+            object_id=referral.id,
         )
 
 
@@ -1027,15 +1026,15 @@ async def read_referral(actor: Actor, audit: AuditTrail, referral_id: UUID) -> O
     return Outcome(referral, parties)
 
 
-async def read_document(actor: Actor, audit: AuditTrail, document_id: UUID) -> Row:
-    document = await repository.document_by_id(document_id, with_content=True)
+async def read_document(actor: Actor, audit: AuditTrail, document_id: UUID) -> records.DocumentWithContent:
+    document = await repository.document_by_id(document_id)
     if document is None:
         raise not_found()
-    referral, _ = await access.access_referral(actor, document["referral"])
+    referral, _ = await access.access_referral(actor, document.referral)
     audit.record(
         AuditAction.DOCUMENT_READ,
         actor_user_id=actor.user_id,
-        organization_id=referral["referring_organization"],
+        organization_id=referral.referring_organization,
         object_type="Document",
         object_id=document_id,
     )
@@ -1052,8 +1051,8 @@ async def expire_overdue(audit: AuditTrail, *, now: datetime, limit: int = 500) 
     expired = 0
     for referral in rows:
         updated = await repository.update_versioned(
-            referral["id"],
-            referral["version"],
+            referral.id,
+            referral.version,
             {
                 "status": Status.EXPIRED.value,
                 "status_changed_at": now,
@@ -1064,10 +1063,10 @@ async def expire_overdue(audit: AuditTrail, *, now: datetime, limit: int = 500) 
         if updated is None:
             continue
         await repository.insert_event(
-            referral_id=referral["id"],
+            referral_id=referral.id,
             actor_id=None,
             action=Action.EXPIRE.value,
-            from_status=referral["status"],
+            from_status=referral.status,
             to_status=Status.EXPIRED.value,
             reason_code="VALIDITY_WINDOW_PASSED",
             note="",
@@ -1076,9 +1075,9 @@ async def expire_overdue(audit: AuditTrail, *, now: datetime, limit: int = 500) 
         await emit(ReferralChanged(before=referral, after=updated, action=Action.EXPIRE.value))
         audit.record(
             AuditAction.REFERRAL_CHANGED,
-            organization_id=referral["referring_organization"],
+            organization_id=referral.referring_organization,
             object_type="Referral",
-            object_id=referral["id"],
+            object_id=referral.id,
         )
         expired += 1
     await repository.purge_idempotency_records(now - IDEMPOTENCY_RETENTION)
@@ -1121,5 +1120,5 @@ async def status_counts(
     return await repository.counts_by_status(visibility, filters)
 
 
-def inbox_key(referral: Row) -> repository.InboxKey:
-    return repository.InboxKey(referral["priority_rank"], referral["due_at"], referral["id"])
+def inbox_key(referral: records.Referral) -> repository.InboxKey:
+    return repository.InboxKey(referral.priority_rank, referral.due_at, referral.id)

@@ -26,14 +26,14 @@ async def _phi(server: LiveServer) -> set[str]:
     async with server.container.database.unit_of_work():
         patient_ids = [row["id"] for row in await Patient.select(Patient.id)]
         for patient in await patients.patients_by_ids(patient_ids):
-            found |= {patient["given_name"], patient["family_name"], patient["mrn"]}
-            found.add(patient["birth_date"].isoformat())
+            found |= {patient.given_name, patient.family_name, patient.mrn}
+            found.add(patient.birth_date.isoformat())
         for row in await Referral.select(Referral.id):
             try:
                 [referral] = await referrals.referrals_by_ids([row["id"]])
             except DecryptionFailed:  # the encryption tests tamper with a ciphertext on purpose
                 continue
-            found |= {str(referral[name]) for name in CLINICAL_FIELDS}
+            found |= {str(getattr(referral, name)) for name in CLINICAL_FIELDS}
         message_ids = [row["id"] for row in await Message.select(Message.id)]
         for message in await messages_by_ids(KeyRing(), message_ids, utcnow()):
             if message["body"]:

@@ -1742,8 +1742,7 @@ def _check_ends_before_now(replay: Replay, last: datetime) -> None:
 
 
 async def _insert(replay: Replay) -> None:
-    row = await referrals.insert_referral(replay.values)
-    referral_id = row["id"]
+    referral_id = (await referrals.insert_referral(replay.values)).id
     conversation = await conversations.ensure_referral_conversation(
         referral_id, None, replay.values["created_at"]
     )

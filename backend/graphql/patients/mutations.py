@@ -10,7 +10,7 @@ from backend.core.errors import InvalidInput
 from backend.graphql.common import Error, InputError, uuid_of
 from backend.graphql.context import Info
 from backend.graphql.patients.inputs import RegisterPatientInput
-from backend.graphql.patients.types import Patient, patient_from_row
+from backend.graphql.patients.types import Patient, patient_from_record
 from backend.patients import service
 from backend.patients.codes import AdministrativeSex
 from backend.patients.errors import PatientError as DomainPatientError
@@ -50,7 +50,7 @@ class PatientMutations:
                 problems = InvalidInput()
                 problems.add("insurancePlanId", "UNKNOWN_PLAN", "Unknown insurance plan.")
                 raise problems
-            row = await service.register_patient(
+            patient = await service.register_patient(
                 actor,
                 info.context.audit,
                 organization_id=organization_id,
@@ -67,4 +67,4 @@ class PatientMutations:
             return PatientError(code=error.code, message=error.message, field=error.field)
         except InvalidInput as error:
             return InputError.from_domain(error)
-        return RegisterPatientSuccess(patient=patient_from_row(row))
+        return RegisterPatientSuccess(patient=patient_from_record(patient))

@@ -8,7 +8,7 @@ from backend.core.errors import InvalidInput
 from backend.graphql.common import page_size, uuid_of
 from backend.graphql.context import Info
 from backend.graphql.errors import bad_user_input
-from backend.graphql.patients.types import Patient, patient_from_row
+from backend.graphql.patients.types import Patient, patient_from_record
 from backend.patients import service
 from backend.patients.errors import PatientError
 
@@ -21,10 +21,10 @@ class PatientQueries:
         if patient_id is None:
             return None
         try:
-            row = await service.read_patient(info.context.require_actor(), info.context.audit, patient_id)
+            patient = await service.read_patient(info.context.require_actor(), info.context.audit, patient_id)
         except PatientError:
             return None
-        return patient_from_row(row)
+        return patient_from_record(patient)
 
     @strawberry.field(
         description="Patients of your organizations by exact MRN or name prefix (family or given)."
@@ -32,9 +32,9 @@ class PatientQueries:
     async def patients(self, info: Info, search: str, first: int | None = None) -> list[Patient]:
         limit = page_size(first, maximum=info.context.container.settings.graphql_limits.max_page_size)
         try:
-            rows = await service.search_patients(
+            found = await service.search_patients(
                 info.context.require_actor(), info.context.audit, text=search, limit=limit
             )
         except InvalidInput as error:
             raise bad_user_input(error.problems[0].message, "search") from None
-        return [patient_from_row(row) for row in rows]
+        return [patient_from_record(patient) for patient in found]

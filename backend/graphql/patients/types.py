@@ -1,9 +1,8 @@
-"""GraphQL types for patients, and their mapping from repository rows."""
+"""GraphQL types for patients, and their mapping from patient records."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 from uuid import UUID
 
 import strawberry
@@ -13,6 +12,7 @@ from backend.graphql.common import Node, to_global_id
 from backend.graphql.context import Info
 from backend.graphql.directory.types import InsurancePlan, plan_from_row
 from backend.graphql.referrals import dataloaders
+from backend.patients import records
 from backend.patients.codes import AdministrativeSex as DomainAdministrativeSex
 
 AdministrativeSex = strawberry.enum(DomainAdministrativeSex)
@@ -46,17 +46,17 @@ class Patient(Node):
         return plan_from_row(row) if row else None
 
 
-def patient_from_row(row: dict[str, Any]) -> Patient:
+def patient_from_record(patient: records.Patient) -> Patient:
     return Patient(
-        id=to_global_id("Patient", row["id"]),
-        mrn=row["mrn"],
-        given_name=row["given_name"],
-        family_name=row["family_name"],
-        birth_date=row["birth_date"],
-        sex=DomainAdministrativeSex(row["sex"]),
-        phone=row["phone"],
-        insurance_member_id=row["insurance_member_id"],
-        raw_id=row["id"],
-        organization_id=row["organization"],
-        plan_id=row["insurance_plan"],
+        id=to_global_id("Patient", patient.id),
+        mrn=patient.mrn,
+        given_name=patient.given_name,
+        family_name=patient.family_name,
+        birth_date=patient.birth_date,
+        sex=DomainAdministrativeSex(patient.sex),
+        phone=patient.phone,
+        insurance_member_id=patient.insurance_member_id,
+        raw_id=patient.id,
+        organization_id=patient.organization,
+        plan_id=patient.insurance_plan,
     )

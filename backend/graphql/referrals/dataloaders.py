@@ -12,12 +12,14 @@ from backend.accounts import records as accounts_records
 from backend.accounts import repository as accounts
 from backend.directory import records as directory_records
 from backend.directory import repository as directory
+from backend.patients import records as patient_records
 from backend.patients import repository as patients
 from backend.protocols import records as protocols_records
 from backend.protocols import repository as protocols
+from backend.referrals import records as referral_records
 from backend.referrals import repository
 
-Row = dict[str, Any]
+Row = dict[str, Any]  # rows of the accounts, directory and protocols repositories (their loaders)
 
 
 def _by_id(rows: list[Row], ids: Sequence[UUID]) -> list[Row | None]:
@@ -25,8 +27,9 @@ def _by_id(rows: list[Row], ids: Sequence[UUID]) -> list[Row | None]:
     return [found.get(i) for i in ids]
 
 
-async def _patients(ids: Sequence[UUID]) -> list[Row | None]:
-    return _by_id(await patients.patients_by_ids(ids), ids)
+async def _patients(ids: Sequence[UUID]) -> list[patient_records.Patient | None]:
+    found = {patient.id: patient for patient in await patients.patients_by_ids(ids)}
+    return [found.get(i) for i in ids]
 
 
 async def _providers(ids: Sequence[UUID]) -> list[accounts_records.Provider | None]:
@@ -54,22 +57,22 @@ async def _specialties(ids: Sequence[UUID]) -> list[accounts_records.Specialty |
     return [found.get(i) for i in ids]
 
 
-async def _events(referral_ids: Sequence[UUID]) -> list[list[Row]]:
+async def _events(referral_ids: Sequence[UUID]) -> list[list[referral_records.ReferralEvent]]:
     grouped = await repository.events_of_referrals(referral_ids)
     return [grouped.get(i, []) for i in referral_ids]
 
 
-async def _documents(referral_ids: Sequence[UUID]) -> list[list[Row]]:
+async def _documents(referral_ids: Sequence[UUID]) -> list[list[referral_records.Document]]:
     grouped = await repository.documents_of_referrals(referral_ids)
     return [grouped.get(i, []) for i in referral_ids]
 
 
-async def _appointments(referral_ids: Sequence[UUID]) -> list[Row | None]:
+async def _appointments(referral_ids: Sequence[UUID]) -> list[referral_records.Appointment | None]:
     latest = await repository.latest_appointments(referral_ids)
     return [latest.get(i) for i in referral_ids]
 
 
-def patient_loader() -> DataLoader[UUID, Row | None]:
+def patient_loader() -> DataLoader[UUID, patient_records.Patient | None]:
     return DataLoader(load_fn=_patients)
 
 
@@ -93,13 +96,13 @@ def specialty_loader() -> DataLoader[UUID, accounts_records.Specialty | None]:
     return DataLoader(load_fn=_specialties)
 
 
-def events_loader() -> DataLoader[UUID, list[Row]]:
+def events_loader() -> DataLoader[UUID, list[referral_records.ReferralEvent]]:
     return DataLoader(load_fn=_events)
 
 
-def documents_loader() -> DataLoader[UUID, list[Row]]:
+def documents_loader() -> DataLoader[UUID, list[referral_records.Document]]:
     return DataLoader(load_fn=_documents)
 
 
-def appointment_loader() -> DataLoader[UUID, Row | None]:
+def appointment_loader() -> DataLoader[UUID, referral_records.Appointment | None]:
     return DataLoader(load_fn=_appointments)

@@ -21,7 +21,7 @@ from backend.graphql.referrals.types import (
     ReferralConnection,
     ReferralEdge,
     StatusCount,
-    document_from_row,
+    document_from_record,
     referral_from_outcome,
 )
 from backend.realtime import repository as stream_repository
@@ -175,9 +175,12 @@ class ReferralQueries:
         if document_id is None:
             return None
         try:
-            row = await service.read_document(info.context.require_actor(), info.context.audit, document_id)
+            document = await service.read_document(
+                info.context.require_actor(), info.context.audit, document_id
+            )
         except ReferralError:
             return None
         return DocumentContent(
-            document=document_from_row(row), content_base64=base64.b64encode(bytes(row["content"])).decode()
+            document=document_from_record(document),
+            content_base64=base64.b64encode(document.content).decode(),
         )

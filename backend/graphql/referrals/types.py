@@ -23,12 +23,13 @@ from backend.graphql.accounts.types import (
 from backend.graphql.common import Node, PageInfo, to_global_id
 from backend.graphql.context import Info
 from backend.graphql.directory.types import NetworkStatus
-from backend.graphql.patients.types import Patient, patient_from_row
+from backend.graphql.patients.types import Patient, patient_from_record
 from backend.graphql.protocols.types import DocumentKind, Priority, Protocol, protocol_from_row
 from backend.graphql.referrals import dataloaders
 from backend.patients import service as patient_service
 from backend.protocols import records as protocols_records
 from backend.protocols.policy import policy_from_row
+from backend.referrals import records as referral_records
 from backend.referrals.codes import AppointmentStatus as DomainAppointmentStatus
 from backend.referrals.codes import CancelReason as DomainCancelReason
 from backend.referrals.codes import DeclineReason as DomainDeclineReason
@@ -49,7 +50,7 @@ PriorAuthStatus = strawberry.enum(DomainPriorAuthStatus)
 AppointmentStatus = strawberry.enum(DomainAppointmentStatus)
 InboxView = strawberry.enum(DomainInboxView)
 
-Row = dict[str, Any]
+Row = dict[str, Any]  # a protocol version row (protocols repository)
 
 
 @strawberry.type(description="One change in the referral's life: who, when, from, to, why.")
@@ -146,76 +147,78 @@ class Referral(Node):
     allowed_actions: list[ReferralAction] = strawberry.field(  # type: ignore[valid-type]
         description="What you may do now: draw these buttons, nothing else."
     )
-    raw: strawberry.Private[Row]
+    record: strawberry.Private[referral_records.Referral]
 
     @strawberry.field
     async def patient(self, info: Info) -> Patient:
-        row = await info.context.loader("patient", dataloaders.patient_loader).load(self.raw["patient"])
-        assert row is not None
-        patient_service.audit_reads(info.context.require_actor(), info.context.audit, [row])
-        return patient_from_row(row)
+        patient = await info.context.loader("patient", dataloaders.patient_loader).load(self.record.patient)
+        assert patient is not None
+        patient_service.audit_reads(info.context.require_actor(), info.context.audit, [patient])
+        return patient_from_record(patient)
 
     @strawberry.field
     async def specialty(self, info: Info) -> Specialty:
-        row = await info.context.loader("specialty", dataloaders.specialty_loader).load(self.raw["specialty"])
+        row = await info.context.loader("specialty", dataloaders.specialty_loader).load(self.record.specialty)
         assert row is not None
         return Specialty(code=row.code, name=row.name)
 
     @strawberry.field
     async def referring_provider(self, info: Info) -> Provider:
-        provider = await _load_provider(info, self.raw["referring_provider"])
+        provider = await _load_provider(info, self.record.referring_provider)
         assert provider is not None
         return provider
 
     @strawberry.field
     async def referring_organization(self, info: Info) -> Organization:
-        return await load_organization(info, self.raw["referring_organization"])
+        return await load_organization(info, self.record.referring_organization)
 
     @strawberry.field(description="Null while the referral waits in the receiving organization's queue.")
     async def receiving_provider(self, info: Info) -> Provider | None:
-        return await _load_provider(info, self.raw["receiving_provider"])
+        return await _load_provider(info, self.record.receiving_provider)
 
     @strawberry.field
     async def receiving_organization(self, info: Info) -> Organization:
-        return await load_organization(info, self.raw["receiving_organization"])
+        return await load_organization(info, self.record.receiving_organization)
 
     @strawberry.field
     async def suggested_provider(self, info: Info) -> Provider | None:
-        return await _load_provider(info, self.raw["suggested_provider"])
+        return await _load_provider(info, self.record.suggested_provider)
 
     @strawberry.field(description="The declined referral this one was redirected from.")
     def redirected_from_id(self) -> strawberry.ID | None:
-        source = self.raw["redirected_from"]
+        source = self.record.redirected_from
         return to_global_id("Referral", source) if source else None
 
     @strawberry.field(description="Oldest first.")
     async def timeline(self, info: Info) -> list[ReferralEvent]:
-        rows = await info.context.loader("events", dataloaders.events_loader).load(self.raw["id"])
-        return [event_from_row(row) for row in rows]
+        events = await info.context.loader("events", dataloaders.events_loader).load(self.record.id)
+        return [event_from_record(event) for event in events]
 
     @strawberry.field
     async def documents(self, info: Info) -> list[Document]:
-        rows = await info.context.loader("documents", dataloaders.documents_loader).load(self.raw["id"])
-        return [document_from_row(row) for row in rows]
+        documents = await info.context.loader("documents", dataloaders.documents_loader).load(self.record.id)
+        return [document_from_record(document) for document in documents]
 
     @strawberry.field(description="The latest appointment, booked or not.")
     async def appointment(self, info: Info) -> Appointment | None:
-        row = await info.context.loader("appointment", dataloaders.appointment_loader).load(self.raw["id"])
-        return appointment_from_row(row) if row else None
+        appointment = await info.context.loader("appointment", dataloaders.appointment_loader).load(
+            self.record.id
+        )
+        return appointment_from_record(appointment) if appointment else None
 
     @strawberry.field(description="The protocol version the referral was sent under; null for drafts.")
     async def protocol(self, info: Info) -> Protocol | None:
-        row = await _load_protocol(info, self.raw)
+        row = await _load_protocol(info, self.record)
         return protocol_from_row(row) if row else None
 
     @strawberry.field(description="What the protocol requires and whether each item is present.")
     async def checklist(self, info: Info) -> list[ChecklistItem]:
-        row = await _load_protocol(info, self.raw)
+        row = await _load_protocol(info, self.record)
         if row is None:
             return []
         policy = policy_from_row(row)
-        documents = await info.context.loader("documents", dataloaders.documents_loader).load(self.raw["id"])
-        kinds = {d["kind"] for d in documents}
+        documents = await info.context.loader("documents", dataloaders.documents_loader).load(self.record.id)
+        kinds = {d.kind for d in documents}
         present = {
             "REASON": bool(self.reason),
             "CLINICAL_QUESTION": bool(self.clinical_question),
@@ -241,8 +244,10 @@ async def _load_provider(info: Info, provider_id: UUID | None) -> Provider | Non
     return provider_from_row(row) if row else None
 
 
-async def _load_protocol(info: Info, referral: Row) -> protocols_records.NamedProtocolVersion | None:
-    version_id = referral["protocol_version"]
+async def _load_protocol(
+    info: Info, referral: referral_records.Referral
+) -> protocols_records.NamedProtocolVersion | None:
+    version_id = referral.protocol_version
     if version_id is None:
         return None
     row: protocols_records.NamedProtocolVersion | None = await info.context.loader(
@@ -274,77 +279,77 @@ def _deadline(value: datetime | None) -> datetime | None:
 
 
 def referral_from_outcome(outcome: Outcome, now: datetime) -> Referral:
-    row = outcome.referral
-    status = DomainStatus(row["status"])
-    due_at = _deadline(row["due_at"])
+    referral = outcome.referral
+    status = DomainStatus(referral.status)
+    due_at = _deadline(referral.due_at)
     return Referral(
-        id=to_global_id("Referral", row["id"]),
-        version=row["version"],
+        id=to_global_id("Referral", referral.id),
+        version=referral.version,
         status=status,
         fhir_task_status=FHIR_TASK_STATUS[status],
-        priority=row["priority"],
-        reason=row["reason"],
-        clinical_question=row["clinical_question"],
-        relevant_history=row["relevant_history"],
-        diagnoses=diagnoses_of(row),
-        network_status=row["network_status"],
-        out_of_network_reason=row["out_of_network_reason"],
-        insurance=InsuranceVerification(status=DomainInsuranceStatus(row["insurance_status"])),
+        priority=referral.priority,
+        reason=referral.reason,
+        clinical_question=referral.clinical_question,
+        relevant_history=referral.relevant_history,
+        diagnoses=diagnoses_of(referral),
+        network_status=referral.network_status,
+        out_of_network_reason=referral.out_of_network_reason,
+        insurance=InsuranceVerification(status=DomainInsuranceStatus(referral.insurance_status)),
         prior_authorization=PriorAuthorization(
-            status=DomainPriorAuthStatus(row["prior_auth_status"]),
-            payer_reference=row["prior_auth_reference"],
-            decision_due=row["prior_auth_decision_due"],
+            status=DomainPriorAuthStatus(referral.prior_auth_status),
+            payer_reference=referral.prior_auth_reference,
+            decision_due=referral.prior_auth_decision_due,
         ),
-        status_reason=row["status_reason"],
-        outcome_report=row["outcome_report"] or None,
-        sent_at=row["sent_at"],
-        respond_by=row["respond_by"],
-        schedule_by=row["schedule_by"],
-        expires_at=row["expires_at"],
+        status_reason=referral.status_reason,
+        outcome_report=referral.outcome_report or None,
+        sent_at=referral.sent_at,
+        respond_by=referral.respond_by,
+        schedule_by=referral.schedule_by,
+        expires_at=referral.expires_at,
         due_at=due_at,
         is_overdue=due_at is not None and due_at < now,
-        closed_at=row["closed_at"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
+        closed_at=referral.closed_at,
+        created_at=referral.created_at,
+        updated_at=referral.updated_at,
         allowed_actions=outcome.allowed_actions,
-        raw=row,
+        record=referral,
     )
 
 
-def event_from_row(row: Row) -> ReferralEvent:
+def event_from_record(event: referral_records.ReferralEvent) -> ReferralEvent:
     return ReferralEvent(
-        id=to_global_id("ReferralEvent", str(row["id"])),
-        action=row["action"],
-        from_status=DomainStatus(row["from_status"]) if row["from_status"] else None,
-        to_status=DomainStatus(row["to_status"]),
-        reason_code=row["reason_code"],
-        note=row["note"],
-        occurred_at=row["occurred_at"],
-        actor_id=row["actor"],
+        id=to_global_id("ReferralEvent", str(event.id)),
+        action=event.action,
+        from_status=DomainStatus(event.from_status) if event.from_status else None,
+        to_status=DomainStatus(event.to_status),
+        reason_code=event.reason_code,
+        note=event.note,
+        occurred_at=event.occurred_at,
+        actor_id=event.actor,
     )
 
 
-def document_from_row(row: Row) -> Document:
+def document_from_record(document: referral_records.Document) -> Document:
     return Document(
-        id=to_global_id("Document", row["id"]),
-        kind=row["kind"],
-        media_type=row["media_type"],
-        filename=row["filename"],
-        size_bytes=row["size_bytes"],
-        sha256=row["sha256"],
-        is_outcome=row["is_outcome"],
-        created_at=row["created_at"],
-        source_message_id=to_global_id("Message", row["source_message"])
-        if row.get("source_message")
+        id=to_global_id("Document", document.id),
+        kind=document.kind,
+        media_type=document.media_type,
+        filename=document.filename,
+        size_bytes=document.size_bytes,
+        sha256=document.sha256,
+        is_outcome=document.is_outcome,
+        created_at=document.created_at,
+        source_message_id=to_global_id("Message", document.source_message)
+        if document.source_message
         else None,
     )
 
 
-def appointment_from_row(row: Row) -> Appointment:
+def appointment_from_record(appointment: referral_records.Appointment) -> Appointment:
     return Appointment(
-        id=to_global_id("Appointment", row["id"]),
-        starts_at=row["starts_at"],
-        location=row["location"],
-        status=DomainAppointmentStatus(row["status"]),
-        provider_id=row["provider"],
+        id=to_global_id("Appointment", appointment.id),
+        starts_at=appointment.starts_at,
+        location=appointment.location,
+        status=DomainAppointmentStatus(appointment.status),
+        provider_id=appointment.provider,
     )
