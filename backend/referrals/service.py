@@ -67,7 +67,6 @@ from backend.referrals.limits import (
     MAX_REPORT,
 )
 
-Row = dict[str, Any]  # a provider row (accounts and directory repositories)
 Columns = repository.Columns
 NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
 REPORT_DUE_DAYS = 14

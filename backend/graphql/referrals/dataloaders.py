@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Protocol, TypeVar
 from uuid import UUID
 
 from strawberry.dataloader import DataLoader
@@ -19,42 +19,43 @@ from backend.protocols import repository as protocols
 from backend.referrals import records as referral_records
 from backend.referrals import repository
 
-Row = dict[str, Any]  # rows of the accounts, directory and protocols repositories (their loaders)
+
+class _Identified(Protocol):
+    @property
+    def id(self) -> UUID: ...
 
 
-def _by_id(rows: list[Row], ids: Sequence[UUID]) -> list[Row | None]:
-    found = {row["id"]: row for row in rows}
+R = TypeVar("R", bound=_Identified)
+
+
+def _in_order(records: Iterable[R], ids: Sequence[UUID]) -> list[R | None]:
+    """A DataLoader's answer: the record of each id, in the order asked (None: not found)."""
+    found = {record.id: record for record in records}
     return [found.get(i) for i in ids]
 
 
 async def _patients(ids: Sequence[UUID]) -> list[patient_records.Patient | None]:
-    found = {patient.id: patient for patient in await patients.patients_by_ids(ids)}
-    return [found.get(i) for i in ids]
+    return _in_order(await patients.patients_by_ids(ids), ids)
 
 
 async def _providers(ids: Sequence[UUID]) -> list[accounts_records.Provider | None]:
-    found = {row.id: row for row in await accounts.providers_by_ids(ids)}
-    return [found.get(i) for i in ids]
+    return _in_order(await accounts.providers_by_ids(ids), ids)
 
 
 async def _users(ids: Sequence[UUID]) -> list[accounts_records.User | None]:
-    found = {row.id: row for row in await accounts.users_by_ids(ids)}
-    return [found.get(i) for i in ids]
+    return _in_order(await accounts.users_by_ids(ids), ids)
 
 
 async def _plans(ids: Sequence[UUID]) -> list[directory_records.InsurancePlan | None]:
-    found = {row.id: row for row in await directory.plans_by_ids(ids)}
-    return [found.get(i) for i in ids]
+    return _in_order(await directory.plans_by_ids(ids), ids)
 
 
 async def _protocol_versions(ids: Sequence[UUID]) -> list[protocols_records.NamedProtocolVersion | None]:
-    found = {row.id: row for row in await protocols.versions_by_ids(ids)}
-    return [found.get(i) for i in ids]
+    return _in_order(await protocols.versions_by_ids(ids), ids)
 
 
 async def _specialties(ids: Sequence[UUID]) -> list[accounts_records.Specialty | None]:
-    found = {row.id: row for row in await accounts.specialties_by_ids(ids)}
-    return [found.get(i) for i in ids]
+    return _in_order(await accounts.specialties_by_ids(ids), ids)
 
 
 async def _events(referral_ids: Sequence[UUID]) -> list[list[referral_records.ReferralEvent]]:

@@ -8,7 +8,6 @@ statements whatever its size.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 import strawberry
@@ -49,8 +48,6 @@ InsuranceStatus = strawberry.enum(DomainInsuranceStatus)
 PriorAuthStatus = strawberry.enum(DomainPriorAuthStatus)
 AppointmentStatus = strawberry.enum(DomainAppointmentStatus)
 InboxView = strawberry.enum(DomainInboxView)
-
-Row = dict[str, Any]  # a protocol version row (protocols repository)
 
 
 @strawberry.type(description="One change in the referral's life: who, when, from, to, why.")
