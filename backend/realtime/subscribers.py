@@ -20,6 +20,7 @@ from uuid import UUID
 from backend.accounts.events import MembershipChanged, UserDeactivated
 from backend.auth.events import SessionsRevoked, SignedOut
 from backend.core.events import Phase, Subscribers
+from backend.messaging import records
 from backend.messaging.events import (
     ConversationChanged,
     MessageExpired,
@@ -127,12 +128,12 @@ async def message_sent(sent: MessageSent) -> None:
     message = sent.message
     _chat(
         ChatEventType.MESSAGE_SENT,
-        message["conversation"],
+        message.conversation,
         {
-            "messageId": str(message["id"]),
-            "messageSequence": message["sequence"],
-            "senderId": str(message["sender"]),
-            "isPriority": message["is_priority"],
+            "messageId": str(message.id),
+            "messageSequence": message.sequence,
+            "senderId": str(message.sender),
+            "isPriority": message.is_priority,
         },
         sent.members,
         sent.event_id,
@@ -147,11 +148,13 @@ async def message_expired(removed: MessageExpired) -> None:
     _message_removed(ChatEventType.MESSAGE_EXPIRED, removed.message, removed.members, removed.event_id)
 
 
-def _message_removed(event_type: ChatEventType, message: Row, members: list[UUID], event_id: UUID) -> None:
+def _message_removed(
+    event_type: ChatEventType, message: records.RemovedMessage, members: list[UUID], event_id: UUID
+) -> None:
     _chat(
         event_type,
-        message["conversation"],
-        {"messageId": str(message["id"]), "messageSequence": message["sequence"]},
+        message.conversation,
+        {"messageId": str(message.id), "messageSequence": message.sequence},
         members,
         event_id,
     )
