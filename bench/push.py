@@ -338,13 +338,28 @@ async def _queue(database: Any, users: Sequence[uuid.UUID], *, commit: bool) -> 
     work (one cause, one transaction, as in production); the rows they wrote, due GRACE_MS
     later (the candidate then makes them due at t0).
     ``commit=False`` rolls every unit of work back: the rows exist for the baseline only."""
+    from backend.messaging import records
     from backend.push import notify
     from backend.push.tables import PushOutbox
 
     notify.set_grace(timedelta(milliseconds=GRACE_MS))
     found: list[Queued] = []
     for first in range(0, len(users), RECIPIENTS):
-        message = {"conversation": uuid.uuid4(), "id": uuid.uuid4(), "sequence": 1, "is_priority": False}
+        message = records.Message(
+            id=uuid.uuid4(),
+            conversation=uuid.uuid4(),
+            sequence=1,
+            sender=uuid.uuid4(),
+            client_message_id="bench",
+            body="",
+            is_priority=False,
+            reply_to=None,
+            state="ACTIVE",
+            sent_at=datetime.now(UTC),
+            expires_at=None,
+            recalled_at=None,
+            promoted_document=None,
+        )
         event_id = uuid.uuid4()
         async with database.unit_of_work() as uow:
             await notify.notify(

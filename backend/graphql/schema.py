@@ -30,7 +30,7 @@ from backend.graphql.context import Info
 from backend.graphql.directory.queries import DirectoryQueries
 from backend.graphql.messaging.mutations import MessagingMutations
 from backend.graphql.messaging.queries import MessagingQueries
-from backend.graphql.messaging.types import conversation_from_view, message_from_row
+from backend.graphql.messaging.types import conversation_from_view, message_from_record
 from backend.graphql.patients.mutations import PatientMutations
 from backend.graphql.patients.queries import PatientQueries
 from backend.graphql.patients.types import patient_from_record
@@ -99,7 +99,7 @@ async def _resolve_messaging_node(info: Info, type_name: str, raw_id: UUID) -> N
             return conversation_from_view(
                 await messaging_service.read_conversation(actor, info.context.audit, raw_id)
             )
-        return message_from_row(await messaging_service.read_message(actor, info.context.audit, raw_id))
+        return message_from_record(await messaging_service.read_message(actor, info.context.audit, raw_id))
     except MessagingError:
         return None
 

@@ -12,68 +12,63 @@ referral between their organizations, or a referral network (``unreachable``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 from uuid import UUID
+
+import msgspec
 
 from backend.accounts import repository as accounts
 from backend.accounts.actor import Actor
 from backend.directory import repository as directory
-from backend.messaging import repository
+from backend.messaging import records, repository
 from backend.messaging.codes import ConversationKind
 from backend.messaging.errors import not_found
 from backend.referrals import access as referral_access
 from backend.referrals import repository as referrals
 
-Row = dict[str, Any]
-# what access_conversation read, kept on the conversation row for members()
-_REFERRAL_ACCESS = "_referral_access"
-_ACTIVE_MEMBERS = "_active_members"  # member id -> display name
 
-
-async def access_conversation(actor: Actor, conversation_id: UUID) -> Row:
-    """The conversation, if the actor may see it now; what the check read is kept on the row
-    for :func:`members`."""
-    conversation, active_members = await repository.conversation_with_members(conversation_id)
+async def access_conversation(actor: Actor, conversation_id: UUID) -> records.Conversation:
+    """The conversation, if the actor may see it now; what the check read is kept on the record
+    (``active_members``, ``referral_access``) for :func:`members`."""
+    conversation = await repository.conversation_with_members(conversation_id)
     if conversation is None:
         raise not_found()
-    if conversation["kind"] == ConversationKind.REFERRAL:
-        rows = await referrals.access_rows([conversation["referral"]])
+    if conversation.kind == ConversationKind.REFERRAL:
+        rows = await referrals.access_rows([conversation.referral] if conversation.referral else [])
         if not rows or not referral_access.parties(actor, rows[0]):
             raise not_found()
-        conversation[_REFERRAL_ACCESS] = rows[0]
-    else:
-        if actor.user_id not in active_members:
-            raise not_found()
-        conversation[_ACTIVE_MEMBERS] = active_members
+        conversation = msgspec.structs.replace(conversation, referral_access=rows[0])
+    elif conversation.active_members is None or actor.user_id not in conversation.active_members:
+        raise not_found()
     return conversation
 
 
-async def members(conversation: Row) -> list[UUID]:
+async def members(conversation: records.Conversation) -> list[UUID]:
     """Everyone who may see the conversation now (the recipients of its events)."""
-    return (await members_of([conversation]))[conversation["id"]]
+    return (await members_of([conversation]))[conversation.id]
 
 
-def member_names(conversation: Row) -> dict[UUID, str] | None:
+def member_names(conversation: records.Conversation) -> dict[UUID, str] | None:
     """The display names of a direct or group conversation's members, as its access check read
     them; ``None`` when it did not (a referral chat's members follow the referral)."""
-    names: dict[UUID, str] | None = conversation.get(_ACTIVE_MEMBERS)
-    return names
+    if conversation.kind == ConversationKind.REFERRAL:
+        return None
+    return conversation.active_members
 
 
-async def members_of(conversations: Sequence[Row]) -> dict[UUID, list[UUID]]:
+async def members_of(conversations: Sequence[records.Conversation]) -> dict[UUID, list[UUID]]:
     found: dict[UUID, list[UUID]] = {}
-    referral_conversations = [c for c in conversations if c["kind"] == ConversationKind.REFERRAL]
-    by_referral = {c["referral"]: c["id"] for c in referral_conversations}
-    checked = [c[_REFERRAL_ACCESS] for c in referral_conversations if _REFERRAL_ACCESS in c]
-    unchecked = [c["referral"] for c in referral_conversations if _REFERRAL_ACCESS not in c]
+    referral_conversations = [c for c in conversations if c.kind == ConversationKind.REFERRAL]
+    by_referral = {c.referral: c.id for c in referral_conversations}
+    checked = [c.referral_access for c in referral_conversations if c.referral_access is not None]
+    unchecked = [c.referral for c in referral_conversations if c.referral_access is None and c.referral]
     access_rows = checked + await referrals.access_rows(unchecked)
     for referral_id, users in (await referral_access.recipients_of(access_rows)).items():
         found[by_referral[referral_id]] = users
-    others = [c for c in conversations if c["kind"] != ConversationKind.REFERRAL]
+    others = [c for c in conversations if c.kind != ConversationKind.REFERRAL]
     for conversation in others:
-        if _ACTIVE_MEMBERS in conversation:
-            found[conversation["id"]] = list(conversation[_ACTIVE_MEMBERS])
-    found.update(await repository.active_members_of([c["id"] for c in others if _ACTIVE_MEMBERS not in c]))
+        if conversation.active_members is not None:
+            found[conversation.id] = list(conversation.active_members)
+    found.update(await repository.active_members_of([c.id for c in others if c.active_members is None]))
     return found
 
 

@@ -4,12 +4,10 @@ flags, never text); backend/wiring.py decides who reacts (the stream, push)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
 
 from backend.core.events import DomainEvent
-
-Row = dict[str, Any]
+from backend.messaging import records
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -25,19 +23,19 @@ class ConversationChanged(DomainEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MessageSent(DomainEvent):
-    message: Row
+    message: records.Message
     members: list[UUID]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MessageRecalled(DomainEvent):
-    message: Row
+    message: records.RemovedMessage
     members: list[UUID]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MessageExpired(DomainEvent):
-    message: Row
+    message: records.RemovedMessage
     members: list[UUID]
 
 

@@ -26,10 +26,10 @@ from backend.crypto import envelope
 from backend.crypto.keys import key_encryption_keys
 from backend.crypto.rotation import WrappedKeys
 from backend.db import current_unit_of_work, fetch, placeholders, select_columns
+from backend.messaging import records
 from backend.messaging.codes import ConversationKind, MessageState
 from backend.messaging.tables import Conversation, ConversationMember, Message, MessageAttachment
 
-Row = dict[str, Any]
 SCOPE = "conversation"
 WRAPPED_KEYS = WrappedKeys(
     Conversation, Conversation.id, Conversation.wrapped_key, scope=SCOPE
@@ -48,9 +48,9 @@ ATTACHMENT_COLUMNS = (
 # --- keys and sealing ---------------------------------------------------------------------------
 
 
-def _data_key(conversation: Row) -> bytes:
+def _data_key(conversation_id: UUID, wrapped_key: str) -> bytes:
     return envelope.unwrap_data_key(
-        key_encryption_keys(), conversation["wrapped_key"], scope=SCOPE, record_id=str(conversation["id"])
+        key_encryption_keys(), wrapped_key, scope=SCOPE, record_id=str(conversation_id)
     )
 
 
@@ -88,12 +88,12 @@ class KeyRing:
             )
             if row is None:
                 raise LookupError(conversation_id)
-            found = self._keys[conversation_id] = _data_key(row)
+            found = self._keys[conversation_id] = _data_key(row["id"], row["wrapped_key"])
         return found
 
-    def remember(self, conversation: Row) -> None:
-        if conversation["id"] not in self._keys:
-            self._keys[conversation["id"]] = _data_key(conversation)
+    def remember(self, conversation: records.Conversation) -> None:
+        if conversation.id not in self._keys:
+            self._keys[conversation.id] = _data_key(conversation.id, conversation.wrapped_key)
 
 
 # --- conversations ------------------------------------------------------------------------------
@@ -107,7 +107,7 @@ async def insert_conversation(
     created_by: UUID | None,
     now: datetime,
     referral_id: UUID | None = None,
-) -> Row:
+) -> records.Conversation:
     conversation_id = uuid.uuid4()
     data_key = envelope.new_data_key()
     await Conversation(
@@ -130,7 +130,7 @@ async def insert_conversation(
 
 async def ensure_referral_conversation(
     referral_id: UUID, retention_seconds: int | None, now: datetime
-) -> Row:
+) -> records.Conversation:
     """The referral's conversation, created if it has none yet (one per referral: unique column)."""
     found = await conversation_of_referral(referral_id)
     if found is not None:
@@ -157,24 +157,27 @@ async def ensure_referral_conversation(
     return found
 
 
-def _opened_conversation(row: Row) -> Row:
+def _opened_conversation(
+    row: dict[str, Any], active_members: dict[UUID, str] | None = None
+) -> records.Conversation:
+    """The record of a full ``conversation`` row (which it may change: the title is opened in it)."""
     if row["title"]:
-        row = {**row, "title": _open(_data_key(row), row["id"], "title", row["title"])}
-    return row
+        row["title"] = _open(_data_key(row["id"], row["wrapped_key"]), row["id"], "title", row["title"])
+    return records.Conversation(**row, active_members=active_members)
 
 
-async def conversation_by_id(conversation_id: UUID) -> Row | None:
-    row: Row | None = await Conversation.select().where(Conversation.id == conversation_id).first()
+async def conversation_by_id(conversation_id: UUID) -> records.Conversation | None:
+    row: dict[str, Any] | None = await Conversation.select().where(Conversation.id == conversation_id).first()
     return _opened_conversation(row) if row else None
 
 
 _CONVERSATION_COLUMNS = select_columns(Conversation)
 
 
-async def conversation_with_members(conversation_id: UUID) -> tuple[Row | None, dict[UUID, str]]:
-    """``conversation_by_id`` with its active members and their display names, in one statement
-    (every access check; a send's answer names them)."""
-    rows: list[Row] = await fetch(
+async def conversation_with_members(conversation_id: UUID) -> records.Conversation | None:
+    """``conversation_by_id`` with its active members and their display names
+    (``active_members``), in one statement (every access check; a send's answer names them)."""
+    rows = await fetch(
         Conversation,
         f'SELECT {_CONVERSATION_COLUMNS}, conversation_member."user" AS active_member, '  # noqa: S608 - constants
         "app_user.display_name AS active_member_name "
@@ -186,30 +189,32 @@ async def conversation_with_members(conversation_id: UUID) -> tuple[Row | None, 
         conversation_id,
     )
     if not rows:
-        return None, {}
+        return None
     members = {}
     for row in rows:
         member, name = row.pop("active_member"), row.pop("active_member_name")
         if member is not None:
             members[member] = name
-    return _opened_conversation(rows[0]), members
+    return _opened_conversation(rows[0], members)
 
 
-async def conversation_of_referral(referral_id: UUID) -> Row | None:
-    row: Row | None = await Conversation.select().where(Conversation.referral == referral_id).first()
+async def conversation_of_referral(referral_id: UUID) -> records.Conversation | None:
+    row: dict[str, Any] | None = (
+        await Conversation.select().where(Conversation.referral == referral_id).first()
+    )
     return _opened_conversation(row) if row else None
 
 
-async def conversations_by_ids(ids: Sequence[UUID]) -> list[Row]:
+async def conversations_by_ids(ids: Sequence[UUID]) -> list[records.Conversation]:
     if not ids:
         return []
-    rows: list[Row] = await Conversation.select().where(Conversation.id.is_in(list(ids)))
+    rows: list[dict[str, Any]] = await Conversation.select().where(Conversation.id.is_in(list(ids)))
     return [_opened_conversation(row) for row in rows]
 
 
 async def conversation_page(
     *, user_id: UUID, visible_referrals: Any, after: tuple[datetime, UUID] | None, limit: int
-) -> list[Row]:
+) -> list[records.Conversation]:
     """The caller's conversations, most recent activity first (keyset on activity_at, id)."""
     from backend.referrals.tables import Referral
 
@@ -226,9 +231,9 @@ async def conversation_page(
             (Conversation.activity_at < activity_at)
             | ((Conversation.activity_at == activity_at) & (Conversation.id < conversation_id))
         )
-    rows: list[Row] = await query.order_by(Conversation.activity_at, Conversation.id, ascending=False).limit(
-        limit
-    )
+    rows: list[dict[str, Any]] = await query.order_by(
+        Conversation.activity_at, Conversation.id, ascending=False
+    ).limit(limit)
     return [_opened_conversation(row) for row in rows]
 
 
@@ -330,9 +335,9 @@ async def active_members_of(conversation_ids: Sequence[UUID]) -> dict[UUID, list
     return found
 
 
-async def read_states(conversation_ids: Sequence[UUID]) -> dict[UUID, dict[UUID, Row]]:
+async def read_states(conversation_ids: Sequence[UUID]) -> dict[UUID, dict[UUID, records.ReadState]]:
     """Per conversation, each user's read state (users who never marked anything are absent)."""
-    found: dict[UUID, dict[UUID, Row]] = {c: {} for c in conversation_ids}
+    found: dict[UUID, dict[UUID, records.ReadState]] = {c: {} for c in conversation_ids}
     if conversation_ids:
         rows = await fetch(
             ConversationMember,
@@ -341,13 +346,13 @@ async def read_states(conversation_ids: Sequence[UUID]) -> dict[UUID, dict[UUID,
             *conversation_ids,
         )
         for row in rows:
-            found[row["conversation"]][row["user"]] = row
+            found[row["conversation"]][row["user"]] = records.ReadState(**row)
     return found
 
 
 async def advance_read_state(
     conversation_id: UUID, user_id: UUID, *, delivered_up_to: int, read_up_to: int, now: datetime
-) -> Row:
+) -> records.ReadState:
     """Move a member's markers forward (never back); creates the row on first use."""
     rows = await fetch(
         ConversationMember,
@@ -366,7 +371,12 @@ async def advance_read_state(
         read_up_to,
         now,
     )
-    return {"delivered_up_to": int(rows[0]["delivered_up_to"]), "read_up_to": int(rows[0]["read_up_to"])}
+    return records.ReadState(
+        conversation=conversation_id,
+        user=user_id,
+        delivered_up_to=int(rows[0]["delivered_up_to"]),
+        read_up_to=int(rows[0]["read_up_to"]),
+    )
 
 
 async def unread_counts(user_id: UUID, read_up_to: dict[UUID, int], now: datetime) -> dict[UUID, int]:
@@ -395,15 +405,17 @@ async def unread_counts(user_id: UUID, read_up_to: dict[UUID, int], now: datetim
 # --- messages -----------------------------------------------------------------------------------
 
 
-async def message_by_client_id(conversation_id: UUID, sender_id: UUID, client_message_id: str) -> Row | None:
-    rows: list[Row] = await fetch(
+async def message_by_client_id(conversation_id: UUID, sender_id: UUID, client_message_id: str) -> UUID | None:
+    """The id of the message the sender stored under this client message id, if any."""
+    rows = await fetch(
         Message,
         "SELECT id FROM message WHERE conversation = {} AND sender = {} AND client_message_id = {} LIMIT 1",
         conversation_id,
         sender_id,
         client_message_id,
     )
-    return rows[0] if rows else None
+    found: UUID | None = rows[0]["id"] if rows else None
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -421,7 +433,7 @@ class OutgoingMessage:
     attachments: Sequence[tuple[str, str, bytes]] = ()
 
 
-async def store_sent_message(keys: KeyRing, outgoing: OutgoingMessage) -> Row | None:
+async def store_sent_message(keys: KeyRing, outgoing: OutgoingMessage) -> records.Message | None:
     """A send's writes: take the conversation's next number (its row stays locked until the
     transaction ends), seal and insert the message and its attachments, and move the sender's
     markers to it. Returns the message as :func:`insert_message` does; ``None`` when the sender
@@ -482,7 +494,7 @@ async def store_sent_message(keys: KeyRing, outgoing: OutgoingMessage) -> Row | 
     return await _stored_message(data_key, outgoing, message_id, sequence)
 
 
-async def insert_message(keys: KeyRing, outgoing: OutgoingMessage, sequence: int) -> Row | None:
+async def insert_message(keys: KeyRing, outgoing: OutgoingMessage, sequence: int) -> records.Message | None:
     """Seal and insert under a number already taken; returns the message as ``messages_by_ids``
     would read it back (opened, with its attachments in id order), built from what was written
     instead of read again. ``None`` when the sender already stored a message under this client
@@ -512,25 +524,27 @@ async def insert_message(keys: KeyRing, outgoing: OutgoingMessage, sequence: int
     return await _stored_message(data_key, outgoing, message_id, sequence)
 
 
-async def _stored_message(data_key: bytes, outgoing: OutgoingMessage, message_id: UUID, sequence: int) -> Row:
+async def _stored_message(
+    data_key: bytes, outgoing: OutgoingMessage, message_id: UUID, sequence: int
+) -> records.Message:
     """Seal and insert the attachments of a message just inserted; the message, opened."""
     conversation_id, sender_id = outgoing.conversation_id, outgoing.sender_id
-    opened_attachments: list[Row] = []
+    opened_attachments: list[records.MessageAttachment] = []
     if outgoing.attachments:
         rows = []
         for filename, media_type, content in outgoing.attachments:
             attachment_id = uuid.uuid4()
             opened_attachments.append(
-                {
-                    "id": attachment_id,
-                    "message": message_id,
-                    "conversation": conversation_id,
-                    "filename": filename,
-                    "media_type": media_type,
-                    "size_bytes": len(content),
-                    "promoted_document": None,
-                    "sender": sender_id,
-                }
+                records.MessageAttachment(
+                    id=attachment_id,
+                    message=message_id,
+                    conversation=conversation_id,
+                    filename=filename,
+                    media_type=media_type,
+                    size_bytes=len(content),
+                    promoted_document=None,
+                    sender=sender_id,
+                )
             )
             rows.append(
                 MessageAttachment(
@@ -555,27 +569,28 @@ async def _stored_message(data_key: bytes, outgoing: OutgoingMessage, message_id
                 )
             )
         await MessageAttachment.insert(*rows)
-        opened_attachments.sort(key=lambda row: row["id"])
-    return {
-        "id": message_id,
-        "conversation": conversation_id,
-        "sequence": sequence,
-        "sender": sender_id,
-        "client_message_id": outgoing.client_message_id,
-        "body": outgoing.body,
-        "is_priority": outgoing.is_priority,
-        "reply_to": outgoing.reply_to,
-        "state": MessageState.ACTIVE.value,
-        "sent_at": outgoing.sent_at,
-        "expires_at": outgoing.expires_at,
-        "recalled_at": None,
-        "promoted_document": None,
-        "attachments": opened_attachments,
-    }
+        opened_attachments.sort(key=lambda attachment: attachment.id)
+    return records.Message(
+        id=message_id,
+        conversation=conversation_id,
+        sequence=sequence,
+        sender=sender_id,
+        client_message_id=outgoing.client_message_id,
+        body=outgoing.body,
+        is_priority=outgoing.is_priority,
+        reply_to=outgoing.reply_to,
+        state=MessageState.ACTIVE.value,
+        sent_at=outgoing.sent_at,
+        expires_at=outgoing.expires_at,
+        recalled_at=None,
+        promoted_document=None,
+        attachments=opened_attachments,
+    )
 
 
-async def _opened_messages(keys: KeyRing, rows: list[Row], now: datetime) -> list[Row]:
-    """Rows with bodies and attachment names opened; expired or recalled ones carry no text."""
+async def _opened_messages(keys: KeyRing, rows: list[dict[str, Any]], now: datetime) -> list[records.Message]:
+    """The records of full ``message`` rows (changed in place: state, body), bodies and attachment
+    names opened; expired or recalled ones carry no text."""
     if not rows:
         return []
     opened = []
@@ -594,18 +609,18 @@ async def _opened_messages(keys: KeyRing, rows: list[Row], now: datetime) -> lis
         if state == MessageState.ACTIVE:
             data_key = await keys.key_of(row["conversation"])
             body = _open(data_key, row["conversation"], _body_field(row["id"], row["sender"]), row["body"])
+        row["state"], row["body"] = state, body
         opened.append(
-            {
-                **row,
-                "state": state,
-                "body": body,
-                "attachments": attachments.get(row["id"], []) if state == MessageState.ACTIVE else [],
-            }
+            records.Message(
+                **row, attachments=attachments.get(row["id"], []) if state == MessageState.ACTIVE else []
+            )
         )
     return opened
 
 
-async def _attachments_of(keys: KeyRing, message_ids: list[UUID]) -> dict[UUID, list[Row]]:
+async def _attachments_of(
+    keys: KeyRing, message_ids: list[UUID]
+) -> dict[UUID, list[records.MessageAttachment]]:
     if not message_ids:
         return {}
     rows = await (
@@ -613,28 +628,29 @@ async def _attachments_of(keys: KeyRing, message_ids: list[UUID]) -> dict[UUID, 
         .where(MessageAttachment.message.is_in(message_ids))
         .order_by(MessageAttachment.id)
     )
-    grouped: dict[UUID, list[Row]] = {}
+    grouped: dict[UUID, list[records.MessageAttachment]] = {}
     for row in rows:
         data_key = await keys.key_of(row["conversation"])
         field = _attachment_field(row["id"], row["message"], row["sender"], "filename")
-        grouped.setdefault(row["message"], []).append(
-            {**row, "filename": _open(data_key, row["conversation"], field, row["filename"])}
-        )
+        row["filename"] = _open(data_key, row["conversation"], field, row["filename"])
+        grouped.setdefault(row["message"], []).append(records.MessageAttachment(**row))
     return grouped
 
 
-async def messages_by_ids(keys: KeyRing, ids: Sequence[UUID], now: datetime) -> list[Row]:
+async def messages_by_ids(keys: KeyRing, ids: Sequence[UUID], now: datetime) -> list[records.Message]:
     if not ids:
         return []
-    rows: list[Row] = await Message.select().where(Message.id.is_in(list(ids))).order_by(Message.sequence)
+    rows: list[dict[str, Any]] = (
+        await Message.select().where(Message.id.is_in(list(ids))).order_by(Message.sequence)
+    )
     return await _opened_messages(keys, rows, now)
 
 
-async def message_rows(ids: Sequence[UUID]) -> list[Row]:
-    """Sealed rows (no decryption): for checks that need no text."""
+async def message_summaries(ids: Sequence[UUID]) -> list[records.MessageSummary]:
+    """The messages without their text (nothing opened): for checks that need no text."""
     if not ids:
         return []
-    rows: list[Row] = await Message.select(
+    rows: list[dict[str, Any]] = await Message.select(
         Message.id,
         Message.conversation,
         Message.sequence,
@@ -644,7 +660,7 @@ async def message_rows(ids: Sequence[UUID]) -> list[Row]:
         Message.expires_at,
         Message.promoted_document,
     ).where(Message.id.is_in(list(ids)))
-    return rows
+    return [records.MessageSummary(**row) for row in rows]
 
 
 async def message_page(
@@ -656,31 +672,33 @@ async def message_page(
     limit: int,
     newest_first: bool,
     now: datetime,
-) -> list[Row]:
+) -> list[records.Message]:
     """Up to ``limit`` messages between the cursors, oldest first in the result either way."""
     query = Message.select().where(Message.conversation == conversation_id)
     if after is not None:
         query = query.where(Message.sequence > after)
     if before is not None:
         query = query.where(Message.sequence < before)
-    rows: list[Row] = await query.order_by(Message.sequence, ascending=not newest_first).limit(limit)
+    rows: list[dict[str, Any]] = await query.order_by(Message.sequence, ascending=not newest_first).limit(
+        limit
+    )
     if newest_first:
         rows.reverse()
     return await _opened_messages(keys, rows, now)
 
 
-async def last_messages(keys: KeyRing, conversations: Sequence[Row], now: datetime) -> dict[UUID, Row]:
+async def last_messages(
+    keys: KeyRing, conversations: Sequence[records.Conversation], now: datetime
+) -> dict[UUID, records.Message]:
     clause: Any = None
     for conversation in conversations:
-        if conversation["last_sequence"]:
-            one = (Message.conversation == conversation["id"]) & (
-                Message.sequence == conversation["last_sequence"]
-            )
+        if conversation.last_sequence:
+            one = (Message.conversation == conversation.id) & (Message.sequence == conversation.last_sequence)
             clause = one if clause is None else clause | one
     if clause is None:
         return {}
-    rows: list[Row] = await Message.select().where(clause)
-    return {row["conversation"]: row for row in await _opened_messages(keys, rows, now)}
+    rows: list[dict[str, Any]] = await Message.select().where(clause)
+    return {message.conversation: message for message in await _opened_messages(keys, rows, now)}
 
 
 async def conversation_of_attachment(attachment_id: UUID) -> UUID | None:
@@ -692,8 +710,8 @@ async def conversation_of_attachment(attachment_id: UUID) -> UUID | None:
     return row["conversation"] if row else None
 
 
-async def attachment_with_content(keys: KeyRing, attachment_id: UUID) -> Row | None:
-    row: Row | None = (
+async def attachment_with_content(keys: KeyRing, attachment_id: UUID) -> records.AttachmentContent | None:
+    row: dict[str, Any] | None = (
         await MessageAttachment.select(
             *ATTACHMENT_COLUMNS,
             MessageAttachment.content,
@@ -708,32 +726,32 @@ async def attachment_with_content(keys: KeyRing, attachment_id: UUID) -> Row | N
         return None
     data_key = await keys.key_of(row["conversation"])
     record_id = str(row["conversation"])
-    return {
-        **row,
-        "filename": _open(
-            data_key,
-            row["conversation"],
-            _attachment_field(row["id"], row["message"], row["sender"], "filename"),
-            row["filename"],
-        ),
-        "content": envelope.decrypt_bytes(
-            data_key,
-            bytes(row["content"]),
-            scope=SCOPE,
-            record_id=record_id,
-            field=_attachment_field(row["id"], row["message"], row["sender"], "content"),
-        ),
-    }
+    row["filename"] = _open(
+        data_key,
+        row["conversation"],
+        _attachment_field(row["id"], row["message"], row["sender"], "filename"),
+        row["filename"],
+    )
+    row["content"] = envelope.decrypt_bytes(
+        data_key,
+        bytes(row["content"]),
+        scope=SCOPE,
+        record_id=record_id,
+        field=_attachment_field(row["id"], row["message"], row["sender"], "content"),
+    )
+    return records.AttachmentContent(**row)
 
 
-async def destroy_content(message_ids: Sequence[UUID], state: MessageState, now: datetime) -> list[Row]:
+async def destroy_content(
+    message_ids: Sequence[UUID], state: MessageState, now: datetime
+) -> list[records.RemovedMessage]:
     """Recall or expire: the ciphertext is overwritten. Returns the rows that changed state."""
     if not message_ids:
         return []
     values: dict[Any, Any] = {Message.state: state.value, Message.body: ""}
     if state == MessageState.RECALLED:
         values[Message.recalled_at] = now
-    rows: list[Row] = await (
+    rows: list[dict[str, Any]] = await (
         Message.update(values)
         .where(Message.id.is_in(list(message_ids)) & (Message.state == MessageState.ACTIVE.value))
         .returning(Message.id, Message.conversation, Message.sequence)
@@ -743,7 +761,7 @@ async def destroy_content(message_ids: Sequence[UUID], state: MessageState, now:
         await MessageAttachment.update(
             {MessageAttachment.content: None, MessageAttachment.filename: ""}
         ).where(MessageAttachment.message.is_in(changed))
-    return rows
+    return [records.RemovedMessage(**row) for row in rows]
 
 
 async def due_for_expiry(now: datetime, limit: int) -> list[UUID]:

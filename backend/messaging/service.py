@@ -16,8 +16,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 from uuid import UUID
+
+import msgspec
 
 from backend.accounts import records as accounts_records
 from backend.accounts import repository as accounts
@@ -28,7 +29,7 @@ from backend.core.clock import utcnow
 from backend.core.errors import InvalidInput
 from backend.core.events import emit
 from backend.core.validation import check_text
-from backend.messaging import access, repository
+from backend.messaging import access, records, repository
 from backend.messaging.codes import ConversationKind, MessageState
 from backend.messaging.errors import MessagingError, MessagingErrorCode, not_found
 from backend.messaging.events import (
@@ -61,7 +62,6 @@ from backend.referrals import service as referral_service
 from backend.referrals.errors import ReferralError
 from backend.referrals.limits import ALLOWED_MEDIA_TYPES as RECORD_MEDIA_TYPES
 
-Row = dict[str, Any]
 EXPIRY_BATCH = 500
 
 
@@ -87,7 +87,7 @@ class SentMessage:
     """A send's answer: the stored message, and who may see its conversation as the send read them
     for its event (None when a retry was answered from storage)."""
 
-    message: Row
+    message: records.Message
     members: list[UUID] | None = None
     member_names: dict[UUID, str] | None = None
 
@@ -104,16 +104,16 @@ class NewConversation:
 class ConversationView:
     """A conversation as the caller sees it: their unread count and markers, the last message."""
 
-    conversation: Row
+    conversation: records.Conversation
     unread_count: int = 0
     delivered_up_to: int = 0
     read_up_to: int = 0
-    last_message: Row | None = None
+    last_message: records.Message | None = None
 
 
 @dataclass(slots=True)
 class MessagePage:
-    messages: list[Row]
+    messages: list[records.Message]
     has_older: bool
     has_newer: bool
 
@@ -144,24 +144,28 @@ async def list_conversations(
     return await _views(actor, audit, rows)
 
 
-async def _views(actor: Actor, audit: AuditTrail, conversations: list[Row]) -> list[ConversationView]:
+async def _views(
+    actor: Actor, audit: AuditTrail, conversations: list[records.Conversation]
+) -> list[ConversationView]:
     """Unread counts, markers and last messages for a page of conversations in four statements."""
     if not conversations:
         return []
     now = utcnow()
-    ids = [c["id"] for c in conversations]
+    ids = [c.id for c in conversations]
     states = await repository.read_states(ids)
-    markers = {c: states[c].get(actor.user_id, {"delivered_up_to": 0, "read_up_to": 0}) for c in ids}
-    unread = await repository.unread_counts(
-        actor.user_id, {c: m["read_up_to"] for c, m in markers.items()}, now
-    )
+    markers = {
+        c: states[c].get(actor.user_id)
+        or records.ReadState(conversation=c, user=actor.user_id, delivered_up_to=0, read_up_to=0)
+        for c in ids
+    }
+    unread = await repository.unread_counts(actor.user_id, {c: m.read_up_to for c, m in markers.items()}, now)
     keys = KeyRing()
     for conversation in conversations:
         keys.remember(conversation)
     last = await repository.last_messages(keys, conversations, now)
     views = []
     for conversation in conversations:
-        conversation_id = conversation["id"]
+        conversation_id = conversation.id
         _audit(audit, actor, AuditAction.CONVERSATION_READ, conversation_id)
         last_message = last.get(conversation_id)
         if last_message is not None:
@@ -170,8 +174,8 @@ async def _views(actor: Actor, audit: AuditTrail, conversations: list[Row]) -> l
             ConversationView(
                 conversation=conversation,
                 unread_count=unread.get(conversation_id, 0),
-                delivered_up_to=markers[conversation_id]["delivered_up_to"],
-                read_up_to=markers[conversation_id]["read_up_to"],
+                delivered_up_to=markers[conversation_id].delivered_up_to,
+                read_up_to=markers[conversation_id].read_up_to,
                 last_message=last_message,
             )
         )
@@ -212,14 +216,14 @@ async def start_conversation(
         now=now,
     )
     members = [actor.user_id, *others]
-    await repository.add_members(conversation["id"], members, now)
+    await repository.add_members(conversation.id, members, now)
     audit.record(
         AuditAction.CONVERSATION_CREATED,
         actor_user_id=actor.user_id,
         object_type="Conversation",
-        object_id=conversation["id"],
+        object_id=conversation.id,
     )
-    await emit(ConversationChanged(conversation_id=conversation["id"], change="CREATED", members=members))
+    await emit(ConversationChanged(conversation_id=conversation.id, change="CREATED", members=members))
     return ConversationView(conversation=conversation)
 
 
@@ -228,7 +232,7 @@ async def add_members(
 ) -> ConversationView:
     """Add people to a group (reachable as for starting one); they see its history."""
     conversation = await access.access_conversation(actor, conversation_id)
-    if conversation["kind"] != ConversationKind.GROUP:
+    if conversation.kind != ConversationKind.GROUP:
         raise MessagingError(
             MessagingErrorCode.NOT_PERMITTED, "Only groups take new members.", field="conversationId"
         )
@@ -260,7 +264,7 @@ async def add_members(
 async def leave_conversation(actor: Actor, audit: AuditTrail, conversation_id: UUID) -> None:
     """Leave a direct or group conversation: from now on it answers like one that does not exist."""
     conversation = await access.access_conversation(actor, conversation_id)
-    if conversation["kind"] == ConversationKind.REFERRAL:
+    if conversation.kind == ConversationKind.REFERRAL:
         raise MessagingError(
             MessagingErrorCode.NOT_PERMITTED,
             "A referral's conversation follows the referral: you are in it while you may see the referral.",
@@ -303,7 +307,8 @@ async def set_retention(
             conversation_id=conversation_id, change="RETENTION", members=await access.members(conversation)
         )
     )
-    return (await _views(actor, audit, [{**conversation, "retention_seconds": retention_seconds}]))[0]
+    changed = msgspec.structs.replace(conversation, retention_seconds=retention_seconds)
+    return (await _views(actor, audit, [changed]))[0]
 
 
 def _check_retention(retention_seconds: int | None, *, minimum: int) -> None:
@@ -315,7 +320,9 @@ def _check_retention(retention_seconds: int | None, *, minimum: int) -> None:
         raise problems
 
 
-async def members_of(conversations: Sequence[Row]) -> dict[UUID, list[accounts_records.UserName]]:
+async def members_of(
+    conversations: Sequence[records.Conversation],
+) -> dict[UUID, list[accounts_records.UserName]]:
     """Each conversation's members as user records (for display: names, no PHI)."""
     by_conversation = await access.members_of(conversations)
     users: dict[UUID, accounts_records.UserName] = {
@@ -327,7 +334,7 @@ async def members_of(conversations: Sequence[Row]) -> dict[UUID, list[accounts_r
     return {c: [users[u] for u in members if u in users] for c, members in by_conversation.items()}
 
 
-async def receipts_of(conversation_ids: Sequence[UUID]) -> dict[UUID, dict[UUID, Row]]:
+async def receipts_of(conversation_ids: Sequence[UUID]) -> dict[UUID, dict[UUID, records.ReadState]]:
     return await repository.read_states(conversation_ids)
 
 
@@ -363,28 +370,28 @@ async def messages(
         rows = rows[1:] if newest_first else rows[:-1]
     if rows:
         _audit(audit, actor, AuditAction.MESSAGES_READ, _message_range(conversation_id, rows))
-    first = rows[0]["sequence"] if rows else (after or 0)
-    last = rows[-1]["sequence"] if rows else (before or conversation["last_sequence"] + 1) - 1
+    first = rows[0].sequence if rows else (after or 0)
+    last = rows[-1].sequence if rows else (before or conversation.last_sequence + 1) - 1
     return MessagePage(
         messages=rows,
         has_older=more if newest_first else first > 1,
-        has_newer=last < conversation["last_sequence"] if newest_first or not more else True,
+        has_newer=last < conversation.last_sequence if newest_first or not more else True,
     )
 
 
-async def read_message(actor: Actor, audit: AuditTrail, message_id: UUID) -> Row:
-    rows = await repository.message_rows([message_id])
+async def read_message(actor: Actor, audit: AuditTrail, message_id: UUID) -> records.Message:
+    rows = await repository.message_summaries([message_id])
     if not rows:
         raise not_found()
-    conversation = await access.access_conversation(actor, rows[0]["conversation"])
+    conversation = await access.access_conversation(actor, rows[0].conversation)
     keys = KeyRing()
     keys.remember(conversation)
     opened = await repository.messages_by_ids(keys, [message_id], utcnow())
-    _audit(audit, actor, AuditAction.MESSAGES_READ, _message_range(conversation["id"], opened))
+    _audit(audit, actor, AuditAction.MESSAGES_READ, _message_range(conversation.id, opened))
     return opened[0]
 
 
-async def read_attachment(actor: Actor, audit: AuditTrail, attachment_id: UUID) -> Row:
+async def read_attachment(actor: Actor, audit: AuditTrail, attachment_id: UUID) -> records.AttachmentContent:
     conversation_id = await repository.conversation_of_attachment(attachment_id)
     if conversation_id is None:
         raise not_found()
@@ -394,8 +401,8 @@ async def read_attachment(actor: Actor, audit: AuditTrail, attachment_id: UUID) 
     found = await repository.attachment_with_content(keys, attachment_id)
     if (
         found is None
-        or found["state"] != MessageState.ACTIVE
-        or (found["expires_at"] is not None and found["expires_at"] <= utcnow())
+        or found.state != MessageState.ACTIVE
+        or (found.expires_at is not None and found.expires_at <= utcnow())
     ):
         raise not_found()
     audit.record(
@@ -450,23 +457,23 @@ async def send_message(actor: Actor, audit: AuditTrail, new: NewMessage) -> Sent
     keys.remember(conversation)
     now = utcnow()
     if new.reply_to_id is not None:
-        target = await repository.message_rows([new.reply_to_id])
+        target = await repository.message_summaries([new.reply_to_id])
         if (
             not target
-            or target[0]["conversation"] != conversation["id"]
-            or target[0]["state"] != MessageState.ACTIVE
-            or (target[0]["expires_at"] is not None and target[0]["expires_at"] <= now)
+            or target[0].conversation != conversation.id
+            or target[0].state != MessageState.ACTIVE
+            or (target[0].expires_at is not None and target[0].expires_at <= now)
         ):
             raise MessagingError(
                 MessagingErrorCode.MESSAGE_UNAVAILABLE,
                 "The message you reply to was recalled or has expired.",
                 field="replyToId",
             )
-    retention = conversation["retention_seconds"]
+    retention = conversation.retention_seconds
     message = await repository.store_sent_message(
         keys,
         OutgoingMessage(
-            conversation_id=conversation["id"],
+            conversation_id=conversation.id,
             sender_id=actor.user_id,
             client_message_id=new.client_message_id,
             body=new.body,
@@ -479,27 +486,25 @@ async def send_message(actor: Actor, audit: AuditTrail, new: NewMessage) -> Sent
     )
     if message is None:  # a retry (checked under the conversation's lock: no race)
         existing = await repository.message_by_client_id(
-            conversation["id"], actor.user_id, new.client_message_id
+            conversation.id, actor.user_id, new.client_message_id
         )
         if existing is None:
             raise RuntimeError("a client message id conflicted with no stored message")
-        return SentMessage(
-            _same_send(new, (await repository.messages_by_ids(keys, [existing["id"]], now))[0])
-        )
+        return SentMessage(_same_send(new, (await repository.messages_by_ids(keys, [existing], now))[0]))
     audit.record(
-        AuditAction.MESSAGE_SENT, actor_user_id=actor.user_id, object_type="Message", object_id=message["id"]
+        AuditAction.MESSAGE_SENT, actor_user_id=actor.user_id, object_type="Message", object_id=message.id
     )
     members = await access.members(conversation)
     await emit(MessageSent(message=message, members=members))
     return SentMessage(message, members, access.member_names(conversation))
 
 
-def _same_send(new: NewMessage, stored: Row) -> Row:
+def _same_send(new: NewMessage, stored: records.Message) -> records.Message:
     """A retry returns the stored message; a different message under a used id is refused."""
-    if stored["state"] == MessageState.ACTIVE and (
-        stored["body"],
-        stored["is_priority"],
-        stored["reply_to"],
+    if stored.state == MessageState.ACTIVE and (
+        stored.body,
+        stored.is_priority,
+        stored.reply_to,
     ) != (
         new.body,
         new.is_priority,
@@ -518,32 +523,32 @@ async def mark_read(
 ) -> ConversationView:
     """Move the caller's delivered/read markers forward (clamped to the last message)."""
     conversation = await access.access_conversation(actor, conversation_id)
-    last = conversation["last_sequence"]
+    last = conversation.last_sequence
     delivered = min(max(delivered_up_to or 0, 0), last)
     read = min(max(read_up_to or 0, 0), last)
     before = (await repository.read_states([conversation_id]))[conversation_id].get(actor.user_id)
     state = await repository.advance_read_state(
         conversation_id, actor.user_id, delivered_up_to=delivered, read_up_to=read, now=utcnow()
     )
-    if before is None or (before["delivered_up_to"], before["read_up_to"]) != (
-        state["delivered_up_to"],
-        state["read_up_to"],
+    if before is None or (before.delivered_up_to, before.read_up_to) != (
+        state.delivered_up_to,
+        state.read_up_to,
     ):
         await emit(
             ReadStateChanged(
                 conversation_id=conversation_id,
                 user_id=actor.user_id,
-                delivered_up_to=state["delivered_up_to"],
-                read_up_to=state["read_up_to"],
+                delivered_up_to=state.delivered_up_to,
+                read_up_to=state.read_up_to,
                 members=await access.members(conversation),
             )
         )
-    unread = await repository.unread_counts(actor.user_id, {conversation_id: state["read_up_to"]}, utcnow())
+    unread = await repository.unread_counts(actor.user_id, {conversation_id: state.read_up_to}, utcnow())
     return ConversationView(
         conversation=conversation,
         unread_count=unread[conversation_id],
-        delivered_up_to=state["delivered_up_to"],
-        read_up_to=state["read_up_to"],
+        delivered_up_to=state.delivered_up_to,
+        read_up_to=state.read_up_to,
     )
 
 
@@ -559,22 +564,20 @@ async def set_typing(actor: Actor, conversation_id: UUID, is_typing: bool) -> No
     )
 
 
-async def recall_message(actor: Actor, audit: AuditTrail, message_id: UUID) -> Row:
-    rows = await repository.message_rows([message_id])
+async def recall_message(actor: Actor, audit: AuditTrail, message_id: UUID) -> records.Message:
+    rows = await repository.message_summaries([message_id])
     if not rows:
         raise not_found()
     message = rows[0]
-    conversation = await access.access_conversation(actor, message["conversation"])
+    conversation = await access.access_conversation(actor, message.conversation)
     now = utcnow()
-    if message["sender"] != actor.user_id:
+    if message.sender != actor.user_id:
         raise MessagingError(MessagingErrorCode.NOT_PERMITTED, "Only the sender can recall a message.")
-    if message["state"] != MessageState.ACTIVE or (
-        message["expires_at"] is not None and message["expires_at"] <= now
-    ):
+    if message.state != MessageState.ACTIVE or (message.expires_at is not None and message.expires_at <= now):
         raise MessagingError(
             MessagingErrorCode.MESSAGE_UNAVAILABLE, "The message was already recalled or expired."
         )
-    if now - message["sent_at"] > timedelta(seconds=RECALL_WINDOW_SECONDS):
+    if now - message.sent_at > timedelta(seconds=RECALL_WINDOW_SECONDS):
         raise MessagingError(
             MessagingErrorCode.RECALL_WINDOW_PASSED,
             f"Messages can be recalled within {RECALL_WINDOW_SECONDS // 60} minutes of sending.",
@@ -600,13 +603,14 @@ async def promote_to_record(
     message_id: UUID,
     attachment_id: UUID | None,
     idempotency_key: str,
-) -> tuple[Row, UUID]:
+) -> tuple[records.Message, UUID]:
     """Copy a message (or one of its attachments) into its referral's documents, with provenance."""
-    rows = await repository.message_rows([message_id])
+    rows = await repository.message_summaries([message_id])
     if not rows:
         raise not_found()
-    conversation = await access.access_conversation(actor, rows[0]["conversation"])
-    if conversation["kind"] != ConversationKind.REFERRAL:
+    conversation = await access.access_conversation(actor, rows[0].conversation)
+    referral_id = conversation.referral
+    if conversation.kind != ConversationKind.REFERRAL or referral_id is None:
         raise MessagingError(
             MessagingErrorCode.NOT_A_REFERRAL_CONVERSATION, "Only messages about a referral join its record."
         )
@@ -614,37 +618,37 @@ async def promote_to_record(
     keys.remember(conversation)
     now = utcnow()
     message = (await repository.messages_by_ids(keys, [message_id], now))[0]
-    if message["state"] != MessageState.ACTIVE:
+    if message.state != MessageState.ACTIVE:
         raise MessagingError(
             MessagingErrorCode.MESSAGE_UNAVAILABLE, "The message was recalled or has expired."
         )
-    sender = await accounts.user_by_id(message["sender"])
+    sender = await accounts.user_by_id(message.sender)
     sender_name = sender.display_name if sender else "unknown"
     if attachment_id is None:
-        if message["promoted_document"] is not None:
+        if message.promoted_document is not None:
             raise MessagingError(
                 MessagingErrorCode.ALREADY_PROMOTED, "This message is already in the record."
             )
         content = (
             f"Secure message promoted to the record\nFrom: {sender_name}\n"
-            f"Sent: {message['sent_at'].isoformat()}\nMessage: {message['id']}\n\n{message['body']}\n"
+            f"Sent: {message.sent_at.isoformat()}\nMessage: {message.id}\n\n{message.body}\n"
         ).encode()
         document = referral_service.NewDocument(
             kind=DocumentKind.CLINICAL_NOTE,
             media_type="text/plain",
-            filename=f"secure-message-{message['sequence']}.txt",
+            filename=f"secure-message-{message.sequence}.txt",
             content=content,
-            source_message_id=message["id"],
+            source_message_id=message.id,
         )
     else:
         attachment = await repository.attachment_with_content(keys, attachment_id)
-        if attachment is None or attachment["message"] != message["id"]:
+        if attachment is None or attachment.message != message.id:
             raise not_found()
-        if attachment["promoted_document"] is not None:
+        if attachment.promoted_document is not None:
             raise MessagingError(
                 MessagingErrorCode.ALREADY_PROMOTED, "This attachment is already in the record."
             )
-        if attachment["media_type"] not in RECORD_MEDIA_TYPES:
+        if attachment.media_type not in RECORD_MEDIA_TYPES:
             raise MessagingError(
                 MessagingErrorCode.PROMOTION_REFUSED,
                 f"The record accepts {', '.join(sorted(RECORD_MEDIA_TYPES))}.",
@@ -652,30 +656,29 @@ async def promote_to_record(
             )
         document = referral_service.NewDocument(
             kind=DocumentKind.OTHER,
-            media_type=attachment["media_type"],
-            filename=attachment["filename"],
-            content=attachment["content"],
-            source_message_id=message["id"],
+            media_type=attachment.media_type,
+            filename=attachment.filename,
+            content=attachment.content,
+            source_message_id=message.id,
         )
-    referral = (await referrals.access_rows([conversation["referral"]]))[0]
+    referral = (await referrals.access_rows([referral_id]))[0]
     change = referral_service.Change(referral.id, referral.version, idempotency_key)
     try:
         await referral_service.add_document(actor, audit, change, document)
     except ReferralError as error:
         raise MessagingError(MessagingErrorCode.PROMOTION_REFUSED, error.message) from None
-    document_id = await referrals.latest_document_from_message(referral.id, message["id"])
+    document_id = await referrals.latest_document_from_message(referral.id, message.id)
     assert document_id is not None
-    await repository.mark_promoted(message["id"], attachment_id, document_id)
+    await repository.mark_promoted(message.id, attachment_id, document_id)
     audit.record(
         AuditAction.MESSAGE_PROMOTED,
         actor_user_id=actor.user_id,
         object_type="Message",
-        object_id=message["id"],
+        object_id=message.id,
     )
-    return {
-        **message,
-        "promoted_document": document_id if attachment_id is None else message["promoted_document"],
-    }, document_id
+    if attachment_id is None:
+        message = msgspec.structs.replace(message, promoted_document=document_id)
+    return message, document_id
 
 
 # --- retention ----------------------------------------------------------------------------------
@@ -688,11 +691,11 @@ async def expire_due_messages(now: datetime | None = None) -> int:
     changed = await repository.destroy_content(ids, MessageState.EXPIRED, now)
     if changed:
         conversations = await repository.conversations_by_ids(
-            sorted({r["conversation"] for r in changed}, key=str)
+            sorted({removed.conversation for removed in changed}, key=str)
         )
         members = await access.members_of(conversations)
-        for row in changed:
-            await emit(MessageExpired(message=row, members=members.get(row["conversation"], [])))
+        for removed in changed:
+            await emit(MessageExpired(message=removed, members=members.get(removed.conversation, [])))
     return len(changed)
 
 
@@ -700,5 +703,5 @@ def _audit(audit: AuditTrail, actor: Actor, action: AuditAction, object_id: UUID
     audit.record(action, actor_user_id=actor.user_id, object_type="Conversation", object_id=object_id)
 
 
-def _message_range(conversation_id: UUID, rows: Sequence[Row]) -> str:
-    return f"{conversation_id}#{rows[0]['sequence']}-{rows[-1]['sequence']}"
+def _message_range(conversation_id: UUID, messages: Sequence[records.Message]) -> str:
+    return f"{conversation_id}#{messages[0].sequence}-{messages[-1].sequence}"

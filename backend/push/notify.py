@@ -14,20 +14,19 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
-from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from backend.core.clock import utcnow
 from backend.core.ids import global_id
 from backend.db import current_unit_of_work
+from backend.messaging import records
 from backend.push import repository
 from backend.push.codes import Category, OutboxStatus, PushType
 from backend.push.payloads import CATEGORY_OF, Notification
 from backend.push.records import PushPreferences
 from backend.referrals import records as referral_records
 
-Row = dict[str, Any]
 GRACE = timedelta(milliseconds=1500)
 _wake: Callable[[], None] | None = None
 
@@ -137,13 +136,13 @@ def referral_notification(
     )
 
 
-def message_notification(message: Row) -> Notification:
+def message_notification(message: records.Message) -> Notification:
     return Notification(
         type=PushType.NEW_MESSAGE,
         data={
-            "conversationId": global_id("Conversation", message["conversation"]),
-            "messageId": global_id("Message", message["id"]),
-            "messageSequence": str(message["sequence"]),
+            "conversationId": global_id("Conversation", message.conversation),
+            "messageId": global_id("Message", message.id),
+            "messageSequence": str(message.sequence),
         },
-        high_priority=bool(message["is_priority"]),
+        high_priority=bool(message.is_priority),
     )

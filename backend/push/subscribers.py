@@ -80,10 +80,10 @@ class PushDecider:
     async def message_sent(self, sent: MessageSent) -> None:
         message = sent.message
         pushed = await notify(
-            [member for member in sent.members if member != message["sender"]],
+            [member for member in sent.members if member != message.sender],
             message_notification(message),
             event_id=sent.event_id,
-            breaks_quiet_hours=bool(message["is_priority"]),
+            breaks_quiet_hours=bool(message.is_priority),
         )
         self._on_pushed(sent.event_id, pushed)
 

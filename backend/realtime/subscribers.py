@@ -20,6 +20,7 @@ from uuid import UUID
 from backend.accounts.events import MembershipChanged, UserDeactivated
 from backend.auth.events import SessionsRevoked, SignedOut
 from backend.core.events import Phase, Subscribers
+from backend.messaging import records
 from backend.messaging.events import (
     ConversationChanged,
     MessageExpired,
@@ -32,8 +33,6 @@ from backend.realtime.events import TYPING, ChatEventType, EventType, access_cha
 from backend.referrals import access
 from backend.referrals import records as referral_records
 from backend.referrals.events import AppointmentChanged, DocumentAdded, ReferralChanged
-
-Row = dict[str, Any]
 
 
 def _party_sides(referral: referral_records.Referral) -> tuple[UUID, UUID, UUID | None, UUID]:
@@ -132,12 +131,12 @@ async def message_sent(sent: MessageSent) -> None:
     message = sent.message
     _chat(
         ChatEventType.MESSAGE_SENT,
-        message["conversation"],
+        message.conversation,
         {
-            "messageId": str(message["id"]),
-            "messageSequence": message["sequence"],
-            "senderId": str(message["sender"]),
-            "isPriority": message["is_priority"],
+            "messageId": str(message.id),
+            "messageSequence": message.sequence,
+            "senderId": str(message.sender),
+            "isPriority": message.is_priority,
         },
         sent.members,
         sent.event_id,
@@ -152,11 +151,13 @@ async def message_expired(removed: MessageExpired) -> None:
     _message_removed(ChatEventType.MESSAGE_EXPIRED, removed.message, removed.members, removed.event_id)
 
 
-def _message_removed(event_type: ChatEventType, message: Row, members: list[UUID], event_id: UUID) -> None:
+def _message_removed(
+    event_type: ChatEventType, message: records.RemovedMessage, members: list[UUID], event_id: UUID
+) -> None:
     _chat(
         event_type,
-        message["conversation"],
-        {"messageId": str(message["id"]), "messageSequence": message["sequence"]},
+        message.conversation,
+        {"messageId": str(message.id), "messageSequence": message.sequence},
         members,
         event_id,
     )

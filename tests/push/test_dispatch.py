@@ -7,7 +7,6 @@ import asyncio
 import os
 import signal
 import sys
-import uuid
 from collections import Counter
 from typing import Any
 
@@ -18,7 +17,7 @@ from backend.push.tables import PushOutbox
 from tests.conftest import TEST_DATABASE, LiveServer
 from tests.support.api import Api
 from tests.support.factories import Factory
-from tests.support.push import new_token, register
+from tests.support.push import a_message, new_token, register
 from tools.fake_fcm import FakeFcm
 
 
@@ -33,7 +32,7 @@ async def _pushes(api: Api, factory: Factory, server: LiveServer, *, users: int,
             token = new_token("dispatch")
             await register(api, session.access, token)
             tokens.append(token)
-    message = {"conversation": uuid.uuid4(), "id": uuid.uuid4(), "sequence": 1, "is_priority": False}
+    message = a_message()
     async with server.container.database.unit_of_work():
         await notify(user_ids, message_notification(message), event_id=None, breaks_quiet_hours=False)
     return tokens

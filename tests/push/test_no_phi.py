@@ -36,8 +36,8 @@ async def _phi(server: LiveServer) -> set[str]:
             found |= {str(getattr(referral, name)) for name in CLINICAL_FIELDS}
         message_ids = [row["id"] for row in await Message.select(Message.id)]
         for message in await messages_by_ids(KeyRing(), message_ids, utcnow()):
-            if message["body"]:
-                found.add(message["body"])
+            if message.body:
+                found.add(message.body)
     return {text for text in found if len(text) >= SHORTEST}
 
 

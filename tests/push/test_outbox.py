@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
 from backend.push.notify import message_notification, notify
@@ -11,7 +9,7 @@ from backend.push.tables import PushOutbox
 from tests.conftest import LiveServer
 from tests.support.api import Api
 from tests.support.factories import Factory
-from tests.support.push import new_token, register
+from tests.support.push import a_message, new_token, register
 
 
 class Boom(Exception):
@@ -25,7 +23,7 @@ async def test_a_rolled_back_change_leaves_no_push(
     user = await factory.user()
     session = await api.login(user.email, user.password)
     await register(api, session.access, new_token())
-    message = {"conversation": uuid.uuid4(), "id": uuid.uuid4(), "sequence": 1, "is_priority": False}
+    message = a_message()
     before = await PushOutbox.count().where(PushOutbox.user == user.id)
     # when a unit of work decides to push, then fails
     queued: list[object] = []

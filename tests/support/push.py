@@ -10,6 +10,8 @@ from typing import Any
 
 import jsonschema
 
+from backend.core.clock import utcnow
+from backend.messaging import records
 from tests.support.api import Api
 from tools.fake_fcm import FakeFcm, ReceivedSend
 
@@ -22,6 +24,26 @@ SCHEMA_OF_TYPE = {
     "REFERRAL_UPDATED": "ReferralUpdated",
     "NEW_MESSAGE": "NewMessage",
 }
+
+
+def a_message() -> records.Message:
+    """A first message of a conversation that does not exist (what a push is built from)."""
+    return records.Message(
+        id=uuid.uuid4(),
+        conversation=uuid.uuid4(),
+        sequence=1,
+        sender=uuid.uuid4(),
+        client_message_id="push-test",
+        body="",
+        is_priority=False,
+        reply_to=None,
+        state="ACTIVE",
+        sent_at=utcnow(),
+        expires_at=None,
+        recalled_at=None,
+        promoted_document=None,
+    )
+
 
 REGISTER = """
 mutation($input: RegisterPushDeviceInput!) {

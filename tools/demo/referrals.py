@@ -33,6 +33,7 @@ from backend.core.validation import npi_with_check_digit
 from backend.directory import repository as directory
 from backend.directory.codes import NetworkStatus
 from backend.messaging import repository as conversations
+from backend.messaging.records import Conversation
 from backend.patients import repository as patients
 from backend.protocols import repository as protocols
 from backend.protocols.codes import DocumentKind, RequiredField
@@ -1758,17 +1759,17 @@ async def _insert(replay: Replay) -> None:
         await _insert_messages(conversation, replay.messages)
 
 
-async def _insert_messages(conversation: Row, messages: list[tuple[UUID, str, datetime]]) -> None:
+async def _insert_messages(conversation: Conversation, messages: list[tuple[UUID, str, datetime]]) -> None:
     keys = conversations.KeyRing()
     keys.remember(conversation)
     for sender, body, at in messages:
-        sequence = await conversations.next_sequence(conversation["id"], at)
+        sequence = await conversations.next_sequence(conversation.id, at)
         await conversations.insert_message(
             keys,
             conversations.OutgoingMessage(
-                conversation_id=conversation["id"],
+                conversation_id=conversation.id,
                 sender_id=sender,
-                client_message_id=f"seed-{conversation['id']}-{sequence}",
+                client_message_id=f"seed-{conversation.id}-{sequence}",
                 body=body,
                 is_priority=False,
                 reply_to=None,
@@ -1778,5 +1779,5 @@ async def _insert_messages(conversation: Row, messages: list[tuple[UUID, str, da
             sequence,
         )
         await conversations.advance_read_state(
-            conversation["id"], sender, delivered_up_to=sequence, read_up_to=sequence, now=at
+            conversation.id, sender, delivered_up_to=sequence, read_up_to=sequence, now=at
         )

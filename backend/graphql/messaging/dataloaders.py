@@ -11,9 +11,7 @@ from strawberry.dataloader import DataLoader
 
 from backend.accounts import records as accounts_records
 from backend.accounts import repository as accounts
-from backend.messaging import repository, service
-
-Row = dict[str, Any]
+from backend.messaging import records, repository, service
 
 
 async def _members(conversation_ids: Sequence[UUID]) -> list[list[accounts_records.UserName]]:
@@ -22,7 +20,7 @@ async def _members(conversation_ids: Sequence[UUID]) -> list[list[accounts_recor
     return [found.get(c, []) for c in conversation_ids]
 
 
-async def _read_states(conversation_ids: Sequence[UUID]) -> list[dict[UUID, Row]]:
+async def _read_states(conversation_ids: Sequence[UUID]) -> list[dict[UUID, records.ReadState]]:
     found = await service.receipts_of(conversation_ids)
     return [found.get(c, {}) for c in conversation_ids]
 
@@ -36,7 +34,7 @@ def members_loader() -> DataLoader[UUID, list[accounts_records.UserName]]:
     return DataLoader(load_fn=_members)
 
 
-def read_states_loader() -> DataLoader[UUID, dict[UUID, Row]]:
+def read_states_loader() -> DataLoader[UUID, dict[UUID, records.ReadState]]:
     return DataLoader(load_fn=_read_states)
 
 
@@ -81,7 +79,7 @@ class SentConversation:
             found[self._conversation_id] = [users[u] for u in self._member_ids if u in users]
         return [found[c] for c in conversation_ids]
 
-    async def read_states(self, conversation_ids: Sequence[UUID]) -> list[dict[UUID, Row]]:
+    async def read_states(self, conversation_ids: Sequence[UUID]) -> list[dict[UUID, records.ReadState]]:
         """No marker of another member can have reached a message sent in this very request, so
         its receipts are all SENT: no need to read the markers."""
         others = [c for c in conversation_ids if c != self._conversation_id]

@@ -18,7 +18,7 @@ from backend.core.errors import InvalidInput
 from backend.graphql.common import Error, InputError, optional_id, to_global_id, uuid_of
 from backend.graphql.context import Info
 from backend.graphql.messaging import dataloaders, inputs
-from backend.graphql.messaging.types import Conversation, Message, conversation_from_view, message_from_row
+from backend.graphql.messaging.types import Conversation, Message, conversation_from_view, message_from_record
 from backend.messaging import service
 from backend.messaging.codes import ConversationKind
 from backend.messaging.errors import MessagingError as DomainMessagingError
@@ -186,9 +186,9 @@ class MessagingMutations:
             )
             if sent.members is not None:
                 dataloaders.prime_sent_conversation(
-                    info.context.loaders, sent.message["conversation"], sent.members, sent.member_names
+                    info.context.loaders, sent.message.conversation, sent.members, sent.member_names
                 )
-            return MessageSuccess(chat_message=message_from_row(sent.message))
+            return MessageSuccess(chat_message=message_from_record(sent.message))
 
         return await _run(call)
 
@@ -224,7 +224,7 @@ class MessagingMutations:
             message = await service.recall_message(
                 info.context.require_actor(), info.context.audit, _id(input.message_id, "Message")
             )
-            return MessageSuccess(chat_message=message_from_row(message))
+            return MessageSuccess(chat_message=message_from_record(message))
 
         return await _run(call)
 
@@ -257,7 +257,7 @@ class MessagingMutations:
                 idempotency_key=input.idempotency_key,
             )
             return PromoteMessageSuccess(
-                chat_message=message_from_row(message), document_id=to_global_id("Document", document_id)
+                chat_message=message_from_record(message), document_id=to_global_id("Document", document_id)
             )
 
         return await _run(call)

@@ -22,7 +22,7 @@ from backend.graphql.messaging.types import (
     ConversationEdge,
     MessageAttachment,
     MessageConnection,
-    attachment_from_row,
+    attachment_from_record,
     conversation_from_view,
     message_connection,
 )
@@ -102,7 +102,7 @@ class MessagingQueries:
         page = views[:limit]
         edges = [
             ConversationEdge(
-                cursor=_encode_activity(v.conversation["activity_at"], v.conversation["id"]),
+                cursor=_encode_activity(v.conversation.activity_at, v.conversation.id),
                 node=conversation_from_view(v),
             )
             for v in page
@@ -148,9 +148,12 @@ class MessagingQueries:
         if raw_id is None:
             return None
         try:
-            row = await service.read_attachment(info.context.require_actor(), info.context.audit, raw_id)
+            attachment = await service.read_attachment(
+                info.context.require_actor(), info.context.audit, raw_id
+            )
         except MessagingError:
             return None
         return MessageAttachmentContent(
-            attachment=attachment_from_row(row), content_base64=base64.b64encode(row["content"]).decode()
+            attachment=attachment_from_record(attachment),
+            content_base64=base64.b64encode(attachment.content).decode(),
         )

@@ -7,7 +7,6 @@ sender names come through per-request DataLoaders (one statement per kind per re
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 import strawberry
@@ -15,6 +14,7 @@ import strawberry
 from backend.graphql.common import Node, PageInfo, to_global_id
 from backend.graphql.context import Info
 from backend.graphql.messaging import dataloaders
+from backend.messaging import records
 from backend.messaging.codes import ConversationKind as DomainConversationKind
 from backend.messaging.codes import MessageState as DomainMessageState
 from backend.messaging.codes import ReceiptStatus as DomainReceiptStatus
@@ -25,8 +25,6 @@ MessageState = strawberry.enum(
     DomainMessageState, description="ACTIVE, or a tombstone: RECALLED by its sender, EXPIRED by retention."
 )
 ReceiptStatus = strawberry.enum(DomainReceiptStatus)
-
-Row = dict[str, Any]
 
 
 @strawberry.type(description="A member of a conversation, with how far they have received and read.")
@@ -98,9 +96,9 @@ class Message(Node):
                 continue
             state = states.get(user.id)
             status = DomainReceiptStatus.SENT
-            if state is not None and state["read_up_to"] >= self.sequence:
+            if state is not None and state.read_up_to >= self.sequence:
                 status = DomainReceiptStatus.READ
-            elif state is not None and state["delivered_up_to"] >= self.sequence:
+            elif state is not None and state.delivered_up_to >= self.sequence:
                 status = DomainReceiptStatus.DELIVERED
             receipts.append(
                 MessageReceipt(
@@ -153,8 +151,8 @@ class Conversation(Node):
             ConversationMember(
                 user_id=to_global_id("User", user.id),
                 display_name=user.display_name,
-                delivered_up_to=states[user.id]["delivered_up_to"] if user.id in states else 0,
-                read_up_to=states[user.id]["read_up_to"] if user.id in states else 0,
+                delivered_up_to=states[user.id].delivered_up_to if user.id in states else 0,
+                read_up_to=states[user.id].read_up_to if user.id in states else 0,
             )
             for user in members
         ]
@@ -192,57 +190,60 @@ def _id_or_none(type_name: str, value: UUID | None) -> strawberry.ID | None:
     return to_global_id(type_name, value) if value is not None else None
 
 
-def attachment_from_row(row: Row) -> MessageAttachment:
+def attachment_from_record(attachment: records.MessageAttachment) -> MessageAttachment:
     return MessageAttachment(
-        id=to_global_id("MessageAttachment", row["id"]),
-        filename=row["filename"],
-        media_type=row["media_type"],
-        size_bytes=row["size_bytes"],
-        promoted_document_id=_id_or_none("Document", row["promoted_document"]),
+        id=to_global_id("MessageAttachment", attachment.id),
+        filename=attachment.filename,
+        media_type=attachment.media_type,
+        size_bytes=attachment.size_bytes,
+        promoted_document_id=_id_or_none("Document", attachment.promoted_document),
     )
 
 
-def message_from_row(row: Row) -> Message:
+def message_from_record(message: records.Message) -> Message:
     return Message(
-        id=to_global_id("Message", row["id"]),
-        conversation_id=to_global_id("Conversation", row["conversation"]),
-        sequence=row["sequence"],
-        sender_id=to_global_id("User", row["sender"]),
-        body=row["body"],
-        state=DomainMessageState(row["state"]),
-        is_priority=row["is_priority"],
-        reply_to_id=_id_or_none("Message", row["reply_to"]),
-        sent_at=row["sent_at"],
-        expires_at=row["expires_at"],
-        recalled_at=row["recalled_at"],
-        attachments=[attachment_from_row(a) for a in row.get("attachments", [])],
-        promoted_document_id=_id_or_none("Document", row["promoted_document"]),
-        raw_conversation_id=row["conversation"],
-        raw_sender_id=row["sender"],
+        id=to_global_id("Message", message.id),
+        conversation_id=to_global_id("Conversation", message.conversation),
+        sequence=message.sequence,
+        sender_id=to_global_id("User", message.sender),
+        body=message.body,
+        state=DomainMessageState(message.state),
+        is_priority=message.is_priority,
+        reply_to_id=_id_or_none("Message", message.reply_to),
+        sent_at=message.sent_at,
+        expires_at=message.expires_at,
+        recalled_at=message.recalled_at,
+        attachments=[attachment_from_record(a) for a in message.attachments],
+        promoted_document_id=_id_or_none("Document", message.promoted_document),
+        raw_conversation_id=message.conversation,
+        raw_sender_id=message.sender,
     )
 
 
 def conversation_from_view(view: ConversationView) -> Conversation:
-    row = view.conversation
+    conversation = view.conversation
     return Conversation(
-        id=to_global_id("Conversation", row["id"]),
-        kind=DomainConversationKind(row["kind"]),
-        title=row["title"] or None,
-        referral_id=_id_or_none("Referral", row["referral"]),
-        retention_seconds=row["retention_seconds"],
-        last_sequence=row["last_sequence"],
-        last_message_at=row["last_message_at"],
-        created_at=row["created_at"],
+        id=to_global_id("Conversation", conversation.id),
+        kind=DomainConversationKind(conversation.kind),
+        title=conversation.title or None,
+        referral_id=_id_or_none("Referral", conversation.referral),
+        retention_seconds=conversation.retention_seconds,
+        last_sequence=conversation.last_sequence,
+        last_message_at=conversation.last_message_at,
+        created_at=conversation.created_at,
         unread_count=view.unread_count,
         delivered_up_to=view.delivered_up_to,
         read_up_to=view.read_up_to,
-        last_message=message_from_row(view.last_message) if view.last_message else None,
-        raw_id=row["id"],
+        last_message=message_from_record(view.last_message) if view.last_message else None,
+        raw_id=conversation.id,
     )
 
 
 def message_connection(page: MessagePage) -> MessageConnection:
-    edges = [MessageEdge(cursor=str(row["sequence"]), node=message_from_row(row)) for row in page.messages]
+    edges = [
+        MessageEdge(cursor=str(message.sequence), node=message_from_record(message))
+        for message in page.messages
+    ]
     return MessageConnection(
         edges=edges,
         page_info=PageInfo(
