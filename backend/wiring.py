@@ -1,6 +1,8 @@
 """Who reacts to the domains' events: the one place subsystems are plugged in.
 
     domain service ── emit(event) ──► Subscribers (built here, held by the Database)
+        ├─ messaging                backend/messaging/subscribers.py  in the transaction
+        │    (a new referral gets its conversation)
         ├─ realtime stream writer   backend/realtime/subscribers.py   in the transaction
         └─ push decider             backend/push/subscribers.py       in the transaction
              └─ reports the users it pushed to the stream (live suppression)
@@ -16,6 +18,7 @@ from __future__ import annotations
 from backend.core.events import Subscribers
 from backend.crypto.rotation import WrappedKeys
 from backend.messaging import repository as messaging
+from backend.messaging import subscribers as messaging_reactions
 from backend.patients import repository as patients
 from backend.push import subscribers as push
 from backend.realtime import events as stream
@@ -32,6 +35,7 @@ WRAPPED_KEYS: tuple[WrappedKeys, ...] = (
 
 def build_subscribers() -> Subscribers:
     subscribers = Subscribers()
+    messaging_reactions.subscribe(subscribers)
     realtime.subscribe(subscribers)
     push.subscribe(subscribers, on_pushed=stream.note_push_users)
     return subscribers

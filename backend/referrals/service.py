@@ -35,7 +35,6 @@ from backend.core.validation import check_text
 from backend.directory import repository as directory
 from backend.directory.codes import NetworkStatus
 from backend.directory.service import network_status
-from backend.messaging import repository as conversations
 from backend.patients import repository as patients
 from backend.protocols import repository as protocols
 from backend.protocols.codes import DocumentKind, RequiredField
@@ -429,7 +428,6 @@ async def _insert_draft(
             "status_changed_at": now,
         }
     )
-    await conversations.ensure_referral_conversation(referral.id, None, now)
     await repository.insert_event(
         referral_id=referral.id,
         actor_id=actor.user_id,
