@@ -23,7 +23,7 @@ from backend.accounts.errors import AccountError
 from backend.core.clock import utcnow
 from backend.graphql.accounts.mutations import AccountMutations
 from backend.graphql.accounts.queries import AccountQueries
-from backend.graphql.accounts.types import organization_from_row, provider_from_row, user_from_row
+from backend.graphql.accounts.types import organization_from_record, provider_from_record, user_from_record
 from backend.graphql.auth.mutations import AuthMutations
 from backend.graphql.common import Node, from_global_id, uuid_of
 from backend.graphql.context import Info
@@ -63,9 +63,9 @@ async def _resolve_node(info: Info, global_id: str) -> Node | None:
         return None
     try:
         if type_name == "User":
-            return user_from_row(await access.access_user(actor, raw_id))
+            return user_from_record(await access.access_user(actor, raw_id))
         if type_name == "Organization":
-            return organization_from_row(await access.access_organization(actor, raw_id))
+            return organization_from_record(await access.access_organization(actor, raw_id))
     except AccountError:
         return None
     if type_name == "Referral":
@@ -88,7 +88,7 @@ async def _resolve_node(info: Info, global_id: str) -> Node | None:
         return await _resolve_messaging_node(info, type_name, raw_id)
     if type_name == "Provider":
         rows = await accounts_repository.providers_by_ids([raw_id])
-        return provider_from_row(rows[0]) if rows else None
+        return provider_from_record(rows[0]) if rows else None
     return None
 
 

@@ -68,7 +68,7 @@ def _load(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def policy_from_row(row: ProtocolVersion | None) -> Policy:
+def policy_from_record(row: ProtocolVersion | None) -> Policy:
     """The policy of a protocol version (the defaults when there is none)."""
     if row is None:
         return Policy()

@@ -2,7 +2,7 @@
 
 The repository builds them straight from a selected row, ``records.ProtocolVersion(**row)``: each
 field is named like its column (a foreign key holds the referenced id). The JSON columns hold the
-stored JSON text, read by ``backend.protocols.policy.policy_from_row``.
+stored JSON text, read by ``backend.protocols.policy.policy_from_record``.
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ from backend.directory.service import network_status
 from backend.patients import repository as patients
 from backend.protocols import repository as protocols
 from backend.protocols.codes import DocumentKind, RequiredField
-from backend.protocols.policy import Policy, policy_from_row
+from backend.protocols.policy import Policy, policy_from_record
 from backend.referrals import access, lifecycle, records, repository
 from backend.referrals.codes import (
     AppointmentStatus,
@@ -323,7 +323,7 @@ async def _policy_of(referral: records.Referral) -> Policy:
     if referral.protocol_version is None:
         return Policy()
     rows = await protocols.versions_by_ids([referral.protocol_version])
-    return policy_from_row(rows[0] if rows else None)
+    return policy_from_record(rows[0] if rows else None)
 
 
 async def _transition(
@@ -549,7 +549,7 @@ async def send(actor: Actor, audit: AuditTrail, change: Change) -> Outcome:
         referral, parties = await _checked(actor, change, Action.SEND)
         protocol = await protocols.protocol_for(referral.receiving_organization, referral.specialty)
         version = await protocols.version_of(protocol.id, protocol.current_version) if protocol else None
-        policy = policy_from_row(version)
+        policy = policy_from_record(version)
         missing = _missing_items(referral, policy, await repository.document_kinds(referral.id))
         receiver_status = NetworkStatus.UNKNOWN
         if referral.receiving_provider is not None:

@@ -20,7 +20,7 @@ from backend.graphql.accounts.inputs import (
     InviteUserInput,
     SetMembershipRolesInput,
 )
-from backend.graphql.accounts.types import Provider, User, provider_from_row, user_from_row
+from backend.graphql.accounts.types import Provider, User, provider_from_record, user_from_record
 from backend.graphql.common import Error, InputError, uuid_of
 from backend.graphql.context import Info
 
@@ -108,7 +108,9 @@ class AccountMutations:
             return AccountError.from_domain(error)
         except InvalidInput as error:
             return InputError.from_domain(error)
-        return InviteUserSuccess(user=user_from_row(invited.user), invitation_token=invited.invitation_token)
+        return InviteUserSuccess(
+            user=user_from_record(invited.user), invitation_token=invited.invitation_token
+        )
 
     @strawberry.mutation(description="Replace a user's roles in your organization.")
     async def set_membership_roles(
@@ -126,7 +128,7 @@ class AccountMutations:
             )
         except DomainAccountError as error:
             return AccountError.from_domain(error)
-        return SetMembershipRolesSuccess(user=user_from_row(user))
+        return SetMembershipRolesSuccess(user=user_from_record(user))
 
     @strawberry.mutation(description="Deactivate a user of your organization: their sessions stop at once.")
     async def deactivate_user(self, info: Info, input: DeactivateUserInput) -> DeactivateUserResult:
@@ -141,7 +143,7 @@ class AccountMutations:
             )
         except DomainAccountError as error:
             return AccountError.from_domain(error)
-        return DeactivateUserSuccess(user=user_from_row(user))
+        return DeactivateUserSuccess(user=user_from_record(user))
 
     @strawberry.mutation(description="Add a clinician of your organization to the directory.")
     async def create_provider(self, info: Info, input: CreateProviderInput) -> CreateProviderResult:
@@ -167,4 +169,4 @@ class AccountMutations:
         except InvalidInput as error:
             return InputError.from_domain(error)
         rows = await repository.providers_by_ids([provider_id])
-        return CreateProviderSuccess(provider=provider_from_row(rows[0]))
+        return CreateProviderSuccess(provider=provider_from_record(rows[0]))

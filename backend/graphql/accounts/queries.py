@@ -10,8 +10,8 @@ from backend.graphql.accounts.types import (
     Organization,
     Specialty,
     User,
-    organization_from_row,
-    user_from_row,
+    organization_from_record,
+    user_from_record,
 )
 from backend.graphql.common import uuid_of
 from backend.graphql.context import Info
@@ -23,7 +23,7 @@ class AccountQueries:
     async def me(self, info: Info) -> User:
         actor = info.context.require_actor()
         row = await access.access_user(actor, actor.user_id)
-        return user_from_row(row)
+        return user_from_record(row)
 
     @strawberry.field(description="An organization you belong to; null for any other id.")
     async def organization(self, info: Info, id: strawberry.ID) -> Organization | None:
@@ -35,7 +35,7 @@ class AccountQueries:
             row = await access.access_organization(actor, organization_id)
         except AccountError:
             return None
-        return organization_from_row(row)
+        return organization_from_record(row)
 
     @strawberry.field(description="Every specialty code the directory knows.")
     async def specialties(self, info: Info) -> list[Specialty]:

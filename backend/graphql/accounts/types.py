@@ -52,7 +52,7 @@ class Organization(Node):
             return None
         page = rows[:limit]
         return UserConnection(
-            edges=[UserEdge(cursor=encode_cursor(row.email), node=user_from_row(row)) for row in page],
+            edges=[UserEdge(cursor=encode_cursor(row.email), node=user_from_record(row)) for row in page],
             page_info=PageInfo(
                 has_next_page=len(rows) > limit,
                 end_cursor=encode_cursor(page[-1].email) if page else None,
@@ -121,7 +121,7 @@ class User(Node):
     async def provider(self, info: Info) -> Provider | None:
         loader = info.context.loader("provider_of_user", dataloaders.provider_of_user_loader)
         row = await loader.load(self.raw_id)
-        return provider_from_row(row) if row else None
+        return provider_from_record(row) if row else None
 
 
 @strawberry.type
@@ -140,10 +140,10 @@ async def load_organization(info: Info, organization_id: UUID) -> Organization:
     loader = info.context.loader("organization", dataloaders.organization_loader)
     row = await loader.load(organization_id)
     assert row is not None, "organization rows are never deleted"
-    return organization_from_row(row)
+    return organization_from_record(row)
 
 
-def organization_from_row(row: records.Organization) -> Organization:
+def organization_from_record(row: records.Organization) -> Organization:
     return Organization(
         id=to_global_id("Organization", row.id),
         name=row.name,
@@ -152,7 +152,7 @@ def organization_from_row(row: records.Organization) -> Organization:
     )
 
 
-def user_from_row(row: records.User) -> User:
+def user_from_record(row: records.User) -> User:
     return User(
         id=to_global_id("User", row.id),
         email=row.email,
@@ -163,7 +163,7 @@ def user_from_row(row: records.User) -> User:
     )
 
 
-def provider_from_row(row: records.Provider) -> Provider:
+def provider_from_record(row: records.Provider) -> Provider:
     return Provider(
         id=to_global_id("Provider", row.id),
         npi=row.npi,

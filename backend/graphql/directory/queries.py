@@ -7,10 +7,10 @@ import strawberry
 from backend.core.errors import InvalidInput
 from backend.directory import repository, service
 from backend.directory.limits import MAX_RESULTS
-from backend.graphql.accounts.types import provider_from_row
+from backend.graphql.accounts.types import provider_from_record
 from backend.graphql.common import uuid_of
 from backend.graphql.context import Info
-from backend.graphql.directory.types import InsurancePlan, ProviderMatch, plan_from_row
+from backend.graphql.directory.types import InsurancePlan, ProviderMatch, plan_from_record
 from backend.graphql.errors import bad_user_input
 
 
@@ -30,7 +30,7 @@ class DirectoryQueries:
     @strawberry.field(description="Every insurance plan the directory knows.")
     async def insurance_plans(self, info: Info) -> list[InsurancePlan]:
         info.context.require_actor()
-        return [plan_from_row(row) for row in await repository.all_plans()]
+        return [plan_from_record(row) for row in await repository.all_plans()]
 
     @strawberry.field(
         description="Receiving providers for a specialty: in-network first, then accepting new "
@@ -61,7 +61,7 @@ class DirectoryQueries:
             raise bad_user_input(error.problems[0].message, f"input.{error.problems[0].field}") from None
         return [
             ProviderMatch(
-                provider=provider_from_row(m.provider),
+                provider=provider_from_record(m.provider),
                 network_status=m.network_status,
                 distance_km=m.distance_km,
             )

@@ -34,7 +34,7 @@ class ProviderMatch:
     )
 
 
-def plan_from_row(row: records.InsurancePlan) -> InsurancePlan:
+def plan_from_record(row: records.InsurancePlan) -> InsurancePlan:
     return InsurancePlan(
         id=to_global_id("InsurancePlan", row.id),
         code=row.code,

@@ -10,7 +10,7 @@ import strawberry
 from backend.graphql.accounts.types import Organization, load_organization
 from backend.graphql.common import Node, to_global_id
 from backend.graphql.context import Info
-from backend.graphql.directory.types import InsurancePlan, plan_from_row
+from backend.graphql.directory.types import InsurancePlan, plan_from_record
 from backend.graphql.referrals import dataloaders
 from backend.patients import records
 from backend.patients.codes import AdministrativeSex as DomainAdministrativeSex
@@ -43,7 +43,7 @@ class Patient(Node):
         if self.plan_id is None:
             return None
         row = await info.context.loader("plan", dataloaders.plan_loader).load(self.plan_id)
-        return plan_from_row(row) if row else None
+        return plan_from_record(row) if row else None
 
 
 def patient_from_record(patient: records.Patient) -> Patient:

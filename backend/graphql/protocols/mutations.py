@@ -10,7 +10,7 @@ from backend.core.errors import InvalidInput
 from backend.graphql.common import Error, InputError, uuid_of
 from backend.graphql.context import Info
 from backend.graphql.protocols.queries import SlaPolicyInput
-from backend.graphql.protocols.types import DocumentKind, Protocol, RequiredField, protocol_from_row
+from backend.graphql.protocols.types import DocumentKind, Protocol, RequiredField, protocol_from_record
 from backend.protocols import service
 from backend.protocols.codes import DocumentKind as DomainDocumentKind
 from backend.protocols.codes import RequiredField as DomainRequiredField
@@ -83,4 +83,4 @@ class ProtocolMutations:
             return ProtocolError(code=error.code, message=error.message)
         except InvalidInput as error:
             return InputError.from_domain(error)
-        return SaveProtocolSuccess(protocol=protocol_from_row(row))
+        return SaveProtocolSuccess(protocol=protocol_from_record(row))

@@ -6,7 +6,7 @@ import strawberry
 
 from backend.graphql.common import uuid_of
 from backend.graphql.context import Info
-from backend.graphql.protocols.types import Priority, Protocol, protocol_from_row
+from backend.graphql.protocols.types import Priority, Protocol, protocol_from_record
 from backend.protocols import service
 
 
@@ -25,4 +25,4 @@ class ProtocolQueries:
         raw_id = uuid_of(organization_id, "Organization")
         if raw_id is None:
             return []
-        return [protocol_from_row(row) for row in await service.protocols_of_organization(actor, raw_id)]
+        return [protocol_from_record(row) for row in await service.protocols_of_organization(actor, raw_id)]

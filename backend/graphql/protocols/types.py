@@ -13,7 +13,7 @@ from backend.graphql.referrals import dataloaders
 from backend.protocols import records
 from backend.protocols.codes import DocumentKind as DomainDocumentKind
 from backend.protocols.codes import RequiredField as DomainRequiredField
-from backend.protocols.policy import policy_from_row
+from backend.protocols.policy import policy_from_record
 from backend.referrals.lifecycle import Priority as DomainPriority
 
 RequiredField = strawberry.enum(DomainRequiredField)
@@ -46,8 +46,8 @@ class Protocol:
         return Specialty(code=row.code, name=row.name)
 
 
-def protocol_from_row(row: records.NamedProtocolVersion) -> Protocol:
-    policy = policy_from_row(row)
+def protocol_from_record(row: records.NamedProtocolVersion) -> Protocol:
+    policy = policy_from_record(row)
     return Protocol(
         id=to_global_id("ProtocolVersion", row.id),
         name=row.protocol_name,

@@ -10,7 +10,7 @@ from backend.core.errors import InvalidInput
 from backend.graphql.common import Error, InputError
 from backend.graphql.context import Info
 from backend.graphql.push import inputs
-from backend.graphql.push.types import PushDevice, PushSettings, device_from_row, settings_from_row
+from backend.graphql.push.types import PushDevice, PushSettings, device_from_record, settings_from_record
 from backend.push import service
 from backend.push.codes import Platform
 from backend.push.errors import PushError as DomainPushError
@@ -64,7 +64,7 @@ class PushMutations:
             return PushError(code=error.code, message=error.message)
         except InvalidInput as error:
             return InputError.from_domain(error)
-        return PushDeviceSuccess(device=device_from_row(row))
+        return PushDeviceSuccess(device=device_from_record(row))
 
     @strawberry.mutation(description="Stop pushes to this device (or another of yours).")
     async def remove_push_device(
@@ -92,4 +92,4 @@ class PushMutations:
             )
         except InvalidInput as error:
             return InputError.from_domain(error)
-        return PushSettingsSuccess(settings=settings_from_row(row))
+        return PushSettingsSuccess(settings=settings_from_record(row))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from backend.graphql.context import Info
-from backend.graphql.push.types import PushDevice, PushSettings, device_from_row, settings_from_row
+from backend.graphql.push.types import PushDevice, PushSettings, device_from_record, settings_from_record
 from backend.push import service
 
 
@@ -13,8 +13,8 @@ from backend.push import service
 class PushQueries:
     @strawberry.field(description="Your devices registered for pushes.")
     async def push_devices(self, info: Info) -> list[PushDevice]:
-        return [device_from_row(row) for row in await service.devices(info.context.require_actor())]
+        return [device_from_record(row) for row in await service.devices(info.context.require_actor())]
 
     @strawberry.field(description="Your push settings (defaults until you change them).")
     async def push_settings(self, info: Info) -> PushSettings:
-        return settings_from_row(await service.settings(info.context.require_actor()))
+        return settings_from_record(await service.settings(info.context.require_actor()))

@@ -35,7 +35,7 @@ class PushSettings:
     reminders: bool
 
 
-def device_from_row(row: records.PushDevice) -> PushDevice:
+def device_from_record(row: records.PushDevice) -> PushDevice:
     return PushDevice(
         id=to_global_id("PushDevice", row.id),
         device_id=row.device_id,
@@ -46,7 +46,7 @@ def device_from_row(row: records.PushDevice) -> PushDevice:
     )
 
 
-def settings_from_row(row: records.PushPreferences) -> PushSettings:
+def settings_from_record(row: records.PushPreferences) -> PushSettings:
     return PushSettings(
         time_zone=row.time_zone,
         quiet_start=row.quiet_start,

@@ -17,17 +17,17 @@ from backend.graphql.accounts.types import (
     Provider,
     Specialty,
     load_organization,
-    provider_from_row,
+    provider_from_record,
 )
 from backend.graphql.common import Node, PageInfo, to_global_id
 from backend.graphql.context import Info
 from backend.graphql.directory.types import NetworkStatus
 from backend.graphql.patients.types import Patient, patient_from_record
-from backend.graphql.protocols.types import DocumentKind, Priority, Protocol, protocol_from_row
+from backend.graphql.protocols.types import DocumentKind, Priority, Protocol, protocol_from_record
 from backend.graphql.referrals import dataloaders
 from backend.patients import service as patient_service
 from backend.protocols import records as protocols_records
-from backend.protocols.policy import policy_from_row
+from backend.protocols.policy import policy_from_record
 from backend.referrals import records as referral_records
 from backend.referrals.codes import AppointmentStatus as DomainAppointmentStatus
 from backend.referrals.codes import CancelReason as DomainCancelReason
@@ -206,14 +206,14 @@ class Referral(Node):
     @strawberry.field(description="The protocol version the referral was sent under; null for drafts.")
     async def protocol(self, info: Info) -> Protocol | None:
         row = await _load_protocol(info, self.record)
-        return protocol_from_row(row) if row else None
+        return protocol_from_record(row) if row else None
 
     @strawberry.field(description="What the protocol requires and whether each item is present.")
     async def checklist(self, info: Info) -> list[ChecklistItem]:
         row = await _load_protocol(info, self.record)
         if row is None:
             return []
-        policy = policy_from_row(row)
+        policy = policy_from_record(row)
         documents = await info.context.loader("documents", dataloaders.documents_loader).load(self.record.id)
         kinds = {d.kind for d in documents}
         present = {
@@ -238,7 +238,7 @@ async def _load_provider(info: Info, provider_id: UUID | None) -> Provider | Non
     if provider_id is None:
         return None
     row = await info.context.loader("provider", dataloaders.provider_loader).load(provider_id)
-    return provider_from_row(row) if row else None
+    return provider_from_record(row) if row else None
 
 
 async def _load_protocol(
