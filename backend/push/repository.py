@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from backend.core import leases
 from backend.db import fetch, placeholders
 from backend.push import records
 from backend.push.codes import OutboxStatus, SkipReason
@@ -176,32 +177,18 @@ async def insert_outbox(rows: Sequence[OutboxRow]) -> None:
 
 
 async def claim_due(*, now: datetime, lease: timedelta, limit: int, is_sqlite: bool) -> list[OutboxRow]:
-    """Take up to ``limit`` due rows for ``lease`` (one statement; concurrent dispatchers on
-    PostgreSQL skip each other's rows instead of waiting for them).
-
-    On PostgreSQL the ids are locked by an ``ARRAY(SELECT …)`` sub-plan, run once per statement.
-    As ``WHERE id IN (SELECT … LIMIT … FOR UPDATE SKIP LOCKED)`` the planner may run the
-    subquery once per outer row (a nested-loop semi join, chosen from the table's statistics),
-    and every rescan skips the rows the statement already updated and locks the next ``limit``:
-    one claim then took every due row (bench-push: 1,198 rows for a batch of 200, in 0.6 s).
-    The array also needs no join back to the table, which a planner misled by stale statistics
-    ran as a nested loop (a CTE joined back took 160 ms per claim on a table it thought empty)."""
-    due = (
-        "SELECT id FROM push_outbox WHERE status = {} AND next_attempt_at <= {} "
-        "AND (claimed_until IS NULL OR claimed_until < {}) ORDER BY next_attempt_at LIMIT {}"
-    )
-    ids = f"IN ({due})" if is_sqlite else f"= ANY(ARRAY({due} FOR UPDATE SKIP LOCKED))"
-    rows = await fetch(
+    """Take up to ``limit`` due rows for ``lease`` (one statement, backend/core/leases.py:
+    concurrent dispatchers on PostgreSQL skip each other's rows instead of waiting for them)."""
+    return await leases.claim_due(
         PushOutbox,
-        "UPDATE push_outbox SET claimed_until = {}, attempts = attempts + 1 "  # noqa: S608 - constants only
-        f"WHERE id {ids} RETURNING {CLAIM_COLUMNS}",
-        now + lease,
-        OutboxStatus.PENDING.value,
-        now,
-        now,
-        limit,
+        due_column="next_attempt_at",
+        pending=OutboxStatus.PENDING.value,
+        columns=CLAIM_COLUMNS,
+        now=now,
+        lease=lease,
+        limit=limit,
+        is_sqlite=is_sqlite,
     )
-    return [dict(row) for row in rows]
 
 
 async def mark_sent(row_id: UUID, *, name: str | None, now: datetime) -> None:

@@ -1,0 +1,61 @@
+"""Claiming due rows with a lease: the one statement every outbox and timer table shares.
+
+    UPDATE <table> SET claimed_until = now + lease, attempts = attempts + 1
+    WHERE id <in the first `limit` PENDING rows due by now, not claimed or their lease expired>
+    RETURNING <columns>
+
+Several processes (server instances, workers) run the same claim at once and never take the
+same row: on PostgreSQL the ids are locked with ``FOR UPDATE SKIP LOCKED``; on SQLite every
+unit of work holds the writer lock. A process that dies mid-batch leaves its rows claimed until
+the lease expires, when another pass takes them again.
+
+On PostgreSQL the ids come from an ``ARRAY(SELECT …)`` sub-plan, run once per statement. As
+``WHERE id IN (SELECT … LIMIT … FOR UPDATE SKIP LOCKED)`` the planner may run the subquery once
+per outer row (a nested-loop semi join, chosen from the table's statistics), and every rescan
+skips the rows the statement already updated and locks the next ``limit``: one claim then took
+every due row (bench-push: 1,198 rows for a batch of 200, in 0.6 s). The array also needs no join
+back to the table, which a planner misled by stale statistics ran as a nested loop.
+
+The table needs ``id``, ``status``, a due-time column, ``claimed_until`` and ``attempts``, and an
+index on (status, due column) so the tick is an index probe whose cost grows with what is due.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from piccolo.table import Table
+
+from backend.db import fetch
+
+
+async def claim_due(
+    table: type[Table],
+    *,
+    due_column: str,
+    pending: str,
+    columns: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    is_sqlite: bool,
+) -> list[dict[str, Any]]:
+    """Take up to ``limit`` rows of ``table`` whose ``status`` is ``pending`` and whose
+    ``due_column`` is at or before ``now``, for ``lease``; their ``columns`` come back."""
+    name = table._meta.tablename
+    due = (
+        f"SELECT id FROM {name} WHERE status = {{}} AND {due_column} <= {{}} "  # noqa: S608 - identifiers are ours
+        f"AND (claimed_until IS NULL OR claimed_until < {{}}) ORDER BY {due_column} LIMIT {{}}"
+    )
+    ids = f"IN ({due})" if is_sqlite else f"= ANY(ARRAY({due} FOR UPDATE SKIP LOCKED))"
+    return await fetch(
+        table,
+        f"UPDATE {name} SET claimed_until = {{}}, attempts = attempts + 1 "  # noqa: S608 - identifiers are ours
+        f"WHERE id {ids} RETURNING {columns}",
+        now + lease,
+        pending,
+        now,
+        now,
+        limit,
+    )
