@@ -74,10 +74,12 @@ def _referrals_expire(_: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    """The push dispatcher as its own process (several may run at once)."""
+    """The push dispatcher and the automation runner as their own process (several may run at
+    once; set PUSH_DISPATCH_IN_PROCESS=false and AUTOMATION_IN_PROCESS=false on the servers)."""
     import gc
     import signal
 
+    from backend.automation.runner import Runner, catch_up
     from backend.logging import configure_logging
     from backend.push.runtime import build_dispatcher
 
@@ -90,14 +92,25 @@ def _worker(args: argparse.Namespace) -> int:
         # collection (as the app does), so full collections scan only what sends allocate.
         gc.collect()
         gc.freeze()
-        task = asyncio.create_task(dispatcher.run())
+        await catch_up(container.database)
+        tasks = [
+            asyncio.create_task(dispatcher.run()),
+            asyncio.create_task(Runner(container.database, settings.automation).run()),
+        ]
         loop = asyncio.get_running_loop()
+
+        def stop() -> None:
+            for task in tasks:
+                task.cancel()
+
         for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, task.cancel)
+            loop.add_signal_handler(signum, stop)
         try:
-            await task
+            await asyncio.gather(*tasks)
         except asyncio.CancelledError:
-            pass
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
         finally:
             await dispatcher.sender.close()
 

@@ -17,10 +17,11 @@ from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
 
+from backend.automation.runner import Runner, catch_up
 from backend.container import Container, build_container
 from backend.graphql.http import build_graphql_controller
 from backend.graphql.schema import build_schema
-from backend.logging import configure_logging
+from backend.logging import configure_logging, get_logger
 from backend.messaging.retention import expire_forever as expire_messages
 from backend.push import notify
 from backend.push.live import LIVE
@@ -32,6 +33,7 @@ from backend.referrals.expiry import expire_forever as expire_referrals
 from backend.settings import Settings, get_settings
 
 LIVE_FLUSH_SECONDS = 0.2
+logger = get_logger(__name__)
 
 
 PROBE_PATHS = ("/healthz", "/readyz")  # never rate limited: load balancers poll them
@@ -78,6 +80,15 @@ async def _cancel_and_wait(tasks: list[asyncio.Task[Any]]) -> None:
     await asyncio.wait(tasks, timeout=BACKGROUND_STOP_TIMEOUT_SECONDS)
 
 
+async def _automation(container: Container, settings: Settings) -> None:
+    """Plan the steps of open referrals that have none (idempotent), then run the ladder."""
+    try:
+        await catch_up(container.database)
+    except Exception as error:  # the runner still runs; the next start tries again
+        logger.error("automation.catch_up_failed", error_type=type(error).__name__)
+    await Runner(container.database, settings.automation).run()
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     configure_logging(settings)
@@ -109,6 +120,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ),
             asyncio.create_task(LIVE.run(container.database, LIVE_FLUSH_SECONDS), name="careloop-push-live"),
         ]
+        if settings.automation.in_process:
+            background.append(
+                asyncio.create_task(_automation(container, settings), name="careloop-automation")
+            )
         if settings.push.dispatch_in_process:
             notify.on_outbox_written(dispatcher.wake)
             background.append(asyncio.create_task(dispatcher.run(), name="careloop-push-dispatcher"))

@@ -88,6 +88,18 @@ class PushSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class AutomationSettings:
+    """The escalation ladder's runner (backend/automation/runner.py)."""
+
+    in_process: bool = True
+    tick_seconds: float = 5.0
+    lease_seconds: float = 60.0
+    late_seconds: float = 300.0
+    batch: int = 200
+    survey_delay_minutes: int = 120  # after the visit; negative: no survey
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     environment: Environment
     database_url: str
@@ -116,6 +128,7 @@ class Settings:
     referrals: ReferralSettings = field(default_factory=ReferralSettings)
     messaging: MessagingSettings = field(default_factory=MessagingSettings)
     push: PushSettings = field(default_factory=PushSettings)
+    automation: AutomationSettings = field(default_factory=AutomationSettings)
 
     @property
     def is_dev(self) -> bool:
@@ -128,6 +141,16 @@ class Settings:
     @property
     def uses_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def _signed_int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer") from None
 
 
 def _int(env: dict[str, str], name: str, default: int, *, minimum: int = 0) -> int:
@@ -264,6 +287,14 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         referrals=referrals,
         messaging=messaging,
         push=push,
+        automation=AutomationSettings(
+            in_process=_choice(env, "AUTOMATION_IN_PROCESS", "true", ("TRUE", "FALSE")) == "TRUE",
+            tick_seconds=float(_int(env, "AUTOMATION_TICK_MS", 5_000, minimum=10)) / 1000,
+            lease_seconds=float(_int(env, "AUTOMATION_LEASE_MS", 60_000, minimum=100)) / 1000,
+            late_seconds=float(_int(env, "AUTOMATION_LATE_AFTER_SECONDS", 300, minimum=1)),
+            batch=_int(env, "AUTOMATION_BATCH", 200, minimum=1),
+            survey_delay_minutes=_signed_int(env, "SURVEY_DELAY_MINUTES", 120),
+        ),
     )
     _validate_production(settings)
     return settings

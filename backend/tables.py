@@ -13,6 +13,7 @@ from backend.accounts.tables import (
 )
 from backend.audit.tables import AuditChainHead, AuditEvent
 from backend.auth.tables import AuthSession, LoginThrottle, RefreshToken
+from backend.automation.tables import AutomationStep
 from backend.directory.tables import InsurancePlan, NetworkLink, ProviderLocation, ProviderPlan
 from backend.messaging.tables import Conversation, ConversationMember, Message, MessageAttachment
 from backend.patients.tables import Patient
@@ -61,4 +62,5 @@ ALL_TABLES: tuple[type[Table], ...] = (
     PushDevice,
     PushSettings,
     PushOutbox,
+    AutomationStep,
 )

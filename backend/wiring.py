@@ -3,6 +3,8 @@
     domain service ── emit(event) ──► Subscribers (built here, held by the Database)
         ├─ messaging                backend/messaging/subscribers.py  in the transaction
         │    (a new referral gets its conversation)
+        ├─ automation planner       backend/automation/subscribers.py in the transaction
+        │    (the referral's pending reminders and escalations)
         ├─ realtime stream writer   backend/realtime/subscribers.py   in the transaction
         └─ push decider             backend/push/subscribers.py       in the transaction
              └─ reports the users it pushed to the stream (live suppression)
@@ -15,6 +17,7 @@ listed here too, so the core (backend/crypto/rotation.py) imports no domain.
 
 from __future__ import annotations
 
+from backend.automation import subscribers as automation
 from backend.core.events import Subscribers
 from backend.crypto.rotation import WrappedKeys
 from backend.messaging import repository as messaging
@@ -36,6 +39,7 @@ WRAPPED_KEYS: tuple[WrappedKeys, ...] = (
 def build_subscribers() -> Subscribers:
     subscribers = Subscribers()
     messaging_reactions.subscribe(subscribers)
+    automation.subscribe(subscribers)
     realtime.subscribe(subscribers)
     push.subscribe(subscribers, on_pushed=stream.note_push_users)
     return subscribers

@@ -125,6 +125,7 @@ os.environ.update(
         "PUSH_IDLE_POLL_MS": "100",
         "PUSH_MAX_ATTEMPTS": "4",
         "PUSH_DISPATCH_IN_PROCESS": "false",  # tests run dispatchers explicitly (`dispatcher` fixture)
+        "AUTOMATION_IN_PROCESS": "false",  # tests run the ladder's runner with the instants they choose
     }
 )
 if REDIS_AVAILABLE:

@@ -22,6 +22,7 @@ class AuditAction(StrEnum):
     REFERRAL_CREATED = "referrals.referral.created"
     REFERRAL_READ = "referrals.referral.read"
     REFERRAL_CHANGED = "referrals.referral.changed"
+    REFERRAL_AUTOMATION = "referrals.referral.automated_step"
     DOCUMENT_ADDED = "referrals.document.added"
     DOCUMENT_READ = "referrals.document.read"
     PROTOCOL_CHANGED = "protocols.protocol.changed"

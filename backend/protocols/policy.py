@@ -4,7 +4,9 @@ Stored as JSON on the version row::
 
     required_fields: ["REASON", "DIAGNOSES", ...]          (backend.protocols.codes.RequiredField)
     required_attachment_kinds: ["LAB_RESULTS", ...]        (backend.protocols.codes.DocumentKind)
-    sla: {"STAT": {"respond_hours": 4, "schedule_days": 2}, ..., "valid_days": 90}
+    sla: {"STAT": {"respond_hours": 4, "schedule_days": 2}, ..., "valid_days": 90,
+          "ladder": {"STAT": [{"rule": "RESPOND_REMINDER", "percent_of_window": 25}, ...], ...}}
+                                                           (backend/protocols/ladder.py)
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from backend.protocols.codes import DocumentKind, RequiredField
+from backend.protocols.ladder import DEFAULT_LADDER, Rung, ladder_from_json, ladder_to_json
 from backend.protocols.records import ProtocolVersion
 from backend.referrals.lifecycle import Priority
 
@@ -39,6 +42,10 @@ class Policy:
     required_attachment_kinds: tuple[DocumentKind, ...] = ()
     sla: tuple[tuple[Priority, Deadline], ...] = tuple(DEFAULT_SLA.items())
     valid_days: int = DEFAULT_VALID_DAYS
+    ladder: tuple[tuple[Priority, tuple[Rung, ...]], ...] = tuple(DEFAULT_LADDER.items())
+
+    def rungs(self, priority: Priority) -> tuple[Rung, ...]:
+        return dict(self.ladder).get(priority, DEFAULT_LADDER[priority])
 
     def deadline(self, priority: Priority) -> Deadline:
         return dict(self.sla).get(priority, DEFAULT_SLA[priority])
@@ -57,6 +64,7 @@ class Policy:
             p.value: {"respond_hours": d.respond_hours, "schedule_days": d.schedule_days} for p, d in self.sla
         }
         sla["valid_days"] = self.valid_days
+        sla["ladder"] = ladder_to_json(self.ladder)
         return {
             "required_fields": [f.value for f in self.required_fields],
             "required_attachment_kinds": [k.value for k in self.required_attachment_kinds],
@@ -83,4 +91,5 @@ def policy_from_record(row: ProtocolVersion | None) -> Policy:
             for p in Priority
         ),
         valid_days=int(sla.get("valid_days", DEFAULT_VALID_DAYS)),
+        ladder=ladder_from_json(sla.get("ladder")),
     )

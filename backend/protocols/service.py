@@ -19,6 +19,7 @@ from backend.core.validation import check_text
 from backend.protocols import records, repository
 from backend.protocols.codes import DocumentKind, RequiredField
 from backend.protocols.errors import ProtocolError, ProtocolErrorCode
+from backend.protocols.ladder import DEFAULT_LADDER, Rung, check_rungs
 from backend.protocols.limits import MAX_NAME, MAX_RESPOND_HOURS, MAX_SCHEDULE_DAYS, MAX_VALID_DAYS
 from backend.protocols.policy import Deadline, Policy
 from backend.referrals.lifecycle import Priority
@@ -35,8 +36,10 @@ async def save_protocol(
     required_attachment_kinds: list[DocumentKind],
     sla: dict[Priority, Deadline],
     valid_days: int,
+    ladder: dict[Priority, tuple[Rung, ...]] | None = None,
 ) -> records.NamedProtocolVersion:
-    """Create the organization's protocol for a specialty, or add a version to it."""
+    """Create the organization's protocol for a specialty, or add a version to it (a priority
+    the ladder does not name keeps the default rungs)."""
     if not actor.has_role(organization_id, Role.REFERRAL_MANAGER):
         raise ProtocolError(ProtocolErrorCode.NOT_FOUND, "Not found.")
     problems = InvalidInput()
@@ -51,6 +54,8 @@ async def save_protocol(
             problems.add("sla", "OUT_OF_RANGE", f"{priority}: schedule within 1-{MAX_SCHEDULE_DAYS} days.")
     if not 1 <= valid_days <= MAX_VALID_DAYS:
         problems.add("validDays", "OUT_OF_RANGE", f"Valid for 1-{MAX_VALID_DAYS} days.")
+    for priority, rungs in (ladder or {}).items():
+        check_rungs(problems, priority, rungs)
     problems.raise_if_any()
     specialty_id = specialties[0].id
     policy = Policy(
@@ -58,6 +63,7 @@ async def save_protocol(
         required_attachment_kinds=tuple(dict.fromkeys(required_attachment_kinds)),
         sla=tuple((p, sla.get(p) or Policy().deadline(p)) for p in Priority),
         valid_days=valid_days,
+        ladder=tuple((p, ladder[p] if ladder and p in ladder else DEFAULT_LADDER[p]) for p in Priority),
     )
     existing = await repository.protocol_for(organization_id, specialty_id)
     protocol_id = (

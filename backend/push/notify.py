@@ -99,6 +99,8 @@ def _wants(settings: PushPreferences | None, category: Category) -> bool:
         return settings.referral_updates
     if category is Category.MESSAGES:
         return settings.messages
+    if category is Category.ESCALATIONS:
+        return settings.escalations
     return settings.reminders
 
 

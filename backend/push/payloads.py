@@ -20,27 +20,37 @@ TITLES: dict[str, dict[PushType, str]] = {
         PushType.REFERRAL_RECEIVED: "New referral",
         PushType.REFERRAL_UPDATED: "Referral update",
         PushType.NEW_MESSAGE: "New secure message",
+        PushType.REFERRAL_REMINDER: "Referral reminder",
+        PushType.REFERRAL_ESCALATION: "Referral needs attention",
     },
     "es": {
         PushType.REFERRAL_RECEIVED: "Nueva derivación",
         PushType.REFERRAL_UPDATED: "Actualización de derivación",
         PushType.NEW_MESSAGE: "Nuevo mensaje seguro",
+        PushType.REFERRAL_REMINDER: "Recordatorio de derivación",
+        PushType.REFERRAL_ESCALATION: "Derivación pendiente de atención",
     },
     "fr": {
         PushType.REFERRAL_RECEIVED: "Nouvelle demande d'avis",
         PushType.REFERRAL_UPDATED: "Mise à jour d'une demande",
         PushType.NEW_MESSAGE: "Nouveau message sécurisé",
+        PushType.REFERRAL_REMINDER: "Rappel de demande d'avis",
+        PushType.REFERRAL_ESCALATION: "Demande d'avis en attente",
     },
 }
 TTL_SECONDS = {
     PushType.REFERRAL_RECEIVED: 3 * 24 * 3600,
     PushType.REFERRAL_UPDATED: 24 * 3600,
     PushType.NEW_MESSAGE: 12 * 3600,
+    PushType.REFERRAL_REMINDER: 12 * 3600,
+    PushType.REFERRAL_ESCALATION: 24 * 3600,
 }
 CATEGORY_OF = {
     PushType.REFERRAL_RECEIVED: Category.REFERRAL_UPDATES,
     PushType.REFERRAL_UPDATED: Category.REFERRAL_UPDATES,
     PushType.NEW_MESSAGE: Category.MESSAGES,
+    PushType.REFERRAL_REMINDER: Category.REMINDERS,
+    PushType.REFERRAL_ESCALATION: Category.ESCALATIONS,
 }
 DECISION_CATEGORY = "REFERRAL_DECISION"  # the app registers Accept / Decline / Open for it
 DECISION_ACTIONS = "ACCEPT,DECLINE,OPEN"

@@ -36,6 +36,7 @@ class PushPreferences(msgspec.Struct, frozen=True, kw_only=True):
     referral_updates: bool
     messages: bool
     reminders: bool
+    escalations: bool
 
 
 PREFERENCE_FIELDS: tuple[str, ...] = PushPreferences.__struct_fields__

@@ -83,7 +83,7 @@ async def devices_of_users(user_ids: Sequence[UUID]) -> list[records.DeviceTarge
         'SELECT push_device.id, push_device."user", push_device.device_id, push_device.locale, '  # noqa: S608
         "push_settings.id AS settings_id, push_settings.time_zone, push_settings.quiet_start, "
         "push_settings.quiet_end, push_settings.referral_updates, push_settings.messages, "
-        "push_settings.reminders FROM push_device "
+        "push_settings.reminders, push_settings.escalations FROM push_device "
         'LEFT JOIN push_settings ON push_settings."user" = push_device."user" '
         f'WHERE push_device."user" IN ({placeholders(len(user_ids))})',
         *user_ids,
@@ -103,6 +103,7 @@ async def devices_of_users(user_ids: Sequence[UUID]) -> list[records.DeviceTarge
                 referral_updates=row["referral_updates"],
                 messages=row["messages"],
                 reminders=row["reminders"],
+                escalations=row["escalations"],
             ),
         )
         for row in rows

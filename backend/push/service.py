@@ -45,6 +45,7 @@ class SettingsChange:
     referral_updates: bool | None = None
     messages: bool | None = None
     reminders: bool | None = None
+    escalations: bool | None = None
 
 
 DEFAULT_SETTINGS = records.PushPreferences(
@@ -54,6 +55,7 @@ DEFAULT_SETTINGS = records.PushPreferences(
     referral_updates=True,
     messages=True,
     reminders=True,
+    escalations=True,
 )
 
 
@@ -121,7 +123,7 @@ async def change_settings(actor: Actor, change: SettingsChange) -> records.PushS
             problems.add("quietEnd", "INVALID", "Quiet hours must not start and end at the same time.")
         values["quiet_start"], values["quiet_end"] = change.quiet_start, change.quiet_end
     problems.raise_if_any()
-    for name in ("referral_updates", "messages", "reminders"):
+    for name in ("referral_updates", "messages", "reminders", "escalations"):
         value = getattr(change, name)
         if value is not None:
             values[name] = value

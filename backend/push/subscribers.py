@@ -22,6 +22,7 @@ from uuid import UUID
 
 from backend.accounts.events import UserDeactivated
 from backend.auth.events import SignedOut
+from backend.automation.events import AutomationStepFired
 from backend.core.events import Phase, Subscribers
 from backend.messaging.events import MessageSent
 from backend.push import repository
@@ -77,6 +78,19 @@ class PushDecider:
         )
         self._on_pushed(change.event_id, pushed)
 
+    async def automation_step_fired(self, fired: AutomationStepFired) -> None:
+        """A reminder or escalation, to its audience only (STAT breaks through quiet hours)."""
+        push_type = PushType.REFERRAL_ESCALATION if fired.escalation else PushType.REFERRAL_REMINDER
+        action = "ESCALATE" if fired.escalation else "REMIND"
+        notification = referral_notification(push_type, fired.referral, action=action, actionable=False)
+        pushed = await notify(
+            fired.told,
+            notification,
+            event_id=fired.event_id,
+            breaks_quiet_hours=fired.referral.priority == "STAT",
+        )
+        self._on_pushed(fired.event_id, pushed)
+
     async def message_sent(self, sent: MessageSent) -> None:
         message = sent.message
         pushed = await notify(
@@ -103,5 +117,6 @@ def subscribe(subscribers: Subscribers, *, on_pushed: OnPushed) -> None:
     inside = Phase.IN_TRANSACTION
     subscribers.subscribe(ReferralChanged, decider.referral_changed, phase=inside)
     subscribers.subscribe(MessageSent, decider.message_sent, phase=inside)
+    subscribers.subscribe(AutomationStepFired, decider.automation_step_fired, phase=inside)
     subscribers.subscribe(SignedOut, signed_out, phase=inside)
     subscribers.subscribe(UserDeactivated, user_deactivated, phase=inside)

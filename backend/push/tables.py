@@ -44,6 +44,7 @@ class PushSettings(Table):
     referral_updates = Boolean(default=True)
     messages = Boolean(default=True)
     reminders = Boolean(default=True)
+    escalations = Boolean(default=True)
     updated_at = Timestamptz(default=TimestamptzNow())
 
 

@@ -19,6 +19,7 @@ from uuid import UUID
 
 from backend.accounts.events import MembershipChanged, UserDeactivated
 from backend.auth.events import SessionsRevoked, SignedOut
+from backend.automation.events import AutomationStepFired
 from backend.core.events import Phase, Subscribers
 from backend.messaging import records
 from backend.messaging.events import (
@@ -192,6 +193,23 @@ async def typing_changed(change: TypingChanged) -> None:
     )
 
 
+async def automation_step_fired(fired: AutomationStepFired) -> None:
+    action = "ESCALATE" if fired.escalation else "REMIND"
+    emit(
+        EventType.AUTOMATION_STEP_FIRED,
+        referral_id=fired.referral.id,
+        payload=_common(fired.referral, action)
+        | {
+            "rule": fired.rule,
+            "audience": fired.audience,
+            "deadline": fired.deadline.isoformat() if fired.deadline else None,
+            "late": fired.late,
+        },
+        recipients=fired.recipients,
+        event_id=fired.event_id,
+    )
+
+
 async def user_access_changed(
     change: MembershipChanged | UserDeactivated | SignedOut | SessionsRevoked,
 ) -> None:
@@ -204,6 +222,7 @@ def subscribe(subscribers: Subscribers) -> None:
     subscribers.subscribe(ReferralChanged, referral_changed, phase=inside)
     subscribers.subscribe(AppointmentChanged, appointment_changed, phase=inside)
     subscribers.subscribe(DocumentAdded, document_added, phase=inside)
+    subscribers.subscribe(AutomationStepFired, automation_step_fired, phase=inside)
     subscribers.subscribe(ConversationChanged, conversation_changed, phase=inside)
     subscribers.subscribe(MessageSent, message_sent, phase=inside)
     subscribers.subscribe(MessageRecalled, message_recalled, phase=inside)

@@ -1047,38 +1047,70 @@ async def expire_overdue(audit: AuditTrail, *, now: datetime, limit: int = 500) 
     rows = await repository.referrals_past_expiry(now, [s.value for s in expirable], limit)
     expired = 0
     for referral in rows:
-        updated = await repository.update_versioned(
-            referral.id,
-            referral.version,
-            {
-                "status": Status.EXPIRED.value,
-                "status_changed_at": now,
-                "updated_at": now,
-                "due_at": NO_DEADLINE,
-            },
-        )
-        if updated is None:
-            continue
-        await repository.insert_event(
-            referral_id=referral.id,
-            actor_id=None,
-            action=Action.EXPIRE.value,
-            from_status=referral.status,
-            to_status=Status.EXPIRED.value,
-            reason_code="VALIDITY_WINDOW_PASSED",
-            note="",
-            occurred_at=now,
-        )
-        await emit(ReferralChanged(before=referral, after=updated, action=Action.EXPIRE.value))
-        audit.record(
-            AuditAction.REFERRAL_CHANGED,
-            organization_id=referral.referring_organization,
-            object_type="Referral",
-            object_id=referral.id,
-        )
-        expired += 1
+        expired += await expire_referral(audit, referral, now=now)
     await repository.purge_idempotency_records(now - IDEMPOTENCY_RETENTION)
     return expired
+
+
+async def expire_referral(audit: AuditTrail, referral: records.Referral, *, now: datetime) -> bool:
+    """The system expires one referral (the ladder's last rung, or the expiry job); False when it
+    changed meanwhile (a version-checked update: several instances expire it once)."""
+    if Status(referral.status) not in lifecycle.RULES[Action.EXPIRE].from_statuses:
+        return False
+    updated = await repository.update_versioned(
+        referral.id,
+        referral.version,
+        {
+            "status": Status.EXPIRED.value,
+            "status_changed_at": now,
+            "updated_at": now,
+            "due_at": NO_DEADLINE,
+        },
+    )
+    if updated is None:
+        return False
+    await repository.insert_event(
+        referral_id=referral.id,
+        actor_id=None,
+        action=Action.EXPIRE.value,
+        from_status=referral.status,
+        to_status=Status.EXPIRED.value,
+        reason_code="VALIDITY_WINDOW_PASSED",
+        note="",
+        occurred_at=now,
+    )
+    await emit(ReferralChanged(before=referral, after=updated, action=Action.EXPIRE.value))
+    audit.record(
+        AuditAction.REFERRAL_CHANGED,
+        organization_id=referral.referring_organization,
+        object_type="Referral",
+        object_id=referral.id,
+    )
+    return True
+
+
+async def record_automated_step(
+    audit: AuditTrail, referral: records.Referral, *, action: str, rule: str, note: str, now: datetime
+) -> None:
+    """A reminder or escalation the system sent: a timeline entry by the system actor (``note``:
+    the rule, its deadline and who was told, sealed like every timeline note) and an audit entry.
+    The referral itself does not change (no new version)."""
+    await repository.insert_event(
+        referral_id=referral.id,
+        actor_id=None,
+        action=action,
+        from_status=referral.status,
+        to_status=referral.status,
+        reason_code=rule,
+        note=note,
+        occurred_at=now,
+    )
+    audit.record(
+        AuditAction.REFERRAL_AUTOMATION,
+        organization_id=referral.receiving_organization,
+        object_type="Referral",
+        object_id=referral.id,
+    )
 
 
 def _view_filter(actor: Actor, view: InboxView, organization_id: UUID | None) -> Any:

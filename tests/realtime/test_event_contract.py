@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 
@@ -23,6 +24,7 @@ REFERRAL_TYPES = {
     "AppointmentChanged",
     "DocumentAdded",
 }
+AUTOMATION_TYPES = {"AutomationStepFired"}
 
 
 async def test_events_of_a_whole_referral_life_match_the_published_schemas(world: World) -> None:
@@ -75,4 +77,27 @@ async def test_conversation_events_and_typing_indicators_match_the_published_sch
     # then each validates against the schema of its type, and every type was seen
     for event in events:
         jsonschema.validate(event, SCHEMAS[event["__typename"]], format_checker=jsonschema.FormatChecker())
-    assert {e["__typename"] for e in events} == set(SCHEMAS) - REFERRAL_TYPES
+    assert {e["__typename"] for e in events} == set(SCHEMAS) - REFERRAL_TYPES - AUTOMATION_TYPES
+
+
+async def test_an_automated_step_matches_its_published_schema(world: World, live_server: Any) -> None:
+    from datetime import datetime, timedelta
+
+    from backend.automation.runner import Runner
+    from tests.support.ws import connect
+
+    # given the receiving coordinator subscribed with the contract's own operation
+    query = with_fragments((CONTRACT / "operations" / "Events.graphql").read_text())
+    async with connect(world.api.server.ws_url, world.receiving_coordinator.token) as socket:
+        await socket.subscribe("feed", query, {"after": 0})
+        # when a sent referral's respond-by passes and the ladder escalates
+        sent = await referral_in(world, "SENT")
+        await socket.events(1)
+        read = await world.read(sent["id"], world.referrer)
+        assert read is not None
+        respond_by = datetime.fromisoformat(read["dueAt"])
+        await Runner(live_server.container.database).run_once(now=respond_by + timedelta(seconds=1))
+        [event] = await socket.events(1)
+    # then the event validates against its schema
+    jsonschema.validate(event, SCHEMAS["AutomationStepFired"], format_checker=jsonschema.FormatChecker())
+    assert (event["rule"], event["action"], event["late"]) == ("RESPOND_ESCALATION", "ESCALATE", False)

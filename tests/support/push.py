@@ -23,6 +23,8 @@ SCHEMA_OF_TYPE = {
     "REFERRAL_RECEIVED": "ReferralReceived",
     "REFERRAL_UPDATED": "ReferralUpdated",
     "NEW_MESSAGE": "NewMessage",
+    "REFERRAL_REMINDER": "ReferralReminder",
+    "REFERRAL_ESCALATION": "ReferralEscalation",
 }
 
 

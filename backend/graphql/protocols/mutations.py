@@ -9,13 +9,16 @@ import strawberry
 from backend.core.errors import InvalidInput
 from backend.graphql.common import Error, InputError, uuid_of
 from backend.graphql.context import Info
-from backend.graphql.protocols.queries import SlaPolicyInput
+from backend.graphql.protocols.queries import EscalationLadderInput, SlaPolicyInput
 from backend.graphql.protocols.types import DocumentKind, Protocol, RequiredField, protocol_from_record
 from backend.protocols import service
+from backend.protocols.codes import AutomationRule as DomainAutomationRule
 from backend.protocols.codes import DocumentKind as DomainDocumentKind
 from backend.protocols.codes import RequiredField as DomainRequiredField
 from backend.protocols.errors import ProtocolError as DomainProtocolError
 from backend.protocols.errors import ProtocolErrorCode as DomainProtocolErrorCode
+from backend.protocols.ladder import Rung
+from backend.protocols.limits import MAX_RUNGS_PER_PRIORITY
 from backend.protocols.policy import DEFAULT_VALID_DAYS, Deadline
 from backend.referrals.lifecycle import Priority
 
@@ -37,6 +40,11 @@ class SaveProtocolInput:
     required_attachment_kinds: list[DocumentKind]  # type: ignore[valid-type]
     sla: list[SlaPolicyInput]
     valid_days: int = DEFAULT_VALID_DAYS
+    ladder: list[EscalationLadderInput] | None = strawberry.field(
+        default=None,
+        description="The escalation ladder per priority; a priority left out (or no ladder) gets "
+        "the default rungs.",
+    )
 
 
 @strawberry.type
@@ -61,10 +69,16 @@ class ProtocolMutations:
         try:
             if organization_id is None:
                 raise DomainProtocolError(DomainProtocolErrorCode.NOT_FOUND, "Not found.")
+            problems = InvalidInput()
             if len(input.sla) > len(Priority):
-                problems = InvalidInput()
                 problems.add("sla", "TOO_MANY", "One entry per priority.")
-                raise problems
+            if input.ladder is not None and len(input.ladder) > len(Priority):
+                problems.add("ladder", "TOO_MANY", "One entry per priority.")
+            if input.ladder is not None and any(
+                len(entry.rungs) > MAX_RUNGS_PER_PRIORITY for entry in input.ladder
+            ):
+                problems.add("ladder", "TOO_MANY", f"At most {MAX_RUNGS_PER_PRIORITY} rungs per priority.")
+            problems.raise_if_any()
             row = await service.save_protocol(
                 actor,
                 info.context.audit,
@@ -78,9 +92,26 @@ class ProtocolMutations:
                     for p in input.sla
                 },
                 valid_days=input.valid_days,
+                ladder=_ladder(input.ladder),
             )
         except DomainProtocolError as error:
             return ProtocolError(code=error.code, message=error.message)
         except InvalidInput as error:
             return InputError.from_domain(error)
         return SaveProtocolSuccess(protocol=protocol_from_record(row))
+
+
+def _ladder(entries: list[EscalationLadderInput] | None) -> dict[Priority, tuple[Rung, ...]] | None:
+    if entries is None:
+        return None
+    return {
+        Priority(entry.priority): tuple(
+            Rung(
+                DomainAutomationRule(rung.rule),
+                percent_of_window=rung.percent_of_window,
+                after_minutes=rung.after_minutes or 0,
+            )
+            for rung in entry.rungs
+        )
+        for entry in entries
+    }

@@ -6,7 +6,7 @@ import strawberry
 
 from backend.graphql.common import uuid_of
 from backend.graphql.context import Info
-from backend.graphql.protocols.types import Priority, Protocol, protocol_from_record
+from backend.graphql.protocols.types import AutomationRule, Priority, Protocol, protocol_from_record
 from backend.protocols import service
 
 
@@ -15,6 +15,19 @@ class SlaPolicyInput:
     priority: Priority  # type: ignore[valid-type]
     respond_within_hours: int
     schedule_within_days: int
+
+
+@strawberry.input(description="One rung: give percentOfWindow for RESPOND_REMINDER, afterMinutes otherwise.")
+class EscalationRungInput:
+    rule: AutomationRule  # type: ignore[valid-type]
+    percent_of_window: int | None = None
+    after_minutes: int | None = None
+
+
+@strawberry.input(description="The rungs for one priority (an empty list: no automated steps but expiry).")
+class EscalationLadderInput:
+    priority: Priority  # type: ignore[valid-type]
+    rungs: list[EscalationRungInput]
 
 
 @strawberry.type

@@ -32,3 +32,4 @@ class UpdatePushSettingsInput:
     referral_updates: bool | None = None
     messages: bool | None = None
     reminders: bool | None = None
+    escalations: bool | None = None

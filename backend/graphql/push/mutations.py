@@ -88,6 +88,7 @@ class PushMutations:
                     referral_updates=input.referral_updates,
                     messages=input.messages,
                     reminders=input.reminders,
+                    escalations=input.escalations,
                 ),
             )
         except InvalidInput as error:

@@ -32,7 +32,10 @@ class PushSettings:
     quiet_end: str | None
     referral_updates: bool
     messages: bool
-    reminders: bool
+    reminders: bool = strawberry.field(description="Automated reminders (REFERRAL_REMINDER pushes).")
+    escalations: bool = strawberry.field(
+        description="Automated escalations of overdue referrals (REFERRAL_ESCALATION pushes)."
+    )
 
 
 def device_from_record(row: records.PushDevice) -> PushDevice:
@@ -54,4 +57,5 @@ def settings_from_record(row: records.PushPreferences) -> PushSettings:
         referral_updates=row.referral_updates,
         messages=row.messages,
         reminders=row.reminders,
+        escalations=row.escalations,
     )

@@ -13,7 +13,7 @@ from datetime import datetime
 import strawberry
 
 from backend.graphql.context import Info
-from backend.graphql.protocols.types import DocumentKind
+from backend.graphql.protocols.types import Audience, AutomationRule, DocumentKind
 from backend.graphql.referrals.types import AppointmentStatus, ReferralStatus
 from backend.realtime.events import TYPING, ChatEventType, EventType
 
@@ -26,6 +26,7 @@ TYPENAMES: dict[str, str] = {
     EventType.REFERRAL_UPDATED: "ReferralUpdated",
     EventType.APPOINTMENT_CHANGED: "AppointmentChanged",
     EventType.DOCUMENT_ADDED: "DocumentAdded",
+    EventType.AUTOMATION_STEP_FIRED: "AutomationStepFired",
     ChatEventType.CONVERSATION_CHANGED: "ConversationChanged",
     ChatEventType.MESSAGE_SENT: "MessageSent",
     ChatEventType.MESSAGE_RECALLED: "MessageRecalled",
@@ -78,6 +79,17 @@ class AppointmentChanged(StreamEvent):
 class DocumentAdded(StreamEvent):
     document_id: strawberry.ID
     kind: DocumentKind  # type: ignore[valid-type]
+
+
+@strawberry.type(
+    description="The system sent a reminder or an escalation about a referral (its escalation "
+    "ladder, SPEC §8); the timeline has the entry. action is REMIND or ESCALATE."
+)
+class AutomationStepFired(StreamEvent):
+    rule: AutomationRule  # type: ignore[valid-type]
+    audience: Audience = strawberry.field(description="Who was told.")  # type: ignore[valid-type]
+    deadline: datetime | None = strawberry.field(description="The deadline the step is about.")
+    late: bool = strawberry.field(description="Sent late: the service was unavailable when it was due.")
 
 
 @strawberry.interface(
@@ -141,6 +153,7 @@ EVENT_TYPES = (
     ReferralUpdated,
     AppointmentChanged,
     DocumentAdded,
+    AutomationStepFired,
     ConversationChanged,
     MessageSent,
     MessageRecalled,

@@ -19,6 +19,7 @@ from backend.graphql.accounts.types import (
     load_organization,
     provider_from_record,
 )
+from backend.graphql.automation.types import AutomatedStep, pending_steps_loader, step_from_record
 from backend.graphql.common import Node, PageInfo, to_global_id
 from backend.graphql.context import Info
 from backend.graphql.directory.types import NetworkStatus
@@ -185,6 +186,20 @@ class Referral(Node):
     def redirected_from_id(self) -> strawberry.ID | None:
         source = self.record.redirected_from
         return to_global_id("Referral", source) if source else None
+
+    @strawberry.field(
+        description="The next reminder, escalation or expiry the system will send by itself, and "
+        "when (null: nothing pending). Reminders and escalations come from the protocol's "
+        "escalation ladder for the referral's priority."
+    )
+    async def next_automated_step(self, info: Info) -> AutomatedStep | None:
+        steps = await info.context.loader("automated_steps", pending_steps_loader).load(self.record.id)
+        return step_from_record(steps[0]) if steps else None
+
+    @strawberry.field(description="Every step the system has planned for the referral, soonest first.")
+    async def pending_automated_steps(self, info: Info) -> list[AutomatedStep]:
+        steps = await info.context.loader("automated_steps", pending_steps_loader).load(self.record.id)
+        return [step_from_record(step) for step in steps]
 
     @strawberry.field(description="Oldest first.")
     async def timeline(self, info: Info) -> list[ReferralEvent]:

@@ -1,0 +1,37 @@
+"""Who a rung tells, for one referral: the users behind an Audience code."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from backend.accounts import repository as accounts
+from backend.accounts.codes import Role
+from backend.protocols.codes import Audience
+from backend.referrals.records import Referral
+
+
+async def users_of(referral: Referral, audience: Audience) -> list[UUID]:
+    """Active users only; a provider is told while they are a member of that side's organization.
+    A queue referral has no receiving provider: its reminders go to the receiving coordinators."""
+    if audience in (Audience.NOBODY, Audience.PATIENT):
+        return []
+    if audience == Audience.RECEIVING_PROVIDER and referral.receiving_provider is None:
+        audience = Audience.RECEIVING_COORDINATORS
+    if audience in (Audience.RECEIVING_PROVIDER, Audience.REFERRING_PROVIDER):
+        receiving = audience == Audience.RECEIVING_PROVIDER
+        provider_id = referral.receiving_provider if receiving else referral.referring_provider
+        organization_id = referral.receiving_organization if receiving else referral.referring_organization
+        providers = await accounts.providers_by_ids([provider_id] if provider_id else [])
+        user_id = providers[0].user if providers else None
+        if user_id is None:
+            return []
+        members = await accounts.active_memberships_in([organization_id])
+        return [user_id] if any(m.user == user_id for m in members) else []
+    organization_id = (
+        referral.referring_organization
+        if audience == Audience.REFERRING_COORDINATORS
+        else referral.receiving_organization
+    )
+    role = Role.REFERRAL_MANAGER if audience == Audience.RECEIVING_MANAGERS else Role.COORDINATOR
+    members = await accounts.active_memberships_in([organization_id])
+    return sorted({m.user for m in members if Role(m.role) == role}, key=str)
