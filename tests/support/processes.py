@@ -106,9 +106,10 @@ class RedisServer:
 class AppInstance:
     """``python -m backend serve`` on a free port, sharing the test database."""
 
-    def __init__(self, redis_url: str) -> None:
+    def __init__(self, redis_url: str | None, **environment: str) -> None:
         self.port = free_port()
         self.redis_url = redis_url
+        self.environment = environment
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -120,7 +121,9 @@ class AppInstance:
         return f"ws://127.0.0.1:{self.port}/graphql"
 
     def start(self) -> None:
-        env = {**os.environ, "REDIS_URL": self.redis_url, "LOG_LEVEL": "WARNING"}
+        env = {**os.environ, "LOG_LEVEL": "WARNING", **self.environment}
+        if self.redis_url is not None:
+            env["REDIS_URL"] = self.redis_url
         self.process = subprocess.Popen(
             [sys.executable, "-m", "backend", "serve", "--port", str(self.port)],
             env=env,
@@ -131,6 +134,30 @@ class AppInstance:
 
     def stop(self) -> None:
         """SIGTERM: the graceful shutdown path."""
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+            self.process = None
+
+
+class WorkerProcess:
+    """``python -m backend worker`` (push dispatcher and automation runner), sharing the test
+    database."""
+
+    def __init__(self, **environment: str) -> None:
+        self.environment = environment
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        env = {**os.environ, "LOG_LEVEL": "WARNING", **self.environment}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "backend", "worker"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def stop(self) -> None:
         if self.process is not None:
             self.process.terminate()
             self.process.wait(timeout=20)
