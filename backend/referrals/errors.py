@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from enum import StrEnum
 
 from backend.core.errors import DomainError
@@ -16,6 +17,7 @@ class ReferralErrorCode(StrEnum):
     VERSION_CONFLICT = "VERSION_CONFLICT"
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
     MISSING_REQUIRED_ITEMS = "MISSING_REQUIRED_ITEMS"
+    VISIT_NOT_STARTED = "VISIT_NOT_STARTED"
 
 
 class ReferralError(DomainError):
@@ -31,12 +33,14 @@ class ReferralError(DomainError):
         current_version: int | None = None,
         allowed_actions: Sequence[Action] = (),
         missing_items: Sequence[str] = (),
+        appointment_starts_at: datetime | None = None,
     ) -> None:
         super().__init__(code, message, field=field)
         self.current_status = current_status
         self.current_version = current_version
         self.allowed_actions = list(allowed_actions)
         self.missing_items = list(missing_items)
+        self.appointment_starts_at = appointment_starts_at
 
 
 def not_found() -> ReferralError:

@@ -93,7 +93,9 @@ class ReferralEvent(msgspec.Struct, frozen=True, kw_only=True):
 
 class Document(msgspec.Struct, frozen=True, kw_only=True):
     """A document's metadata (``repository.DOCUMENT_COLUMNS``: everything but the content), its
-    file name and SHA-256 in plaintext; ``source_message`` is the message it was promoted from."""
+    file name and SHA-256 in plaintext; ``source_message`` is the message it was promoted from,
+    ``linked_document`` the original a redirect carried it over from (file name, hash and
+    content are the original's)."""
 
     id: UUID
     referral: UUID
@@ -106,6 +108,7 @@ class Document(msgspec.Struct, frozen=True, kw_only=True):
     source_message: UUID | None
     added_by: UUID
     created_at: datetime
+    linked_document: UUID | None
 
 
 class DocumentWithContent(Document, frozen=True, kw_only=True):

@@ -51,6 +51,13 @@ DOCUMENT_COLUMNS = (
     Document.source_message,
     Document.added_by,
     Document.created_at,
+    Document.linked_document,
+)
+# the original's sealed fields, for a document carried over by a redirect (LEFT JOIN on itself)
+LINKED_COLUMNS = (
+    Document.linked_document._.referral.as_alias("linked_referral"),
+    Document.linked_document._.filename.as_alias("linked_filename"),
+    Document.linked_document._.sha256.as_alias("linked_sha256"),
 )
 
 
@@ -308,10 +315,18 @@ def _sealed_document_fields(key: bytes, referral_id: UUID, document_id: UUID, va
 
 
 def _opened_document(row: Columns, keys: dict[UUID, bytes]) -> Columns:
-    """The document row with its file name and hash decrypted, in place. Rows from before they
-    were sealed hold them plain; the hash tells which (a hex digest never starts with the sealed
-    prefix)."""
-    key = keys.get(row["referral"])
+    """The document row (selected with :data:`LINKED_COLUMNS`) with its file name and hash
+    decrypted, in place; a linked row gets the original's, opened with the original referral's
+    key. Rows from before they were sealed hold them plain; the hash tells which (a hex digest
+    never starts with the sealed prefix)."""
+    linked_referral = row.pop("linked_referral")
+    linked = {name: row.pop(f"linked_{name}") for name in DOCUMENT_SEALED_FIELDS}
+    if row["linked_document"] is not None:
+        row.update(linked)
+        document_id, referral_id = row["linked_document"], linked_referral
+    else:
+        document_id, referral_id = row["id"], row["referral"]
+    key = keys.get(referral_id)
     if key is None or not row["sha256"].startswith(envelope.FIELD_PREFIX):
         return row
     for name in DOCUMENT_SEALED_FIELDS:
@@ -319,10 +334,15 @@ def _opened_document(row: Columns, keys: dict[UUID, bytes]) -> Columns:
             key,
             row[name],
             scope=SCOPE,
-            record_id=str(row["referral"]),
-            field=_document_field(row["id"], name),
+            record_id=str(referral_id),
+            field=_document_field(document_id, name),
         )
     return row
+
+
+def _key_owners(rows: Iterable[Columns]) -> list[UUID]:
+    """The referrals whose data keys open these rows (selected with :data:`LINKED_COLUMNS`)."""
+    return [row["linked_referral"] if row["linked_document"] else row["referral"] for row in rows]
 
 
 async def seal_legacy_referrals() -> tuple[int, int]:
@@ -391,7 +411,7 @@ async def seal_legacy_documents() -> int:
     def plain_names() -> Select[Any]:
         return Document.select(
             Document.id, Document.referral, Document.filename, Document.sha256, Document.content
-        ).where(Document.sha256.not_like(f"{envelope.FIELD_PREFIX}%"))
+        ).where(Document.sha256.not_like(f"{envelope.FIELD_PREFIX}%") & Document.linked_document.is_null())
 
     async for rows in keyset_pages(plain_names, Document.id, DOCUMENT_SEAL_BATCH):
         keys = await _data_keys(row["referral"] for row in rows)
@@ -438,36 +458,77 @@ async def documents_of_referrals(referral_ids: Sequence[UUID]) -> dict[UUID, lis
     if not referral_ids:
         return grouped
     rows = (
-        await Document.select(*DOCUMENT_COLUMNS)
+        await Document.select(*DOCUMENT_COLUMNS, *LINKED_COLUMNS)
         .where(Document.referral.is_in(list(referral_ids)))
         .order_by(Document.created_at)
     )
-    keys = await _data_keys(row["referral"] for row in rows)
+    keys = await _data_keys(_key_owners(rows))
     for row in rows:
         grouped[row["referral"]].append(records.Document(**_opened_document(row, keys)))
     return grouped
 
 
 async def document_by_id(document_id: UUID) -> records.DocumentWithContent | None:
-    """The document with its content, decrypted."""
+    """The document with its content, decrypted (a linked document's is the original's)."""
     row: Columns | None = (
-        await Document.select(*DOCUMENT_COLUMNS, Document.content).where(Document.id == document_id).first()
+        await Document.select(
+            *DOCUMENT_COLUMNS,
+            Document.content,
+            *LINKED_COLUMNS,
+            Document.linked_document._.content.as_alias("linked_content"),
+        )
+        .where(Document.id == document_id)
+        .first()
     )
     if row is None:
         return None
-    keys = await _data_keys([row["referral"]])
+    keys = await _data_keys(_key_owners([row]))
+    linked_content = row.pop("linked_content")
+    if row["linked_document"] is not None:
+        row["content"] = linked_content
+        sealer_id, sealer_referral = row["linked_document"], row["linked_referral"]
+    else:
+        sealer_id, sealer_referral = row["id"], row["referral"]
     row = _opened_document(row, keys)
-    content = bytes(row["content"])
+    content = bytes(row["content"] or b"")
     if envelope.is_sealed_bytes(content):
         content = envelope.decrypt_bytes(
-            keys[row["referral"]],
+            keys[sealer_referral],
             content,
             scope=SCOPE,
-            record_id=str(row["referral"]),
-            field=_document_field(row["id"]),
+            record_id=str(sealer_referral),
+            field=_document_field(sealer_id),
         )
     row["content"] = content
     return records.DocumentWithContent(**row)
+
+
+async def insert_linked_documents(referral_id: UUID, originals: Sequence[records.Document]) -> list[UUID]:
+    """Give the referral a document linked to each original (one statement): kind, media type,
+    size and uploader repeated, no content, file name or hash of its own (those stay sealed once,
+    in the original, under its referral's key). A linked original links on to its own original."""
+    if not originals:
+        return []
+    rows = [
+        Document(
+            id=uuid.uuid4(),
+            referral=referral_id,
+            kind=original.kind,
+            media_type=original.media_type,
+            filename="",
+            size_bytes=original.size_bytes,
+            sha256="",
+            content=b"",
+            is_outcome=False,
+            source_message=None,
+            added_by=original.added_by,
+            created_at=original.created_at,
+            linked_document=original.linked_document or original.id,
+        )
+        for original in originals
+    ]
+    await Document.insert(*rows)
+    return [UUID(str(row.id)) for row in rows]
 
 
 async def document_kinds(referral_id: UUID) -> set[str]:

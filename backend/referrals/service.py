@@ -749,7 +749,12 @@ async def _book(
 
 async def _settle_booked(referral: records.Referral, action: Action, status: AppointmentStatus) -> None:
     """Give the booked appointment, if any, its final status, and tell the stream."""
-    booked = await repository.booked_appointment(referral.id)
+    await _settle(referral, action, status, await repository.booked_appointment(referral.id))
+
+
+async def _settle(
+    referral: records.Referral, action: Action, status: AppointmentStatus, booked: records.Appointment | None
+) -> None:
     if booked is not None:
         await repository.set_appointment_status(booked.id, status)
         settled = msgspec.structs.replace(booked, status=status.value)
@@ -762,8 +767,6 @@ async def _settle_appointment(
     async def prepare(referral: records.Referral, problems: InvalidInput) -> Columns:
         policy = await _policy_of(referral)
         now = _seconds(utcnow())
-        if action == Action.COMPLETE_VISIT:
-            return {"due_at": now + timedelta(days=REPORT_DUE_DAYS)}
         schedule_by = policy.schedule_by(Priority(referral.priority), now)
         return {"schedule_by": schedule_by, "due_at": schedule_by}
 
@@ -783,8 +786,55 @@ async def mark_no_show(actor: Actor, audit: AuditTrail, change: Change) -> Outco
     return await _settle_appointment(actor, audit, change, Action.MARK_NO_SHOW, AppointmentStatus.NO_SHOW)
 
 
-async def complete_visit(actor: Actor, audit: AuditTrail, change: Change) -> Outcome:
-    return await _settle_appointment(actor, audit, change, Action.COMPLETE_VISIT, AppointmentStatus.COMPLETED)
+async def complete_visit(
+    actor: Actor, audit: AuditTrail, change: Change, early_visit_reason: str | None = None
+) -> Outcome:
+    """The visit took place: the booked appointment is completed and the report falls due.
+
+    Not before the appointment's start, unless the caller says why the visit came early
+    (``early_visit_reason``, kept as the timeline entry's note, sealed like every note)."""
+    reason = (early_visit_reason or "").strip()
+    booked: list[records.Appointment | None] = []
+
+    async def prepare(referral: records.Referral, problems: InvalidInput) -> Columns:
+        check_text(
+            problems, "earlyVisitReason", early_visit_reason or "", max_length=MAX_NOTE, required=False
+        )
+        appointment = await repository.booked_appointment(referral.id)
+        booked.append(appointment)
+        now = utcnow()
+        if appointment is not None and not reason and _aware(appointment.starts_at) > now:
+            raise ReferralError(
+                ReferralErrorCode.VISIT_NOT_STARTED,
+                "The appointment has not started yet; give an early-visit reason to complete it now.",
+                field="earlyVisitReason",
+                current_status=Status(referral.status),
+                current_version=referral.version,
+                allowed_actions=lifecycle.allowed_actions(
+                    Status(referral.status), access.parties(actor, referral)
+                ),
+                appointment_starts_at=_aware(appointment.starts_at),
+            )
+        return {"due_at": _seconds(now) + timedelta(days=REPORT_DUE_DAYS)}
+
+    async def settle(referral: records.Referral) -> None:
+        await _settle(referral, Action.COMPLETE_VISIT, AppointmentStatus.COMPLETED, booked[-1])
+
+    return await _transition(
+        actor,
+        audit,
+        change,
+        Action.COMPLETE_VISIT,
+        payload=early_visit_reason,
+        prepare=prepare,
+        note=reason,
+        after=settle,
+    )
+
+
+def _aware(moment: datetime) -> datetime:
+    """A stored time as UTC-aware (SQLite may hand back a naive UTC time)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 async def close(
@@ -978,7 +1028,7 @@ async def redirect(
         problems.raise_if_any()
         assert receiving_org is not None
         await _apply(actor, audit, referral=declined, parties=parties, action=Action.REDIRECT, changes={})
-        return await _insert_draft(
+        outcome = await _insert_draft(
             actor,
             audit,
             {
@@ -998,9 +1048,33 @@ async def redirect(
             },
             reason_code="REDIRECTED",
         )
+        await _carry_documents(actor, audit, declined, outcome.referral)
+        return outcome
 
     payload = (receiving_provider_id, receiving_organization_id)
     return await _idempotent(actor, change.idempotency_key, f"REDIRECT:{change.referral_id}", payload, run)
+
+
+async def _carry_documents(
+    actor: Actor, audit: AuditTrail, declined: records.Referral, redirected: records.Referral
+) -> None:
+    """The declined referral's attachments come along, linked: the new referral's documents point
+    at the originals (sealed once, under the declined referral's key), no content is copied.
+    The outcome's documents and consult reports stay behind."""
+    grouped = await repository.documents_of_referrals([declined.id])
+    carried = [
+        document
+        for document in grouped.get(declined.id, [])
+        if not document.is_outcome and document.kind != DocumentKind.CONSULT_REPORT.value
+    ]
+    for document_id in await repository.insert_linked_documents(redirected.id, carried):
+        audit.record(
+            AuditAction.DOCUMENT_ADDED,
+            actor_user_id=actor.user_id,
+            organization_id=redirected.referring_organization,
+            object_type="Document",
+            object_id=document_id,
+        )
 
 
 # --- reads -----------------------------------------------------------------------------------

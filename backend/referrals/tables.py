@@ -87,7 +87,11 @@ class ReferralEvent(Table):
 class Document(Table):
     """Content, file name and SHA-256 sealed under the referral's data key (fields
     ``document:<id>``, ``document:<id>:filename``, ``document:<id>:sha256``); a document promoted
-    from a secure message names it in ``source_message`` (provenance)."""
+    from a secure message names it in ``source_message`` (provenance).
+
+    A document carried over by a redirect names the original in ``linked_document`` and holds
+    no content, file name or hash of its own (empty): they are read from the original, opened
+    with the original referral's key. Kind, media type and size are repeated (plain)."""
 
     id = UUID(primary_key=True)
     referral = ForeignKey(references=Referral, null=False, index=True)
@@ -101,6 +105,7 @@ class Document(Table):
     source_message = UUID(null=True, default=None)
     added_by = ForeignKey(references=User, null=False)
     created_at = Timestamptz(default=TimestamptzNow())
+    linked_document: ForeignKey["Document"] = ForeignKey(null=True, references="self")
 
 
 class Appointment(Table):

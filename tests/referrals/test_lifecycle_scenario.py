@@ -26,6 +26,7 @@ async def test_a_referral_walks_the_whole_loop_and_the_timeline_records_every_st
     referral = await world.step("MARK_NO_SHOW", referral, world.receiving_coordinator)
     referral = await world.step("SCHEDULE", referral, world.referring_coordinator)
     referral = await world.step("RESCHEDULE", referral, world.receiving_coordinator)
+    await world.visit_time_arrives(referral)
     referral = await world.step("COMPLETE_VISIT", referral, world.specialist)
     referral = await world.step("CLOSE", referral, world.specialist)
 

@@ -115,6 +115,8 @@ async def test_every_action_in_this_status_obeys_the_rules(world: World, status:
         for party in sorted(permitted - hidden):
             # when a permitted party takes a legal action on a fresh referral in this status
             fresh = await referral_in(world, status)
+            if action == "COMPLETE_VISIT":
+                await world.visit_time_arrives(fresh)
             done = await world.step(action, fresh, getattr(world, party))
             # then it succeeds, moves the status as SPEC §2 says, and bumps the version
             if action == "REDIRECT":

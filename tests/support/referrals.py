@@ -15,7 +15,7 @@ from uuid import UUID
 from backend.accounts.codes import Role
 from tests.support.api import Api
 from tests.support.factories import Clinician, DirectoryFactory, Factory, MadeUser
-from tests.support.graphql_ids import global_id
+from tests.support.graphql_ids import global_id, uuid_of
 
 SPECIALTY = "cardiology"
 
@@ -187,6 +187,17 @@ class World:
         updated: dict[str, Any] = result["referral"]
         return updated
 
+    async def visit_time_arrives(self, referral: dict[str, Any], *, hours_ago: int = 1) -> None:
+        """Time passes: the booked appointment started ``hours_ago`` hours ago (so the visit may
+        be completed without an early-visit reason)."""
+        from datetime import UTC, datetime, timedelta
+
+        from backend.referrals.tables import Appointment
+
+        await Appointment.update(
+            {Appointment.starts_at: datetime.now(UTC).replace(microsecond=0) - timedelta(hours=hours_ago)}
+        ).where((Appointment.referral == UUID(uuid_of(referral["id"]))) & (Appointment.status == "BOOKED"))
+
     async def read(self, referral_id: str, person: Person) -> dict[str, Any] | None:
         data = await self.api.data(REFERRAL, {"id": referral_id}, token=person.token)
         found: dict[str, Any] | None = data["referral"]
@@ -228,6 +239,8 @@ PATHS: dict[str, list[tuple[str, str]]] = {
 async def referral_in(world: World, status: str) -> dict[str, Any]:
     referral = await world.draft()
     for action, who in PATHS[status]:
+        if action == "COMPLETE_VISIT":
+            await world.visit_time_arrives(referral)
         referral = await world.step(action, referral, getattr(world, who))
     assert referral["status"] == status
     return referral

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Annotated, Protocol
 from uuid import UUID
 
@@ -46,6 +47,9 @@ class ReferralError(Error):
     missing_items: list[str] = strawberry.field(
         description="For MISSING_REQUIRED_ITEMS: every `FIELD:…` and `ATTACHMENT:…` still needed."
     )
+    appointment_starts_at: datetime | None = strawberry.field(
+        default=None, description="For VISIT_NOT_STARTED: when the booked appointment starts."
+    )
 
     @classmethod
     def from_domain(cls, error: DomainReferralError) -> ReferralError:
@@ -57,6 +61,7 @@ class ReferralError(Error):
             current_version=error.current_version,
             allowed_actions=error.allowed_actions,
             missing_items=error.missing_items,
+            appointment_starts_at=error.appointment_starts_at,
         )
 
 
@@ -246,9 +251,26 @@ class ReferralMutations:
     async def mark_no_show(self, info: Info, input: inputs.ReferralChangeInput) -> ReferralChangeResult:
         return await _run(info, lambda v: service.mark_no_show(v, info.context.audit, _change(input)))
 
-    @strawberry.mutation
-    async def complete_visit(self, info: Info, input: inputs.ReferralChangeInput) -> ReferralChangeResult:
-        return await _run(info, lambda v: service.complete_visit(v, info.context.audit, _change(input)))
+    @strawberry.mutation(
+        description="The visit took place. Refused with VISIT_NOT_STARTED before the booked appointment's "
+        "start unless `earlyVisitReason` says why it came early."
+    )
+    async def complete_visit(
+        self,
+        info: Info,
+        input: inputs.ReferralChangeInput,
+        early_visit_reason: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Why the visit is completed before the appointment's start (at most "
+                "2000 characters); kept as the timeline entry's note."
+            ),
+        ] = None,
+    ) -> ReferralChangeResult:
+        return await _run(
+            info,
+            lambda v: service.complete_visit(v, info.context.audit, _change(input), early_visit_reason),
+        )
 
     @strawberry.mutation(description="Send the outcome (consult report and attachments): closes the loop.")
     async def close_referral(self, info: Info, input: inputs.CloseReferralInput) -> ReferralChangeResult:

@@ -83,6 +83,11 @@ class Document(Node):
     source_message_id: strawberry.ID | None = strawberry.field(
         default=None, description="Provenance: the secure message it was promoted from."
     )
+    linked_document_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Carried over by `redirectReferral`: the declined referral's document this one "
+        "shows (the same content, readable through this referral).",
+    )
 
 
 @strawberry.type
@@ -353,6 +358,9 @@ def document_from_record(document: referral_records.Document) -> Document:
         created_at=document.created_at,
         source_message_id=to_global_id("Message", document.source_message)
         if document.source_message
+        else None,
+        linked_document_id=to_global_id("Document", document.linked_document)
+        if document.linked_document
         else None,
     )
 
