@@ -5,7 +5,7 @@ a PHI-free push to the rung's audience; changes cancel and move the pending step
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -68,8 +68,14 @@ async def _fire_next(
     """Run the runner one second after the referral's next step (of ``rule``) is due."""
     pending = (await _read(world, referral))["pendingAutomatedSteps"]
     step: dict[str, Any] = next(s for s in pending if rule is None or s["rule"] == rule)
-    await runner.run_once(now=_at(step["dueAt"]) + timedelta(seconds=1))
+    await run_until_idle(runner, _at(step["dueAt"]) + timedelta(seconds=1))
     return step
+
+
+async def run_until_idle(runner: Runner, now: datetime) -> None:
+    """Tick at ``now`` until nothing more is due (other tests' referrals share the database)."""
+    while await runner.run_once(now=now) >= runner.settings.batch:
+        pass
 
 
 async def test_a_stat_referral_climbs_its_ladder_and_each_rung_reaches_its_audience(
@@ -167,7 +173,7 @@ async def test_accepting_cancels_the_pending_reminder(world: World, runner: Runn
     # passes without a reminder
     step = (await _read(world, accepted))["nextAutomatedStep"]
     assert step["rule"] == "SCHEDULE_ESCALATION"
-    await runner.run_once(now=_at(reminder["dueAt"]) + timedelta(minutes=1))
+    await run_until_idle(runner, _at(reminder["dueAt"]) + timedelta(minutes=1))
     timeline = (await _read(world, accepted))["timeline"]
     assert [e for e in timeline if e["action"] in ("REMIND", "ESCALATE")] == []
 
@@ -220,7 +226,7 @@ async def test_a_routine_referral_is_chased_through_scheduling_no_show_and_the_o
     # for the report, and the referrer sees it is owed
     current = await _read(world, missed)
     rebooked = await world.step("SCHEDULE", current, world.receiving_coordinator)
-    await _held(rebooked)
+    await world.visit_time_arrives(rebooked)
     seen = await world.step("COMPLETE_VISIT", await _read(world, rebooked), world.specialist)
     owed = (await _read(world, seen, world.referrer))["pendingAutomatedSteps"]
     assert {"OUTCOME_REMINDER", "OUTCOME_ESCALATION"} <= {s["rule"] for s in owed}
@@ -237,28 +243,18 @@ async def test_a_routine_referral_is_chased_through_scheduling_no_show_and_the_o
     ]
 
 
-async def _held(referral: dict[str, Any]) -> None:
-    """The booked visit's time has come (the visit can be completed)."""
-    from backend.referrals.tables import Appointment
-
-    await Appointment.update({Appointment.starts_at: datetime.now(UTC) - timedelta(hours=1)}).where(
-        Appointment.referral == UUID(uuid_of(referral["id"]))
-    )
-
-
 async def test_a_step_due_during_an_outage_fires_once_marked_late(world: World, runner: Runner) -> None:
     # given a STAT referral nobody answered while the service was down for a whole day
     referral = await world.step("SEND", await world.draft(priority="STAT"), world.referrer)
     respond_by = _at((await _read(world, referral))["respondBy"])
     # when the runner comes back long after every respond rung was due
-    await runner.run_once(now=respond_by + timedelta(days=1))
-    await asyncio.sleep(0)
+    await run_until_idle(runner, respond_by + timedelta(days=1))
     # then only the latest rung fired, once, marked late; the earlier ones were superseded
     timeline = (await _read(world, referral))["timeline"]
     automated = [e for e in timeline if e["action"] in ("REMIND", "ESCALATE")]
     assert [e["reasonCode"] for e in automated] == ["RESPOND_MANAGER_ESCALATION"]
     assert "sent late" in automated[0]["note"]
     # and a second pass fires nothing more
-    await runner.run_once(now=respond_by + timedelta(days=1, minutes=1))
+    await run_until_idle(runner, respond_by + timedelta(days=1, minutes=1))
     timeline = (await _read(world, referral))["timeline"]
     assert len([e for e in timeline if e["action"] in ("REMIND", "ESCALATE")]) == 1
