@@ -115,8 +115,12 @@ bench-realtime: install ## Realtime fan-out latency (1/100/1000 subscribers) and
 bench-chat: install ## Secure-message latency (send → recipient's socket) at 50/200 msg/s vs a plain insert-and-push path
 	$(BIN)/python -m bench.chat
 
+.PHONY: bench-automation
+bench-automation: install ## Automation: runner tick at 100k vs 10k open referrals, steps fired/s vs a plain asyncpg loop (PostgreSQL)
+	$(BIN)/python -m bench.automation
+
 .PHONY: worker
-worker: install ## Push dispatcher as its own process (run several; PUSH_DISPATCH_IN_PROCESS=false on servers)
+worker: install ## Push dispatcher and automation runner as their own process (run several; set PUSH_DISPATCH_IN_PROCESS=false, AUTOMATION_IN_PROCESS=false on servers)
 	$(BIN)/python -m backend worker
 
 .PHONY: bench-push

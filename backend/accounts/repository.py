@@ -286,7 +286,13 @@ async def active_memberships_in(organization_ids: Sequence[UUID]) -> list[record
     """The memberships of active users in these organizations."""
     if not organization_ids:
         return []
-    rows = await Membership.select(Membership.user, Membership.organization, Membership.role).where(
-        Membership.organization.is_in(list(organization_ids)) & (Membership.user._.is_active == True)  # noqa: E712
+    rows = await fetch(
+        Membership,
+        'SELECT membership."user", membership.organization, membership.role FROM membership '  # noqa: S608
+        'JOIN app_user ON app_user.id = membership."user" '
+        f"WHERE membership.organization IN ({placeholders(len(organization_ids))}) "
+        "AND app_user.is_active = {}",
+        *organization_ids,
+        True,
     )
     return [records.Membership(**row) for row in rows]

@@ -123,7 +123,7 @@ class Runner:
                     late=late,
                     escalation=spec.escalation,
                     told=told,
-                    recipients=await referral_access.recipients(referral),
+                    recipients=await referral_access.recipients_at_version(referral),
                 )
             )
 

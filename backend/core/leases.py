@@ -30,6 +30,19 @@ from piccolo.table import Table
 from backend.db import fetch
 
 
+def claim_statement(table_name: str, *, due_column: str, columns: str, is_sqlite: bool) -> str:
+    """The claim, with ``{}`` placeholders for (lease end, pending status, now, now, limit)."""
+    due = (
+        f"SELECT id FROM {table_name} WHERE status = {{}} AND {due_column} <= {{}} "  # noqa: S608 - identifiers are ours
+        f"AND (claimed_until IS NULL OR claimed_until < {{}}) ORDER BY {due_column} LIMIT {{}}"
+    )
+    ids = f"IN ({due})" if is_sqlite else f"= ANY(ARRAY({due} FOR UPDATE SKIP LOCKED))"
+    return (
+        f"UPDATE {table_name} SET claimed_until = {{}}, attempts = attempts + 1 "  # noqa: S608 - identifiers are ours
+        f"WHERE id {ids} RETURNING {columns}"
+    )
+
+
 async def claim_due(
     table: type[Table],
     *,
@@ -43,19 +56,7 @@ async def claim_due(
 ) -> list[dict[str, Any]]:
     """Take up to ``limit`` rows of ``table`` whose ``status`` is ``pending`` and whose
     ``due_column`` is at or before ``now``, for ``lease``; their ``columns`` come back."""
-    name = table._meta.tablename
-    due = (
-        f"SELECT id FROM {name} WHERE status = {{}} AND {due_column} <= {{}} "  # noqa: S608 - identifiers are ours
-        f"AND (claimed_until IS NULL OR claimed_until < {{}}) ORDER BY {due_column} LIMIT {{}}"
+    statement = claim_statement(
+        table._meta.tablename, due_column=due_column, columns=columns, is_sqlite=is_sqlite
     )
-    ids = f"IN ({due})" if is_sqlite else f"= ANY(ARRAY({due} FOR UPDATE SKIP LOCKED))"
-    return await fetch(
-        table,
-        f"UPDATE {name} SET claimed_until = {{}}, attempts = attempts + 1 "  # noqa: S608 - identifiers are ours
-        f"WHERE id {ids} RETURNING {columns}",
-        now + lease,
-        pending,
-        now,
-        now,
-        limit,
-    )
+    return await fetch(table, statement, now + lease, pending, now, now, limit)

@@ -24,7 +24,7 @@ from piccolo.query.methods.select import Select
 from backend.crypto import envelope
 from backend.crypto.keys import key_encryption_keys
 from backend.crypto.rotation import WrappedKeys
-from backend.db import fetch, keyset_pages
+from backend.db import fetch, keyset_pages, select_columns
 from backend.referrals import records
 from backend.referrals.codes import AppointmentStatus
 from backend.referrals.tables import Appointment, Document, IdempotencyRecord, Referral, ReferralEvent
@@ -76,9 +76,12 @@ async def insert_referral(values: Columns) -> records.Referral:
     return referral
 
 
+_REFERRAL_COLUMNS = select_columns(Referral)
+
+
 async def referral_by_id(referral_id: UUID) -> records.Referral | None:
-    row: Columns | None = await Referral.select().where(Referral.id == referral_id).first()
-    return _opened(row) if row else None
+    rows = await fetch(Referral, f"SELECT {_REFERRAL_COLUMNS} FROM referral WHERE id = {{}}", referral_id)  # noqa: S608
+    return _opened(rows[0]) if rows else None
 
 
 async def referrals_by_ids(ids: Sequence[UUID]) -> list[records.Referral]:
@@ -149,26 +152,35 @@ async def insert_event(
     reason_code: str | None,
     note: str,
     occurred_at: datetime,
+    wrapped_key: str | None = None,
 ) -> None:
-    """Append to the timeline; a note (clinical free text) is sealed under the referral's key."""
+    """Append to the timeline; a note (clinical free text) is sealed under the referral's key
+    (``wrapped_key``: the referral's, when the caller has it: one read less)."""
     uid = uuid.uuid4()
     if note:
-        keys = await _data_keys([referral_id])
-        if referral_id in keys:
+        if wrapped_key is None:
+            keys = await _data_keys([referral_id])
+            key = keys.get(referral_id)
+        else:
+            key = _data_key(referral_id, wrapped_key) if wrapped_key else None
+        if key is not None:
             note = envelope.encrypt_field(
-                keys[referral_id], note, scope=SCOPE, record_id=str(referral_id), field=_note_field(uid)
+                key, note, scope=SCOPE, record_id=str(referral_id), field=_note_field(uid)
             )
-    await ReferralEvent(
-        uid=uid,
-        referral=referral_id,
-        actor=actor_id,
-        action=action,
-        from_status=from_status,
-        to_status=to_status,
-        reason_code=reason_code,
-        note=note,
-        occurred_at=occurred_at,
-    ).save()
+    await fetch(
+        ReferralEvent,
+        "INSERT INTO referral_event (uid, referral, actor, action, from_status, to_status, reason_code, "
+        "note, occurred_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {})",
+        uid,
+        referral_id,
+        actor_id,
+        action,
+        from_status,
+        to_status,
+        reason_code,
+        note,
+        occurred_at,
+    )
 
 
 def _note_field(event_uid: UUID) -> str:

@@ -1178,6 +1178,7 @@ async def record_automated_step(
         reason_code=rule,
         note=note,
         occurred_at=now,
+        wrapped_key=referral.wrapped_key,
     )
     audit.record(
         AuditAction.REFERRAL_AUTOMATION,
