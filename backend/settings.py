@@ -88,6 +88,35 @@ class PushSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class EmailSettings:
+    """SMTP delivery of the e-mail outbox (backend/email/); no ``smtp_host``: e-mails are logged."""
+
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_from: str = "CareLoop <no-reply@careloop.local>"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    smtp_timeout_seconds: float = 30.0
+    dispatch_in_process: bool = True
+    max_attempts: int = 8
+    lease_seconds: float = 120.0
+    backoff_seconds: float = 30.0
+    idle_poll_seconds: float = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class SurveySettings:
+    """The post-visit patient survey: where its links point, how long they last, its key."""
+
+    public_base_url: str = "http://127.0.0.1:8000"
+    link_days: int = 14
+    delay_minutes: int = 120
+    link_key_file: Path | None = None
+    posts_per_minute: int = 10
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     environment: Environment
     database_url: str
@@ -116,6 +145,8 @@ class Settings:
     referrals: ReferralSettings = field(default_factory=ReferralSettings)
     messaging: MessagingSettings = field(default_factory=MessagingSettings)
     push: PushSettings = field(default_factory=PushSettings)
+    email: EmailSettings = field(default_factory=EmailSettings)
+    survey: SurveySettings = field(default_factory=SurveySettings)
 
     @property
     def is_dev(self) -> bool:
@@ -233,6 +264,31 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         idle_poll_seconds=_int(env, "PUSH_IDLE_POLL_MS", 1_000, minimum=10) / 1000,
     )
 
+    email = EmailSettings(
+        smtp_host=env.get("SMTP_HOST", "").strip() or None,
+        smtp_port=_int(env, "SMTP_PORT", 587, minimum=1),
+        smtp_from=env.get("SMTP_FROM", "").strip() or "CareLoop <no-reply@careloop.local>",
+        smtp_username=env.get("SMTP_USERNAME", "").strip() or None,
+        smtp_password=env.get("SMTP_PASSWORD", "") or None,
+        smtp_starttls=_choice(env, "SMTP_STARTTLS", "true", ("TRUE", "FALSE")) == "TRUE",
+        smtp_timeout_seconds=_int(env, "SMTP_TIMEOUT_MS", 30_000, minimum=100) / 1000,
+        dispatch_in_process=_choice(env, "EMAIL_DISPATCH_IN_PROCESS", "true", ("TRUE", "FALSE")) == "TRUE",
+        max_attempts=_int(env, "EMAIL_MAX_ATTEMPTS", 8, minimum=1),
+        lease_seconds=_int(env, "EMAIL_LEASE_MS", 120_000, minimum=100) / 1000,
+        backoff_seconds=_int(env, "EMAIL_BACKOFF_MS", 30_000, minimum=1) / 1000,
+        idle_poll_seconds=_int(env, "EMAIL_IDLE_POLL_MS", 5_000, minimum=10) / 1000,
+    )
+    public_base_url = (env.get("PUBLIC_BASE_URL", "").strip() or "http://127.0.0.1:8000").rstrip("/")
+    if not public_base_url.startswith(("http://", "https://")):
+        raise SettingsError("PUBLIC_BASE_URL must be an http:// or https:// URL")
+    survey = SurveySettings(
+        public_base_url=public_base_url,
+        link_days=_int(env, "SURVEY_LINK_DAYS", 14, minimum=1),
+        delay_minutes=_int(env, "SURVEY_DELAY_MINUTES", 120, minimum=0),
+        link_key_file=_path(env, "SURVEY_LINK_KEY_FILE"),
+        posts_per_minute=_int(env, "SURVEY_POSTS_PER_MINUTE", 10, minimum=1),
+    )
+
     settings = Settings(
         environment=environment,
         database_url=database_url,
@@ -264,6 +320,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         referrals=referrals,
         messaging=messaging,
         push=push,
+        email=email,
+        survey=survey,
     )
     _validate_production(settings)
     return settings

@@ -14,6 +14,7 @@ from backend.accounts.tables import (
 from backend.audit.tables import AuditChainHead, AuditEvent
 from backend.auth.tables import AuthSession, LoginThrottle, RefreshToken
 from backend.directory.tables import InsurancePlan, NetworkLink, ProviderLocation, ProviderPlan
+from backend.email.tables import EmailOutbox
 from backend.messaging.tables import Conversation, ConversationMember, Message, MessageAttachment
 from backend.patients.tables import Patient
 from backend.protocols.tables import Protocol, ProtocolVersion
@@ -26,6 +27,7 @@ from backend.referrals.tables import (
     Referral,
     ReferralEvent,
 )
+from backend.surveys.tables import SurveyInvitation
 
 ALL_TABLES: tuple[type[Table], ...] = (
     Organization,
@@ -61,4 +63,6 @@ ALL_TABLES: tuple[type[Table], ...] = (
     PushDevice,
     PushSettings,
     PushOutbox,
+    SurveyInvitation,
+    EmailOutbox,
 )

@@ -4,8 +4,10 @@
         ├─ messaging                backend/messaging/subscribers.py  in the transaction
         │    (a new referral gets its conversation)
         ├─ realtime stream writer   backend/realtime/subscribers.py   in the transaction
-        └─ push decider             backend/push/subscribers.py       in the transaction
-             └─ reports the users it pushed to the stream (live suppression)
+        ├─ push decider             backend/push/subscribers.py       in the transaction
+        │    └─ reports the users it pushed to the stream (live suppression)
+        └─ e-mail                   backend/email/subscribers.py      in the transaction
+             (a survey invitation for a patient who chose EMAIL → the e-mail outbox)
 
 A new subsystem (automation, analytics, the EHR notifier) adds a ``subscribe`` function of its
 own and one line below; domains never learn about it. Called by ``build_container`` for the app
@@ -17,6 +19,8 @@ from __future__ import annotations
 
 from backend.core.events import Subscribers
 from backend.crypto.rotation import WrappedKeys
+from backend.email import repository as email
+from backend.email import subscribers as email_reactions
 from backend.messaging import repository as messaging
 from backend.messaging import subscribers as messaging_reactions
 from backend.patients import repository as patients
@@ -29,6 +33,7 @@ WRAPPED_KEYS: tuple[WrappedKeys, ...] = (
     referrals.WRAPPED_KEYS,
     patients.WRAPPED_KEYS,
     messaging.WRAPPED_KEYS,
+    email.WRAPPED_KEYS,
 )
 """Every table holding wrapped data keys, as its domain declares it: what `keys rotate` walks."""
 
@@ -38,4 +43,5 @@ def build_subscribers() -> Subscribers:
     messaging_reactions.subscribe(subscribers)
     realtime.subscribe(subscribers)
     push.subscribe(subscribers, on_pushed=stream.note_push_users)
+    email_reactions.subscribe(subscribers)
     return subscribers
