@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 from litestar import Request, Response, get, post
 from litestar.datastructures import Cookie, State
 from litestar.handlers import HTTPRouteHandler
+from litestar.params import FromPath
 
 from backend.audit.service import AuditTrail
 from backend.core.clock import utcnow
@@ -245,15 +246,17 @@ def _origin(url: str) -> str:
 
 
 def _same_origin(request: Request[Any, Any, Any], settings: Settings) -> bool:
-    """False for a post another site's page sent (Origin, or Sec-Fetch-Site, says so)."""
+    """False for a post another site's page sent, as Sec-Fetch-Site or Origin says. Under our
+    no-referrer policy browsers send ``Origin: null`` with the page's own posts, so a null (or
+    missing) Origin is left to Sec-Fetch-Site, the SameSite=Strict cookie and the double submit."""
     fetch_site = request.headers.get("sec-fetch-site")
     if fetch_site is not None and fetch_site not in {"same-origin", "none"}:
         return False
-    origin = request.headers.get("origin")
-    if origin is None:
-        return True  # older browsers: the SameSite=Strict cookie and the double submit decide
+    origin = (request.headers.get("origin") or "null").lower()
+    if origin == "null":
+        return True
     own = f"{request.url.scheme}://{request.headers.get('host', '')}".lower()
-    return origin.lower() in {own, _origin(settings.survey.public_base_url)}
+    return origin in {own, _origin(settings.survey.public_base_url)}
 
 
 def build_survey_routes(settings: Settings) -> list[HTTPRouteHandler]:
@@ -272,7 +275,9 @@ def build_survey_routes(settings: Settings) -> list[HTTPRouteHandler]:
         )
 
     @get("/survey/{token:str}", include_in_schema=False, cache=False)
-    async def survey_form(request: Request[Any, Any, Any], token: str, state: State) -> Response[str]:
+    async def survey_form(
+        request: Request[Any, Any, Any], token: FromPath[str], state: State
+    ) -> Response[str]:
         async with state.container.database.unit_of_work():
             page = await service.open_link(token, now=utcnow())
         if page is None:
@@ -282,7 +287,9 @@ def build_survey_routes(settings: Settings) -> list[HTTPRouteHandler]:
         return _response(form_page(token, page, csrf), 200, [csrf_cookie(nonce)])
 
     @post("/survey/{token:str}", include_in_schema=False, cache=False, status_code=200)
-    async def survey_submit(request: Request[Any, Any, Any], token: str, state: State) -> Response[str]:
+    async def survey_submit(
+        request: Request[Any, Any, Any], token: FromPath[str], state: State
+    ) -> Response[str]:
         address = client_address(request, settings.trusted_proxies)
         wait = limiter.hit(address)
         if wait is not None:
