@@ -123,6 +123,10 @@ worker: install ## Push dispatcher as its own process (run several; PUSH_DISPATC
 bench-push: install ## Push dispatch throughput: the dispatcher (firebase-admin) vs a plain httpx HTTP/2 client, 5,000 pushes to the fake FCM
 	$(BIN)/python -m bench.push
 
+.PHONY: smtp
+smtp: install ## Local SMTP catch-all on :8025 that prints every e-mail (then run with SMTP_HOST=127.0.0.1 SMTP_PORT=8025 SMTP_STARTTLS=false)
+	$(BIN)/python -m aiosmtpd --nosetuid --class aiosmtpd.handlers.Debugging --listen 127.0.0.1:$(or $(SMTP_PORT),8025)
+
 .PHONY: fake-fcm
 fake-fcm: install ## Local fake of FCM + Google OAuth for developers on :8099 (FAKE_FCM_PORT=), writes var/fake-fcm-service-account.json
 	$(BIN)/python -m tools.fake_fcm --port $(or $(FAKE_FCM_PORT),8099) --service-account-out var/fake-fcm-service-account.json

@@ -186,7 +186,6 @@ async def invite(referral_id: UUID, *, now: datetime) -> records.SurveyInvitatio
     if settings.is_dev and settings.email.smtp_host is None:
         # development only: the link lets a developer open the page (never logged elsewhere)
         logger.info("survey.invited", delivery=invitation.delivery, link=link)
-        print(f"survey link ({invitation.delivery.lower()}): {link}", flush=True)
     await emit(SurveyInvited(invitation=invitation, email=email, occurred_at=now))
     return invitation
 
