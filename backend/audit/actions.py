@@ -34,7 +34,6 @@ class AuditAction(StrEnum):
     MESSAGE_RECALLED = "messaging.message.recalled"
     MESSAGE_PROMOTED = "messaging.message.promoted"
     ATTACHMENT_READ = "messaging.attachment.read"
-    SURVEY_INVITED = "surveys.invitation.created"
     SURVEY_ANSWERED = "surveys.answer.recorded"
     SURVEY_ANSWER_READ = "surveys.answer.read"
 

@@ -31,7 +31,6 @@ from backend.core.errors import InvalidInput
 from backend.core.events import emit
 from backend.core.secrets import token_digest
 from backend.crypto import links
-from backend.db import current_unit_of_work
 from backend.logging import get_logger
 from backend.patients import repository as patients
 from backend.patients.codes import ContactPreference
@@ -56,7 +55,6 @@ from backend.surveys.limits import (
 
 logger = get_logger(__name__)
 VISITED = frozenset({Status.VISIT_COMPLETED.value, Status.CLOSED.value})
-SYSTEM_AUDIT_KEY = "surveys.audit"
 
 
 class SurveyView(msgspec.Struct, frozen=True, kw_only=True):
@@ -120,16 +118,6 @@ async def _open(token: str, now: datetime) -> records.SurveyInvitation | None:
     return invitation
 
 
-def _system_audit() -> AuditTrail:
-    from backend.core.request import RequestMeta
-
-    uow = current_unit_of_work()
-    found: AuditTrail | None = uow.extensions.get(SYSTEM_AUDIT_KEY)
-    if found is None:
-        found = uow.extensions[SYSTEM_AUDIT_KEY] = AuditTrail(uow, RequestMeta("system", "surveys"))
-    return found
-
-
 # --- invite -------------------------------------------------------------------------------------
 
 
@@ -176,12 +164,6 @@ async def invite(referral_id: UUID, *, now: datetime) -> records.SurveyInvitatio
         email = records.SurveyEmail(
             to=patient.email, organization_name=organization.name if organization else "", link=link
         )
-    _system_audit().record(
-        AuditAction.SURVEY_INVITED,
-        organization_id=referral.receiving_organization,
-        object_type="SurveyInvitation",
-        object_id=invitation.id,
-    )
     settings = get_settings()
     if settings.is_dev and settings.email.smtp_host is None:
         # development only: the link lets a developer open the page (never logged elsewhere)
