@@ -142,6 +142,7 @@ os.environ.update(
         "EMAIL_BACKOFF_MS": "100",
         "EMAIL_IDLE_POLL_MS": "100",
         "EMAIL_LEASE_MS": "3000",
+        "EMAIL_MAX_ATTEMPTS": "3",
     }
 )
 if REDIS_AVAILABLE:

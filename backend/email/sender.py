@@ -83,6 +83,10 @@ class SmtpSender:
         try:
             client = await self._connected()
             await client.send_message(build_message(email, self._settings.smtp_from))
+        except aiosmtplib.SMTPRecipientsRefused as error:  # our one recipient, refused
+            code = error.recipients[0].code if error.recipients else 451
+            await self.close()  # a fresh connection for the next e-mail, whatever state this one is in
+            return Outcome(Verdict.FAILED if 500 <= code < 600 else Verdict.RETRY, f"SMTP_{code}")
         except aiosmtplib.SMTPResponseException as error:
             reason = f"SMTP_{error.code}"
             if 500 <= error.code < 600:

@@ -30,7 +30,24 @@ class Received:
 
 @dataclass
 class RecordingHandler:
+    """Keeps what it accepts. A recipient with ``+reject`` in its address is refused for good
+    (550), one with ``+tempfail`` refused for now (451) on its first two tries, one with
+    ``+down`` always refused for now."""
+
     received: list[Received] = field(default_factory=list)
+    refusals: dict[str, int] = field(default_factory=dict)
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        tries = self.refusals.get(address, 0)
+        if "+reject" in address:
+            return "550 5.1.1 No such mailbox"
+        if "+down" in address or ("+tempfail" in address and tries < 2):
+            self.refusals[address] = tries + 1
+            return "451 4.3.0 Try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = message_from_bytes(envelope.content, policy=policy.default)

@@ -277,3 +277,46 @@ async def test_answers_are_audited(world: World, page: httpx.AsyncClient) -> Non
     assert actions.count("surveys.answer.recorded") == 1
     assert "surveys.answer.read" in actions
     assert raw_id(survey.referral["id"]) == survey.referral_id
+
+
+async def _outbox_row_after(world: World, before: set[object], email: str) -> dict:  # type: ignore[type-arg]
+    import asyncio
+
+    from backend.email.tables import EmailOutbox
+
+    survey = await invited(world, email=email)
+    assert survey.invitation.delivery == "EMAIL"
+    for _ in range(200):
+        rows = await EmailOutbox.select().where(EmailOutbox.status != "PENDING")
+        found = [row for row in rows if row["id"] not in before]
+        if found:
+            return found[0]
+        await asyncio.sleep(0.05)
+    raise AssertionError("the e-mail was never settled")
+
+
+async def _outbox_ids() -> set[object]:
+    from backend.email.tables import EmailOutbox
+
+    return {row["id"] for row in await EmailOutbox.select(EmailOutbox.id)}
+
+
+async def test_a_temporary_smtp_refusal_is_retried_until_it_is_sent(world: World, smtp: LocalSmtp) -> None:
+    address = f"patient+tempfail-{secrets.token_hex(3)}@example.org"
+    row = await _outbox_row_after(world, await _outbox_ids(), address)
+    assert row["status"] == "SENT" and row["attempts"] == 3
+    assert row["recipient"] == "" and row["body"] == ""  # nothing kept once sent
+    assert smtp.to(address)
+
+
+async def test_a_permanent_refusal_fails_and_endless_ones_are_parked(world: World, smtp: LocalSmtp) -> None:
+    rejected = await _outbox_row_after(
+        world, await _outbox_ids(), f"patient+reject-{secrets.token_hex(3)}@example.org"
+    )
+    assert rejected["status"] == "FAILED" and rejected["reason"] == "SMTP_550" and rejected["attempts"] == 1
+    address = f"patient+down-{secrets.token_hex(3)}@example.org"
+    parked = await _outbox_row_after(world, await _outbox_ids(), address)
+    assert parked["status"] == "FAILED" and parked["reason"] == "ATTEMPTS_EXHAUSTED"
+    assert parked["attempts"] == 3
+    assert address not in await dump()  # the parked row keeps the address sealed
+    assert not smtp.to(address)
