@@ -116,7 +116,7 @@ bench-chat: install ## Secure-message latency (send → recipient's socket) at 5
 	$(BIN)/python -m bench.chat
 
 .PHONY: worker
-worker: install ## Push dispatcher as its own process (run several; PUSH_DISPATCH_IN_PROCESS=false on servers)
+worker: install ## Push and e-mail dispatchers as their own process (run several; PUSH_ and EMAIL_DISPATCH_IN_PROCESS=false on servers)
 	$(BIN)/python -m backend worker
 
 .PHONY: bench-push
