@@ -120,12 +120,16 @@ bench-automation: install ## Automation: runner tick at 100k vs 10k open referra
 	$(BIN)/python -m bench.automation
 
 .PHONY: worker
-worker: install ## Push dispatcher and automation runner as their own process (run several; set PUSH_DISPATCH_IN_PROCESS=false, AUTOMATION_IN_PROCESS=false on servers)
+worker: install ## Push and e-mail dispatchers and the automation runner as their own process (run several; set PUSH_/EMAIL_DISPATCH_IN_PROCESS=false, AUTOMATION_IN_PROCESS=false on servers)
 	$(BIN)/python -m backend worker
 
 .PHONY: bench-push
 bench-push: install ## Push dispatch throughput: the dispatcher (firebase-admin) vs a plain httpx HTTP/2 client, 5,000 pushes to the fake FCM
 	$(BIN)/python -m bench.push
+
+.PHONY: smtp
+smtp: install ## Local SMTP catch-all on :8025 that prints every e-mail (then run with SMTP_HOST=127.0.0.1 SMTP_PORT=8025 SMTP_STARTTLS=false)
+	$(BIN)/python -m aiosmtpd --nosetuid --class aiosmtpd.handlers.Debugging --listen 127.0.0.1:$(or $(SMTP_PORT),8025)
 
 .PHONY: fake-fcm
 fake-fcm: install ## Local fake of FCM + Google OAuth for developers on :8099 (FAKE_FCM_PORT=), writes var/fake-fcm-service-account.json

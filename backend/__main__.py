@@ -5,7 +5,8 @@ migrate             apply pending migrations
 audit verify        verify the audit hash chain; exit 1 naming the first broken row
 schema export       write mobile_contract/schema.graphql (``--check`` fails on drift)
 referrals expire    expire referrals past their validity window (each server also does)
-worker              send push notifications from the outbox (run several; set PUSH_DISPATCH_IN_PROCESS=false)
+worker              send push notifications and e-mails from their outboxes (run several; set
+                    PUSH_DISPATCH_IN_PROCESS=false and EMAIL_DISPATCH_IN_PROCESS=false on the servers)
 messages expire     destroy messages past their conversation's retention (each server also does)
 keys rotate         re-wrap every data key under the current key-encryption key (restartable)
 migrations check    fail when the tables and the migrations disagree
@@ -74,12 +75,14 @@ def _referrals_expire(_: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    """The push dispatcher and the automation runner as their own process (several may run at
-    once; set PUSH_DISPATCH_IN_PROCESS=false and AUTOMATION_IN_PROCESS=false on the servers)."""
+    """The push and e-mail dispatchers and the automation runner as their own process (several
+    may run at once; set PUSH_DISPATCH_IN_PROCESS, EMAIL_DISPATCH_IN_PROCESS and
+    AUTOMATION_IN_PROCESS to false on the servers)."""
     import gc
     import signal
 
     from backend.automation.runner import Runner, catch_up
+    from backend.email.runtime import build_dispatcher as build_email_dispatcher
     from backend.logging import configure_logging
     from backend.push.runtime import build_dispatcher
 
@@ -88,6 +91,7 @@ def _worker(args: argparse.Namespace) -> int:
 
     async def run(container: Container) -> None:
         dispatcher = build_dispatcher(settings, container.database)
+        emails = build_email_dispatcher(settings, container.database)
         # What exists after start-up lives as long as the process: out of every garbage
         # collection (as the app does), so full collections scan only what sends allocate.
         gc.collect()
@@ -95,6 +99,7 @@ def _worker(args: argparse.Namespace) -> int:
         await catch_up(container.database)
         tasks = [
             asyncio.create_task(dispatcher.run()),
+            asyncio.create_task(emails.run()),
             asyncio.create_task(Runner(container.database, settings.automation).run()),
         ]
         loop = asyncio.get_running_loop()
@@ -113,6 +118,7 @@ def _worker(args: argparse.Namespace) -> int:
             await asyncio.gather(*tasks, return_exceptions=True)
         finally:
             await dispatcher.sender.close()
+            await emails.sender.close()
 
     _in_container(settings, run)
     return 0
@@ -264,7 +270,9 @@ def main(argv: list[str] | None = None) -> int:
         run=_referrals_expire
     )
 
-    commands.add_parser("worker", help="send push notifications from the outbox").set_defaults(run=_worker)
+    commands.add_parser(
+        "worker", help="send push notifications and e-mails from their outboxes"
+    ).set_defaults(run=_worker)
 
     messages = commands.add_parser("messages", help="secure messaging jobs").add_subparsers(
         dest="messages", required=True

@@ -1,4 +1,5 @@
-"""The Litestar app factory: GraphQL at /graphql, health and readiness probes, JWKS.
+"""The Litestar app factory: GraphQL at /graphql, the patient survey page at /survey/{token},
+health and readiness probes, JWKS.
 
 Lifespan: open the database pool (and Redis, when configured) and start the realtime bus on
 start-up; stop them on shutdown. Everything long-lived hangs off ``app.state.container``.
@@ -19,10 +20,13 @@ from litestar.middleware import DefineMiddleware
 
 from backend.automation.runner import Runner, catch_up
 from backend.container import Container, build_container
+from backend.email import subscribers as email_reactions
+from backend.email.runtime import build_dispatcher as build_email_dispatcher
 from backend.graphql.http import build_graphql_controller
 from backend.graphql.schema import build_schema
 from backend.logging import configure_logging, get_logger
 from backend.messaging.retention import expire_forever as expire_messages
+from backend.pages.survey import build_survey_routes
 from backend.push import notify
 from backend.push.live import LIVE
 from backend.push.runtime import build_dispatcher
@@ -127,6 +131,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         if settings.push.dispatch_in_process:
             notify.on_outbox_written(dispatcher.wake)
             background.append(asyncio.create_task(dispatcher.run(), name="careloop-push-dispatcher"))
+        emails = build_email_dispatcher(settings, container.database)
+        if settings.email.dispatch_in_process:
+            email_reactions.on_outbox_written(emails.wake)
+            background.append(asyncio.create_task(emails.run(), name="careloop-email-dispatcher"))
         # What exists after start-up lives as long as the process: keep it out of every future
         # garbage collection (thousands of sockets make full collections long; see bench-realtime).
         gc.collect()
@@ -135,8 +143,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             yield
         finally:
             notify.on_outbox_written(None)
+            email_reactions.on_outbox_written(None)
             await _cancel_and_wait([housekeeping, *background])
             await dispatcher.sender.close()
+            await emails.sender.close()
             await bus.stop()
             container.database.publisher = None
             if container.redis is not None:
@@ -152,7 +162,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     cors = CORSConfig(allow_origins=list(settings.allowed_origins)) if settings.allowed_origins else None
     graphql = build_graphql_controller(container, schema, hub, on_live_delivery=LIVE.delivered)
     return Litestar(
-        route_handlers=[graphql, healthz, readyz, jwks],
+        route_handlers=[graphql, healthz, readyz, jwks, *build_survey_routes(settings)],
         state=State({"container": container, "schema": schema, "hub": hub}),
         lifespan=[lifespan],
         middleware=[rate_limit],

@@ -96,7 +96,35 @@ class AutomationSettings:
     lease_seconds: float = 60.0
     late_seconds: float = 300.0
     batch: int = 200
-    survey_delay_minutes: int = 120  # after the visit; negative: no survey
+
+
+@dataclass(frozen=True, slots=True)
+class EmailSettings:
+    """SMTP delivery of the e-mail outbox (backend/email/); no ``smtp_host``: e-mails are logged."""
+
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_from: str = "CareLoop <no-reply@careloop.local>"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    smtp_timeout_seconds: float = 30.0
+    dispatch_in_process: bool = True
+    max_attempts: int = 8
+    lease_seconds: float = 120.0
+    backoff_seconds: float = 30.0
+    idle_poll_seconds: float = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class SurveySettings:
+    """The post-visit patient survey: where its links point, how long they last, its key."""
+
+    public_base_url: str = "http://127.0.0.1:8000"
+    link_days: int = 14
+    delay_minutes: int = 120
+    link_key_file: Path | None = None
+    posts_per_minute: int = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +157,8 @@ class Settings:
     messaging: MessagingSettings = field(default_factory=MessagingSettings)
     push: PushSettings = field(default_factory=PushSettings)
     automation: AutomationSettings = field(default_factory=AutomationSettings)
+    email: EmailSettings = field(default_factory=EmailSettings)
+    survey: SurveySettings = field(default_factory=SurveySettings)
 
     @property
     def is_dev(self) -> bool:
@@ -141,16 +171,6 @@ class Settings:
     @property
     def uses_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
-
-
-def _signed_int(env: dict[str, str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be an integer") from None
 
 
 def _int(env: dict[str, str], name: str, default: int, *, minimum: int = 0) -> int:
@@ -256,6 +276,31 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         idle_poll_seconds=_int(env, "PUSH_IDLE_POLL_MS", 1_000, minimum=10) / 1000,
     )
 
+    email = EmailSettings(
+        smtp_host=env.get("SMTP_HOST", "").strip() or None,
+        smtp_port=_int(env, "SMTP_PORT", 587, minimum=1),
+        smtp_from=env.get("SMTP_FROM", "").strip() or "CareLoop <no-reply@careloop.local>",
+        smtp_username=env.get("SMTP_USERNAME", "").strip() or None,
+        smtp_password=env.get("SMTP_PASSWORD", "") or None,
+        smtp_starttls=_choice(env, "SMTP_STARTTLS", "true", ("TRUE", "FALSE")) == "TRUE",
+        smtp_timeout_seconds=_int(env, "SMTP_TIMEOUT_MS", 30_000, minimum=100) / 1000,
+        dispatch_in_process=_choice(env, "EMAIL_DISPATCH_IN_PROCESS", "true", ("TRUE", "FALSE")) == "TRUE",
+        max_attempts=_int(env, "EMAIL_MAX_ATTEMPTS", 8, minimum=1),
+        lease_seconds=_int(env, "EMAIL_LEASE_MS", 120_000, minimum=100) / 1000,
+        backoff_seconds=_int(env, "EMAIL_BACKOFF_MS", 30_000, minimum=1) / 1000,
+        idle_poll_seconds=_int(env, "EMAIL_IDLE_POLL_MS", 5_000, minimum=10) / 1000,
+    )
+    public_base_url = (env.get("PUBLIC_BASE_URL", "").strip() or "http://127.0.0.1:8000").rstrip("/")
+    if not public_base_url.startswith(("http://", "https://")):
+        raise SettingsError("PUBLIC_BASE_URL must be an http:// or https:// URL")
+    survey = SurveySettings(
+        public_base_url=public_base_url,
+        link_days=_int(env, "SURVEY_LINK_DAYS", 14, minimum=1),
+        delay_minutes=_int(env, "SURVEY_DELAY_MINUTES", 120, minimum=0),
+        link_key_file=_path(env, "SURVEY_LINK_KEY_FILE"),
+        posts_per_minute=_int(env, "SURVEY_POSTS_PER_MINUTE", 10, minimum=1),
+    )
+
     settings = Settings(
         environment=environment,
         database_url=database_url,
@@ -293,8 +338,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             lease_seconds=float(_int(env, "AUTOMATION_LEASE_MS", 60_000, minimum=100)) / 1000,
             late_seconds=float(_int(env, "AUTOMATION_LATE_AFTER_SECONDS", 300, minimum=1)),
             batch=_int(env, "AUTOMATION_BATCH", 200, minimum=1),
-            survey_delay_minutes=_signed_int(env, "SURVEY_DELAY_MINUTES", 120),
         ),
+        email=email,
+        survey=survey,
     )
     _validate_production(settings)
     return settings

@@ -15,6 +15,7 @@ from backend.audit.tables import AuditChainHead, AuditEvent
 from backend.auth.tables import AuthSession, LoginThrottle, RefreshToken
 from backend.automation.tables import AutomationStep
 from backend.directory.tables import InsurancePlan, NetworkLink, ProviderLocation, ProviderPlan
+from backend.email.tables import EmailOutbox
 from backend.messaging.tables import Conversation, ConversationMember, Message, MessageAttachment
 from backend.patients.tables import Patient
 from backend.protocols.tables import Protocol, ProtocolVersion
@@ -27,6 +28,7 @@ from backend.referrals.tables import (
     Referral,
     ReferralEvent,
 )
+from backend.surveys.tables import SurveyInvitation
 
 ALL_TABLES: tuple[type[Table], ...] = (
     Organization,
@@ -63,4 +65,6 @@ ALL_TABLES: tuple[type[Table], ...] = (
     PushSettings,
     PushOutbox,
     AutomationStep,
+    SurveyInvitation,
+    EmailOutbox,
 )

@@ -313,8 +313,8 @@ async def _fire_plain(url: str, steps: list[Any], users: dict[str, uuid.UUID]) -
                     ' ON CONFLICT ("user") DO UPDATE SET last_sequence = stream_cursor.last_sequence + 1'
                     ' RETURNING "user", last_sequence)'
                     ' INSERT INTO stream_event ("user", sequence, event_id, type, referral, payload,'
-                    " occurred_at) SELECT \"user\", last_sequence, $2, 'AUTOMATION_STEP_FIRED', $3, $4::json, $5"
-                    " FROM cursor",
+                    " occurred_at) SELECT \"user\", last_sequence, $2, 'AUTOMATION_STEP_FIRED', $3, $4::json,"
+                    " $5 FROM cursor",
                     recipients,
                     event_id,
                     step["referral"],
@@ -323,8 +323,9 @@ async def _fire_plain(url: str, steps: list[Any], users: dict[str, uuid.UUID]) -
                 )
                 await connection.execute(
                     'INSERT INTO push_outbox (id, device, "user", category, event_id, message, status,'
-                    " attempts, next_attempt_at, created_at) SELECT gen_random_uuid(), id, \"user\", 'ESCALATIONS', $1,"
-                    " '{}'::json, 'PENDING', 0, $2, $2 FROM push_device WHERE \"user\" = $3",
+                    ' attempts, next_attempt_at, created_at) SELECT gen_random_uuid(), id, "user",'
+                    " 'ESCALATIONS', $1, '{}'::json, 'PENDING', 0, $2, $2 FROM push_device"
+                    ' WHERE "user" = $3',
                     event_id,
                     now,
                     users["receiving_coordinator"],
@@ -336,7 +337,8 @@ async def _fire_plain(url: str, steps: list[Any], users: dict[str, uuid.UUID]) -
                 await connection.execute(
                     "WITH appended AS (INSERT INTO audit_log (occurred_at, action, outcome, object_type,"
                     " object_id, client_address, request_id, prev_hash, row_hash) VALUES ($1,"
-                    " 'referrals.referral.automated_step', 'SUCCESS', 'Referral', $2, 'system', 'bench', $3, $4))"
+                    " 'referrals.referral.automated_step', 'SUCCESS', 'Referral', $2, 'system', 'bench',"
+                    " $3, $4))"
                     " UPDATE audit_chain_head SET row_hash = $4 WHERE id = 1",
                     now,
                     str(step["referral"]),

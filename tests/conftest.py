@@ -128,6 +128,24 @@ os.environ.update(
         "AUTOMATION_IN_PROCESS": "false",  # tests run the ladder's runner with the instants they choose
     }
 )
+# E-mail goes through the real aiosmtplib sender to a real local SMTP server (aiosmtpd) for the
+# whole session; the in-process e-mail dispatcher of the test server sends it.
+from tests.support.smtp import LocalSmtp  # noqa: E402
+
+LOCAL_SMTP = LocalSmtp()
+LOCAL_SMTP.start()
+os.environ.update(
+    {
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(LOCAL_SMTP.port),
+        "SMTP_STARTTLS": "false",
+        "SMTP_FROM": "CareLoop <no-reply@careloop.test>",
+        "EMAIL_BACKOFF_MS": "100",
+        "EMAIL_IDLE_POLL_MS": "100",
+        "EMAIL_LEASE_MS": "3000",
+        "EMAIL_MAX_ATTEMPTS": "3",
+    }
+)
 if REDIS_AVAILABLE:
     os.environ["REDIS_URL"] = REDIS_URL
     # pub/sub ignores database numbers: a channel per run keeps concurrent runs (make test runs
@@ -159,6 +177,7 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    LOCAL_SMTP.stop()
     if TEST_DATABASE == "postgres" and not POSTGRES_UNAVAILABLE:
         _drop_postgres_database(DATABASE_URL)
 
@@ -272,6 +291,12 @@ async def world(api: Api, factory: Factory, directory: DirectoryFactory) -> Worl
 from tests.support.api import Api  # noqa: E402
 from tests.support.factories import DirectoryFactory, Factory  # noqa: E402
 from tests.support.referrals import World  # noqa: E402
+
+
+@pytest.fixture
+def smtp() -> LocalSmtp:
+    """The session's local SMTP server (its records span the whole suite: use your own addresses)."""
+    return LOCAL_SMTP
 
 
 @pytest.fixture

@@ -35,6 +35,8 @@ class AuditAction(StrEnum):
     MESSAGE_RECALLED = "messaging.message.recalled"
     MESSAGE_PROMOTED = "messaging.message.promoted"
     ATTACHMENT_READ = "messaging.attachment.read"
+    SURVEY_ANSWERED = "surveys.answer.recorded"
+    SURVEY_ANSWER_READ = "surveys.answer.read"
 
 
 class AuditOutcome(StrEnum):

@@ -6,7 +6,8 @@
     runner (every server process, and `python -m backend worker`), every AUTOMATION_TICK_MS:
         claim due steps with a lease (backend/core/leases.py; SKIP LOCKED on PostgreSQL)
         ──► each in its own unit of work: mark FIRED (only if still PENDING: never twice)
-            ──► EXPIRY: the referral expires; SURVEY_INVITATION: the patient is invited;
+            ──► EXPIRY: the referral expires; SURVEY_INVITATION: the patient is invited
+                (backend/surveys);
                 a reminder or escalation: a timeline entry by the system, an audit entry and
                 AutomationStepFired ──► the stream (AUTOMATION_STEP_FIRED) and push
                 (REFERRAL_REMINDER / REFERRAL_ESCALATION to the rung's audience)

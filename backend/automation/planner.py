@@ -106,9 +106,8 @@ async def policy_of(referral: Referral) -> Policy:
     return policy_from_record(versions[0] if versions else None)
 
 
-def survey_delay() -> timedelta | None:
-    minutes = get_settings().automation.survey_delay_minutes
-    return None if minutes < 0 else timedelta(minutes=minutes)
+def survey_delay() -> timedelta:
+    return timedelta(minutes=get_settings().survey.delay_minutes)
 
 
 async def replan(

@@ -9,7 +9,8 @@
           mark FIRED unless no longer PENDING (cancelled by a change, fired by another runner)
           ──► the referral is not in the rule's statuses any more ──► CANCELLED
           ──► EXPIRY: the referral expires (version-checked, as the expiry job does)
-          ──► SURVEY_INVITATION: the patient is invited (backend/surveys)
+          ──► SURVEY_INVITATION: the patient is invited (backend/surveys: e-mail when their
+              contact preference allows, otherwise a link the coordinator hands over)
           ──► reminder / escalation: timeline entry, audit entry, AutomationStepFired (stream and
               push react in the same unit of work)
 
@@ -42,6 +43,7 @@ from backend.referrals import repository as referrals
 from backend.referrals import service as referral_service
 from backend.referrals.lifecycle import Status
 from backend.settings import AutomationSettings
+from backend.surveys import service as surveys
 
 logger = get_logger(__name__)
 
@@ -103,7 +105,8 @@ class Runner:
                 await referral_service.expire_referral(audit, referral, now=now)
                 return
             if rule == AutomationRule.SURVEY_INVITATION:
-                return  # the patient survey is invited by backend/surveys (not in this build yet)
+                await surveys.invite(referral.id, now=now)
+                return
             spec = RULES[rule]
             told = await audience.users_of(referral, Audience(step.audience))
             await referral_service.record_automated_step(

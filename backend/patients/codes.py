@@ -8,3 +8,10 @@ class AdministrativeSex(StrEnum):
     MALE = "MALE"
     OTHER = "OTHER"
     UNKNOWN = "UNKNOWN"
+
+
+class ContactPreference(StrEnum):
+    """How the patient agreed to be contacted (the post-visit survey is e-mailed only on EMAIL)."""
+
+    NONE = "NONE"
+    EMAIL = "EMAIL"

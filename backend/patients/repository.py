@@ -4,7 +4,9 @@ A patient's MRN is encrypted under a data key of its own (scope "patient", field
 found through ``mrn_index``, its blind index (backend/crypto/blind_index.py): exact matches,
 after stripping and upper-casing. Rows written before encryption (no ``wrapped_key``) are read
 and matched on their plaintext ``mrn`` until :func:`seal_legacy_patients` (run by ``migrate``)
-seals them. Reads return :class:`backend.patients.records.Patient` records.
+seals them. The contact preference and e-mail address are sealed under the same data key
+(fields "contact_preference" and "email"; a legacy row has neither). Reads return
+:class:`backend.patients.records.Patient` records.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from backend.crypto.rotation import WrappedKeys
 from backend.db import keyset_pages
 from backend.logging import get_logger
 from backend.patients import records
+from backend.patients.codes import ContactPreference
 from backend.patients.tables import Patient
 
 # column name -> value: a row as Piccolo selects it (before it becomes a record), or what to write
@@ -32,6 +35,8 @@ SCOPE = "patient"
 # where this domain keeps wrapped data keys: `keys rotate` re-wraps them (listed in backend/wiring.py)
 WRAPPED_KEYS = WrappedKeys(Patient, Patient.id, Patient.wrapped_key, scope=SCOPE)
 MRN = "mrn"
+CONTACT_PREFERENCE = "contact_preference"
+EMAIL = "email"
 SEAL_BATCH = 500
 logger = get_logger(__name__)
 
@@ -51,12 +56,14 @@ async def insert_patient(
     phone: str | None,
     insurance_plan_id: UUID | None,
     insurance_member_id: str | None,
+    contact_preference: str = ContactPreference.NONE.value,
+    email: str | None = None,
 ) -> UUID:
     patient_id = uuid.uuid4()
     patient = Patient(
         id=patient_id,
         organization=organization_id,
-        **_sealed_mrn(patient_id, mrn),
+        **_sealed_mrn(patient_id, mrn, contact_preference=contact_preference, email=email),
         given_name=given_name,
         family_name=family_name,
         search_name=search_name(given_name, family_name),
@@ -142,11 +149,25 @@ def _mrn_is(mrn: str) -> Any:
     return (Patient.mrn_index == blind_index(mrn, scope=SCOPE, field=MRN)) | legacy
 
 
-def _sealed_mrn(patient_id: UUID, mrn: str) -> Columns:
-    """The MRN columns of a patient: ciphertext under a new data key, blind index, wrapped key."""
+def _sealed_mrn(
+    patient_id: UUID, mrn: str, *, contact_preference: str | None = None, email: str | None = None
+) -> Columns:
+    """The MRN columns of a patient: ciphertext under a new data key, blind index, wrapped key
+    (and, for a new patient, the contact preference and e-mail address under the same key)."""
     record_id = str(patient_id)
     data_key = envelope.new_data_key()
+    contact: Columns = {}
+    if contact_preference is not None:
+        contact[CONTACT_PREFERENCE] = envelope.encrypt_field(
+            data_key, contact_preference, scope=SCOPE, record_id=record_id, field=CONTACT_PREFERENCE
+        )
+        contact[EMAIL] = (
+            envelope.encrypt_field(data_key, email, scope=SCOPE, record_id=record_id, field=EMAIL)
+            if email
+            else ""
+        )
     return {
+        **contact,
         "mrn": "",
         "mrn_ciphertext": envelope.encrypt_field(data_key, mrn, scope=SCOPE, record_id=record_id, field=MRN),
         "mrn_index": blind_index(mrn, scope=SCOPE, field=MRN),
@@ -157,14 +178,27 @@ def _sealed_mrn(patient_id: UUID, mrn: str) -> Columns:
 
 
 def _opened(row: Columns) -> records.Patient:
-    """The patient, its MRN in plaintext, without the sealing columns."""
+    """The patient, its MRN, contact preference and e-mail address in plaintext, without the
+    sealing columns."""
     wrapped_key = row.pop("wrapped_key")
     ciphertext = row.pop("mrn_ciphertext")
+    preference = row.pop(CONTACT_PREFERENCE) or ""
+    email = row.pop(EMAIL) or ""
     del row["mrn_index"]
+    row[CONTACT_PREFERENCE] = ContactPreference.NONE.value
+    row[EMAIL] = None
     if wrapped_key:
         record_id = str(row["id"])
         data_key = envelope.unwrap_data_key(
             key_encryption_keys(), wrapped_key, scope=SCOPE, record_id=record_id
         )
         row["mrn"] = envelope.decrypt_field(data_key, ciphertext, scope=SCOPE, record_id=record_id, field=MRN)
+        if preference:
+            row[CONTACT_PREFERENCE] = envelope.decrypt_field(
+                data_key, preference, scope=SCOPE, record_id=record_id, field=CONTACT_PREFERENCE
+            )
+        if email:
+            row[EMAIL] = envelope.decrypt_field(
+                data_key, email, scope=SCOPE, record_id=record_id, field=EMAIL
+            )
     return records.Patient(**row)

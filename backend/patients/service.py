@@ -11,10 +11,10 @@ from backend.audit.actions import AuditAction
 from backend.audit.service import AuditTrail
 from backend.core.clock import utcnow
 from backend.core.errors import InvalidInput
-from backend.core.validation import check_text
+from backend.core.validation import check_email, check_text, normalize_email
 from backend.directory import repository as directory
 from backend.patients import records, repository
-from backend.patients.codes import AdministrativeSex
+from backend.patients.codes import AdministrativeSex, ContactPreference
 from backend.patients.errors import PatientError, PatientErrorCode
 from backend.patients.limits import MAX_MEMBER_ID, MAX_MRN, MAX_NAME, MAX_PHONE, MAX_SEARCH, MIN_SEARCH
 from backend.referrals import access
@@ -38,6 +38,8 @@ async def register_patient(
     phone: str | None,
     insurance_plan_id: UUID | None,
     insurance_member_id: str | None,
+    contact_preference: ContactPreference = ContactPreference.NONE,
+    email: str | None = None,
 ) -> records.Patient:
     if not actor.is_member(organization_id):
         raise _not_found()
@@ -50,6 +52,11 @@ async def register_patient(
         check_text(problems, "phone", phone, max_length=MAX_PHONE)
     if insurance_member_id is not None:
         check_text(problems, "insuranceMemberId", insurance_member_id, max_length=MAX_MEMBER_ID)
+    email = normalize_email(email) if email and email.strip() else None
+    if email is not None:
+        check_email(problems, "email", email)
+    elif contact_preference is ContactPreference.EMAIL:
+        problems.add("email", "REQUIRED", "An e-mail address is needed to contact the patient by e-mail.")
     today = utcnow().date()
     if birth_date > today or birth_date.year < today.year - 130:
         problems.add("birthDate", "OUT_OF_RANGE", "The birth date must be in the past 130 years.")
@@ -68,6 +75,8 @@ async def register_patient(
         phone=phone.strip() if phone else None,
         insurance_plan_id=insurance_plan_id,
         insurance_member_id=insurance_member_id.strip() if insurance_member_id else None,
+        contact_preference=contact_preference.value,
+        email=email,
     )
     audit.record(
         AuditAction.PATIENT_CREATED,

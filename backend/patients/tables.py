@@ -5,6 +5,9 @@ The MRN is stored encrypted (``mrn_ciphertext``) under the patient's own data ke
 lookups and the per-organization uniqueness (see backend/crypto/blind_index.py). ``mrn`` holds the
 plaintext only for rows written before encryption (empty once sealed, see ``python -m backend
 migrate``); those rows have no ``wrapped_key`` and a NULL ``mrn_index``.
+
+``contact_preference`` and ``email`` are sealed under the same data key (fields
+"contact_preference" and "email"); empty means NONE and no address.
 """
 
 from piccolo.columns import UUID, Date, ForeignKey, Text, Timestamptz, Varchar
@@ -30,4 +33,6 @@ class Patient(Table):
     phone = Varchar(length=32, null=True, default=None)
     insurance_plan = ForeignKey(references=InsurancePlan, null=True)
     insurance_member_id = Varchar(length=64, null=True, default=None)
+    contact_preference = Text(default="")
+    email = Text(default="")
     created_at = Timestamptz(default=TimestamptzNow())

@@ -208,6 +208,33 @@ async def events_of_referrals(referral_ids: Sequence[UUID]) -> dict[UUID, list[r
     return grouped
 
 
+async def seal_text(referral_id: UUID, field: str, text: str) -> str | None:
+    """``text`` sealed under the referral's data key as ``field`` (for text another domain keeps
+    about the referral, e.g. a survey comment); None when the referral has no data key."""
+    keys = await _data_keys([referral_id])
+    if referral_id not in keys:
+        return None
+    return envelope.encrypt_field(
+        keys[referral_id], text, scope=SCOPE, record_id=str(referral_id), field=field
+    )
+
+
+async def open_texts(sealed: Sequence[tuple[UUID, str, str]]) -> list[str]:
+    """The plaintext of each (referral id, field, stored text) sealed by :func:`seal_text`, in
+    one statement for all their data keys (empty or unsealed text passes as it is)."""
+    keys = await _data_keys(referral_id for referral_id, _, stored in sealed if stored)
+    opened: list[str] = []
+    for referral_id, field, stored in sealed:
+        key = keys.get(referral_id)
+        if key is None or not stored.startswith(envelope.FIELD_PREFIX):
+            opened.append(stored)
+            continue
+        opened.append(
+            envelope.decrypt_field(key, stored, scope=SCOPE, record_id=str(referral_id), field=field)
+        )
+    return opened
+
+
 async def _data_keys(referral_ids: Iterable[UUID]) -> dict[UUID, bytes]:
     """The unwrapped data keys of these referrals (those written before encryption have none)."""
     unique = sorted(set(referral_ids), key=str)

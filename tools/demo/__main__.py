@@ -1,7 +1,9 @@
 """``python -m tools.demo``: seed demo data when the database is empty (``make run`` does).
 
 Refuses in production (``CARELOOP_ENV=prod``): the demo accounts' password is published.
-Leaves a database that already holds an organization as it is.
+Leaves a database that already holds an organization as it is. Then invites the patient of one
+referral whose visit is completed to the post-visit survey (once: later runs show the same
+invitation) and prints its link, as the automation runner would after the delay.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import sys
 from backend.container import running_container
 from backend.settings import get_settings
 from tools.demo.seed import seed_demo_data
+from tools.demo.surveys import invite_demo_survey
 
 
 def main() -> int:
@@ -25,6 +28,14 @@ def main() -> int:
             return await seed_demo_data(container.database, container.auth.passwords)
 
     print("demo data seeded" if asyncio.run(run()) else "database not empty: demo data left as is")
+
+    async def survey() -> str | None:
+        async with running_container(settings) as container:
+            return await invite_demo_survey(container.database)
+
+    link = asyncio.run(survey())
+    if link:
+        print(f"patient survey (a completed visit): {link}")
     return 0
 
 

@@ -6,7 +6,7 @@ from datetime import date
 
 import strawberry
 
-from backend.graphql.patients.types import AdministrativeSex
+from backend.graphql.patients.types import AdministrativeSex, ContactPreference
 
 
 @strawberry.input
@@ -20,3 +20,7 @@ class RegisterPatientInput:
     phone: str | None = None
     insurance_plan_id: strawberry.ID | None = None
     insurance_member_id: str | None = None
+    contact_preference: ContactPreference | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="How the patient may be contacted (default NONE); EMAIL needs `email`."
+    )
+    email: str | None = strawberry.field(default=None, description="The patient's e-mail address.")

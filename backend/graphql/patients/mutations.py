@@ -12,7 +12,7 @@ from backend.graphql.context import Info
 from backend.graphql.patients.inputs import RegisterPatientInput
 from backend.graphql.patients.types import Patient, patient_from_record
 from backend.patients import service
-from backend.patients.codes import AdministrativeSex
+from backend.patients.codes import AdministrativeSex, ContactPreference
 from backend.patients.errors import PatientError as DomainPatientError
 from backend.patients.errors import PatientErrorCode as DomainPatientErrorCode
 
@@ -62,6 +62,8 @@ class PatientMutations:
                 phone=input.phone,
                 insurance_plan_id=plan_id,
                 insurance_member_id=input.insurance_member_id,
+                contact_preference=ContactPreference(input.contact_preference or ContactPreference.NONE),
+                email=input.email,
             )
         except DomainPatientError as error:
             return PatientError(code=error.code, message=error.message, field=error.field)

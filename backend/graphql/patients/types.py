@@ -14,8 +14,12 @@ from backend.graphql.directory.types import InsurancePlan, plan_from_record
 from backend.graphql.referrals import dataloaders
 from backend.patients import records
 from backend.patients.codes import AdministrativeSex as DomainAdministrativeSex
+from backend.patients.codes import ContactPreference as DomainContactPreference
 
 AdministrativeSex = strawberry.enum(DomainAdministrativeSex)
+ContactPreference = strawberry.enum(
+    DomainContactPreference, description="How a patient agreed to be contacted (the survey e-mail)."
+)
 
 
 @strawberry.type(
@@ -30,6 +34,8 @@ class Patient(Node):
     sex: AdministrativeSex  # type: ignore[valid-type]
     phone: str | None
     insurance_member_id: str | None
+    contact_preference: ContactPreference  # type: ignore[valid-type]
+    email: str | None
     raw_id: strawberry.Private[UUID]
     organization_id: strawberry.Private[UUID]
     plan_id: strawberry.Private[UUID | None]
@@ -56,6 +62,8 @@ def patient_from_record(patient: records.Patient) -> Patient:
         sex=DomainAdministrativeSex(patient.sex),
         phone=patient.phone,
         insurance_member_id=patient.insurance_member_id,
+        contact_preference=DomainContactPreference(patient.contact_preference),
+        email=patient.email,
         raw_id=patient.id,
         organization_id=patient.organization,
         plan_id=patient.insurance_plan,

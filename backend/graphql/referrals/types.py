@@ -26,6 +26,7 @@ from backend.graphql.directory.types import NetworkStatus
 from backend.graphql.patients.types import Patient, patient_from_record
 from backend.graphql.protocols.types import DocumentKind, Priority, Protocol, protocol_from_record
 from backend.graphql.referrals import dataloaders
+from backend.graphql.surveys.types import Survey, load_survey
 from backend.patients import service as patient_service
 from backend.protocols import records as protocols_records
 from backend.protocols.policy import policy_from_record
@@ -222,6 +223,10 @@ class Referral(Node):
             self.record.id
         )
         return appointment_from_record(appointment) if appointment else None
+
+    @strawberry.field(description="The post-visit patient survey; null until the patient is invited.")
+    async def survey(self, info: Info) -> Survey | None:
+        return await load_survey(info, self.record)
 
     @strawberry.field(description="The protocol version the referral was sent under; null for drafts.")
     async def protocol(self, info: Info) -> Protocol | None:

@@ -1,0 +1,46 @@
+"""Which domain events send an e-mail: a survey invitation for a patient who chose EMAIL.
+
+SurveyInvited (with an e-mail) ──► one sealed outbox row, in the transaction
+after COMMIT ──► the in-process dispatcher is woken
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from backend.core.events import Phase, Subscribers
+from backend.db import current_unit_of_work
+from backend.email import messages, repository
+from backend.email.codes import EmailKind
+from backend.surveys.events import SurveyInvited
+
+_wake: Callable[[], None] | None = None
+
+
+def on_outbox_written(wake: Callable[[], None] | None) -> None:
+    """The in-process dispatcher's wake-up, called after a commit that queued an e-mail."""
+    global _wake  # noqa: PLW0603 - one dispatcher per process
+    _wake = wake
+
+
+async def _woken() -> None:
+    if _wake is not None:
+        _wake()
+
+
+async def survey_invited(event: SurveyInvited) -> None:
+    if event.email is None:
+        return
+    subject, body = messages.survey_invitation(event.email)
+    await repository.queue(
+        kind=EmailKind.SURVEY_INVITATION.value,
+        to=event.email.to,
+        subject=subject,
+        body=body,
+        now=event.occurred_at,
+    )
+    current_unit_of_work().after_commit(_woken)
+
+
+def subscribe(subscribers: Subscribers) -> None:
+    subscribers.subscribe(SurveyInvited, survey_invited, phase=Phase.IN_TRANSACTION)
