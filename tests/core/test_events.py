@@ -66,11 +66,12 @@ async def test_subscribers_run_in_the_transaction_or_after_commit_as_declared(
 def test_the_wiring_subscribes_every_delivery_subsystem() -> None:
     # given the app's wiring / when it is built
     subscribers = build_subscribers()
-    # then a referral change reaches messaging, the stream writer and the push decider, in
+    # then a referral change reaches messaging, automation, the stream writer and push, in
     # that order and inside the transaction; a sent message the stream writer and push
     referral_handlers = subscribers.handlers(ReferralChanged)
     assert [handler.__module__ for _, handler in referral_handlers] == [
         "backend.messaging.subscribers",
+        "backend.automation.planner",
         "backend.realtime.subscribers",
         "backend.push.subscribers",
     ]

@@ -71,6 +71,8 @@ async def register_patient(world: World, *, email: str | None, preference: str) 
 async def completed_visit(world: World, patient_gid: str) -> dict[str, Any]:
     referral = await world.draft(patientId=patient_gid)
     for action, who in PATHS["VISIT_COMPLETED"]:
+        if action == "COMPLETE_VISIT":
+            await world.visit_time_arrives(referral)
         referral = await world.step(action, referral, getattr(world, who))
     return referral
 
