@@ -1,9 +1,11 @@
 """``python -m tools.demo``: seed demo data when the database is empty (``make run`` does).
 
 Refuses in production (``CARELOOP_ENV=prod``): the demo accounts' password is published.
-Leaves a database that already holds an organization as it is. Then invites the patient of one
-referral whose visit is completed to the post-visit survey (once: later runs show the same
-invitation) and prints its link, as the automation runner would after the delay.
+Leaves a database that already holds an organization as it is. Then gives a few closed visits
+answered surveys, invites the patient of one referral whose visit is completed to the post-visit
+survey (once: later runs show the same invitation) and prints its link, as the automation runner
+would after the delay. Overdue referrals get their reminders and escalations from the server's
+first ticks (its catch-up pass plans the steps of referrals seeded without them).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import sys
 from backend.container import running_container
 from backend.settings import get_settings
 from tools.demo.seed import seed_demo_data
-from tools.demo.surveys import invite_demo_survey
+from tools.demo.surveys import answer_demo_surveys, invite_demo_survey
 
 
 def main() -> int:
@@ -31,6 +33,7 @@ def main() -> int:
 
     async def survey() -> str | None:
         async with running_container(settings) as container:
+            await answer_demo_surveys(container.database)
             return await invite_demo_survey(container.database)
 
     link = asyncio.run(survey())
