@@ -382,6 +382,16 @@ async def _run(urls: dict[str, str], names: dict[str, str], started: float) -> i
     await _fire_candidate(container)
     for _ in range(FIRE_ROUNDS):
         await _make_due(urls["small"], FIRE)
+        if os.environ.get("BENCH_PROFILE"):  # where a fired step's CPU goes (not timed)
+            import cProfile
+            import pstats
+
+            profile = cProfile.Profile()
+            profile.enable()
+            await _fire_candidate(container)
+            profile.disable()
+            pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
+            await _make_due(urls["small"], FIRE)
         fire["careloop"].append(await _fire_candidate(container))
         steps = await _make_due(urls["small"], FIRE)
         fire["plain"].append(await _fire_plain(urls["small"], steps, seeded["users"]))

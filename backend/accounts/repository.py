@@ -224,14 +224,18 @@ async def insert_provider(
     return provider_id
 
 
+_PROVIDER_COLUMNS = select_columns(Provider)
+
+
 async def providers_by_ids(ids: Sequence[UUID]) -> list[records.Provider]:
     if not ids:
         return []
-    rows = await Provider.select().where(Provider.id.is_in(list(ids)))
+    rows = await fetch(
+        Provider,
+        f"SELECT {_PROVIDER_COLUMNS} FROM provider WHERE provider.id IN ({placeholders(len(ids))})",  # noqa: S608
+        *ids,
+    )
     return [records.Provider(**row) for row in rows]
-
-
-_PROVIDER_COLUMNS = select_columns(Provider)
 
 
 async def providers_of_users(user_ids: Sequence[UUID]) -> list[records.Provider]:

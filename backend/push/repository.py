@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -171,10 +172,37 @@ async def save_settings(
 OUTBOX_ROWS_PER_STATEMENT = 1000  # 10 columns each: far below PostgreSQL's 32,767 parameters
 
 
+_OUTBOX_INSERT = (
+    'INSERT INTO push_outbox (id, device, "user", category, event_id, message, status, reason, attempts, '
+    "next_attempt_at, claimed_until, created_at, sent_at, fcm_name) VALUES "
+)
+_OUTBOX_ROW = "({}, {}, {}, {}, {}, {}, {}, NULL, 0, {}, NULL, {}, NULL, NULL)"
+
+
 async def insert_outbox(rows: Sequence[OutboxRow]) -> None:
+    """One multi-row INSERT per chunk (a raw statement: building Piccolo's insert cost about a
+    quarter of a millisecond of CPU per call, on every send and fired step with a device)."""
     for start in range(0, len(rows), OUTBOX_ROWS_PER_STATEMENT):
         chunk = rows[start : start + OUTBOX_ROWS_PER_STATEMENT]
-        await PushOutbox.insert(*(PushOutbox(**row) for row in chunk))
+        await fetch(
+            PushOutbox,
+            _OUTBOX_INSERT + ", ".join([_OUTBOX_ROW] * len(chunk)),
+            *(
+                value
+                for row in chunk
+                for value in (
+                    row["id"],
+                    row["device"],
+                    row["user"],
+                    row["category"],
+                    row["event_id"],
+                    json.dumps(row["message"]),
+                    row["status"],
+                    row["next_attempt_at"],
+                    row["created_at"],
+                )
+            ),
+        )
 
 
 async def claim_due(*, now: datetime, lease: timedelta, limit: int, is_sqlite: bool) -> list[OutboxRow]:
