@@ -1,12 +1,13 @@
-"""Who a rung tells, for one referral: the users behind an Audience code."""
+"""Who a rung tells, for one referral: the users behind an Audience code, from the same read of
+the referral's parties its events' recipients come from (backend/referrals/access.py)."""
 
 from __future__ import annotations
 
 from uuid import UUID
 
-from backend.accounts import repository as accounts
 from backend.accounts.codes import Role
 from backend.protocols.codes import Audience
+from backend.referrals import access
 from backend.referrals.records import Referral
 
 
@@ -17,21 +18,23 @@ async def users_of(referral: Referral, audience: Audience) -> list[UUID]:
         return []
     if audience == Audience.RECEIVING_PROVIDER and referral.receiving_provider is None:
         audience = Audience.RECEIVING_COORDINATORS
+    parties = await access.party_users(referral)
     if audience in (Audience.RECEIVING_PROVIDER, Audience.REFERRING_PROVIDER):
         receiving = audience == Audience.RECEIVING_PROVIDER
         provider_id = referral.receiving_provider if receiving else referral.referring_provider
         organization_id = referral.receiving_organization if receiving else referral.referring_organization
-        providers = await accounts.providers_by_ids([provider_id] if provider_id else [])
-        user_id = providers[0].user if providers else None
+        user_id = parties.provider_users.get(provider_id) if provider_id else None
         if user_id is None:
             return []
-        members = await accounts.active_memberships_in([organization_id])
-        return [user_id] if any(m.user == user_id for m in members) else []
+        member = any(m.user == user_id and m.organization == organization_id for m in parties.memberships)
+        return [user_id] if member else []
     organization_id = (
         referral.referring_organization
         if audience == Audience.REFERRING_COORDINATORS
         else referral.receiving_organization
     )
     role = Role.REFERRAL_MANAGER if audience == Audience.RECEIVING_MANAGERS else Role.COORDINATOR
-    members = await accounts.active_memberships_in([organization_id])
-    return sorted({m.user for m in members if Role(m.role) == role}, key=str)
+    return sorted(
+        {m.user for m in parties.memberships if m.organization == organization_id and Role(m.role) == role},
+        key=str,
+    )

@@ -10,12 +10,14 @@ Patients and documents are reached through the same rule (see ``access_patient``
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from backend.accounts import repository as accounts
 from backend.accounts.actor import Actor
 from backend.accounts.codes import STAFF_ROLES, Role
+from backend.accounts.records import Membership
 from backend.db import current_unit_of_work
 from backend.patients import records as patient_records
 from backend.referrals import records
@@ -24,6 +26,7 @@ from backend.referrals.lifecycle import Party, Status
 from backend.referrals.tables import Referral
 
 RECIPIENTS_KEY = "referrals.recipients"
+PARTIES_KEY = "referrals.party_users"
 
 
 def parties(actor: Actor, referral: records.ReferralParties) -> frozenset[Party]:
@@ -95,8 +98,49 @@ async def recipients_at_version(referral: records.Referral) -> list[UUID]:
     key = (referral.id, referral.version)
     found = cache.get(key)
     if found is None:
-        found = cache[key] = await recipients(referral)
+        parties_read = await party_users(referral)
+        found = cache[key] = _users_from(
+            {referral.id: _sides(referral)}, parties_read.memberships, parties_read.provider_users
+        )[referral.id]
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class PartyUsers:
+    """Who is behind a referral's parties at its version: the active memberships of both its
+    organizations, and the user of each of its providers."""
+
+    memberships: list[Membership]
+    provider_users: dict[UUID, UUID]
+
+
+async def party_users(referral: records.Referral) -> PartyUsers:
+    """Read once per unit of work and referral version (two statements): the recipients of its
+    events and the audience of its automated steps both come from it."""
+    cache: dict[tuple[UUID, int], PartyUsers] = current_unit_of_work().extensions.setdefault(PARTIES_KEY, {})
+    key = (referral.id, referral.version)
+    found = cache.get(key)
+    if found is None:
+        organizations = sorted({referral.referring_organization, referral.receiving_organization}, key=str)
+        provider_ids = sorted(
+            {p for p in (referral.referring_provider, referral.receiving_provider) if p is not None}, key=str
+        )
+        found = cache[key] = PartyUsers(
+            memberships=await accounts.active_memberships_in(organizations),
+            provider_users={
+                row.id: row.user
+                for row in await accounts.providers_by_ids(provider_ids)
+                if row.user is not None
+            },
+        )
+    return found
+
+
+def _sides(referral: records.ReferralParties) -> list[tuple[UUID | None, UUID]]:
+    sides: list[tuple[UUID | None, UUID]] = [(referral.referring_provider, referral.referring_organization)]
+    if referral.status != Status.DRAFT:
+        sides.append((referral.receiving_provider, referral.receiving_organization))
+    return sides
 
 
 async def receiving_side(referral: records.Referral) -> tuple[list[UUID], UUID | None]:
@@ -113,15 +157,7 @@ async def receiving_side(referral: records.Referral) -> tuple[list[UUID], UUID |
 
 async def recipients_of(referrals: Sequence[records.ReferralParties]) -> dict[UUID, list[UUID]]:
     """:func:`recipients` for many referrals in two statements."""
-    sides_of: dict[UUID, list[tuple[UUID | None, UUID]]] = {}
-    for referral in referrals:
-        sides: list[tuple[UUID | None, UUID]] = [
-            (referral.referring_provider, referral.referring_organization)
-        ]
-        if referral.status != Status.DRAFT:
-            sides.append((referral.receiving_provider, referral.receiving_organization))
-        sides_of[referral.id] = sides
-    return await _users_of_sides(sides_of)
+    return await _users_of_sides({referral.id: _sides(referral) for referral in referrals})
 
 
 async def _users_of_sides(sides_of: dict[UUID, list[tuple[UUID | None, UUID]]]) -> dict[UUID, list[UUID]]:
@@ -136,6 +172,14 @@ async def _users_of_sides(sides_of: dict[UUID, list[tuple[UUID | None, UUID]]]) 
         )
         if row.user is not None
     }
+    return _users_from(sides_of, memberships, providers)
+
+
+def _users_from(
+    sides_of: dict[UUID, list[tuple[UUID | None, UUID]]],
+    memberships: Sequence[Membership],
+    providers: dict[UUID, UUID],
+) -> dict[UUID, list[UUID]]:
     members = {(m.user, m.organization) for m in memberships}
     staff: dict[UUID, set[UUID]] = {}
     for m in memberships:
