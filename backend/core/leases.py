@@ -16,18 +16,28 @@ skips the rows the statement already updated and locks the next ``limit``: one c
 every due row (bench-push: 1,198 rows for a batch of 200, in 0.6 s). The array also needs no join
 back to the table, which a planner misled by stale statistics ran as a nested loop.
 
+Dispatchers share their loop too (:func:`dispatch_forever`, :func:`backoff_seconds`).
+
 The table needs ``id``, ``status``, a due-time column, ``claimed_until`` and ``attempts``, and an
 index on (status, due column) so the tick is an index probe whose cost grows with what is due.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import random
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from piccolo.table import Table
 
-from backend.db import fetch
+from backend.core.clock import utcnow
+from backend.db import STATEMENTS, fetch
+from backend.logging import get_logger
+
+logger = get_logger(__name__)
 
 
 def claim_statement(table_name: str, *, due_column: str, columns: str, is_sqlite: bool) -> str:
@@ -60,3 +70,46 @@ async def claim_due(
         table._meta.tablename, due_column=due_column, columns=columns, is_sqlite=is_sqlite
     )
     return await fetch(table, statement, now + lease, pending, now, now, limit)
+
+
+def backoff_seconds(rng: random.Random, attempts: int, *, base: float, ceiling: float) -> float:
+    """Exponential backoff with full jitter: after the ``attempts``-th failure, between half and
+    all of ``base * 2 ** (attempts - 1)``, never above ``ceiling``."""
+    top = min(base * 2 ** (attempts - 1), ceiling)
+    return rng.uniform(top / 2, top)
+
+
+async def dispatch_forever(
+    run_once: Callable[[], Awaitable[int]],
+    next_due_at: Callable[[], Awaitable[datetime | None]],
+    wake: asyncio.Event,
+    *,
+    idle_poll_seconds: float,
+    failed: str,
+) -> None:
+    """An outbox dispatcher's loop: batches while rows are due, then sleep until woken (a commit
+    that wrote rows), the next row's due time or ``idle_poll_seconds``; a failed batch is logged
+    as ``failed`` (the error's type only) and retried after the idle poll."""
+    STATEMENTS.ignore_current_task()
+    while True:
+        try:
+            claimed = await run_once()
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # the database or the sender failed: try again shortly
+            logger.error(failed, error_type=type(error).__name__)
+            claimed = 0
+            await asyncio.sleep(idle_poll_seconds)
+        if claimed:
+            continue
+        timeout = idle_poll_seconds
+        try:
+            due = await next_due_at()
+        except Exception:
+            due = None
+        if due is not None:
+            timeout = min(timeout, max((due - utcnow()).total_seconds(), 0.0))
+        wake.clear()
+        if timeout > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), timeout)

@@ -15,14 +15,14 @@ loop (in-process task by default; `python -m backend worker` too):
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from backend.core import leases
 from backend.core.clock import utcnow
 from backend.crypto.envelope import DecryptionFailed
-from backend.db import STATEMENTS, Database
+from backend.db import Database
 from backend.email import repository
 from backend.email.codes import EmailFailReason
 from backend.email.sender import Sender, Verdict
@@ -105,34 +105,21 @@ class Dispatcher:
     def _delay(self, attempts: int) -> float:
         """Exponential backoff with full jitter."""
         settings = self.settings
-        ceiling = min(settings.base_backoff_seconds * 2 ** (attempts - 1), settings.max_backoff_seconds)
-        return self._rng.uniform(ceiling / 2, ceiling)
+        return leases.backoff_seconds(
+            self._rng, attempts, base=settings.base_backoff_seconds, ceiling=settings.max_backoff_seconds
+        )
 
     async def run(self) -> None:
-        STATEMENTS.ignore_current_task()
-        while True:
-            try:
-                claimed = await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:  # the database failed: try again shortly
-                logger.error("email.dispatch_failed", error_type=type(error).__name__)
-                claimed = 0
-                await asyncio.sleep(self.settings.idle_poll_seconds)
-            if claimed:
-                continue
-            await self._sleep()
+        """Dispatch forever: batches while rows are due, then sleep until woken or due."""
 
-    async def _sleep(self) -> None:
-        timeout = self.settings.idle_poll_seconds
-        try:
+        async def next_due_at() -> datetime | None:
             async with self.database.unit_of_work():
-                due = await repository.next_due_at()
-        except Exception:
-            due = None
-        if due is not None:
-            timeout = min(timeout, max((due - utcnow()).total_seconds(), 0.0))
-        self._wake.clear()
-        if timeout > 0:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
+                return await repository.next_due_at()
+
+        await leases.dispatch_forever(
+            self.run_once,
+            next_due_at,
+            self._wake,
+            idle_poll_seconds=self.settings.idle_poll_seconds,
+            failed="email.dispatch_failed",
+        )

@@ -23,14 +23,14 @@ make a repeated referral ping harmless.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from backend.core import leases
 from backend.core.clock import utcnow
-from backend.db import STATEMENTS, Database
+from backend.db import Database
 from backend.logging import get_logger
 from backend.push import repository
 from backend.push.codes import FailReason, OutboxStatus, SkipReason
@@ -172,41 +172,27 @@ class Dispatcher:
     def _delay(self, attempts: int, outcome: Outcome) -> float:
         """Exponential backoff with full jitter, never sooner than FCM's Retry-After."""
         settings = self.settings
-        ceiling = min(settings.base_backoff_seconds * 2 ** (attempts - 1), settings.max_backoff_seconds)
-        delay = self._rng.uniform(ceiling / 2, ceiling)
+        delay = leases.backoff_seconds(
+            self._rng, attempts, base=settings.base_backoff_seconds, ceiling=settings.max_backoff_seconds
+        )
         if outcome.retry_after is not None:
             delay = max(delay, outcome.retry_after)
         return delay
 
     async def run(self) -> None:
         """Dispatch forever: batches while rows are due, then sleep until woken or due."""
-        STATEMENTS.ignore_current_task()
-        while True:
-            try:
-                claimed = await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:  # the database or sender failed: try again shortly
-                logger.error("push.dispatch_failed", error_type=type(error).__name__)
-                claimed = 0
-                await asyncio.sleep(self.settings.idle_poll_seconds)
-            if claimed:
-                continue
-            await self._sleep()
 
-    async def _sleep(self) -> None:
-        timeout = self.settings.idle_poll_seconds
-        try:
+        async def next_due_at() -> datetime | None:
             async with self.database.unit_of_work():
-                due = await repository.next_due_at()
-        except Exception:
-            due = None
-        if due is not None:
-            timeout = min(timeout, max((due - utcnow()).total_seconds(), 0.0))
-        self._wake.clear()
-        if timeout > 0:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
+                return await repository.next_due_at()
+
+        await leases.dispatch_forever(
+            self.run_once,
+            next_due_at,
+            self._wake,
+            idle_poll_seconds=self.settings.idle_poll_seconds,
+            failed="push.dispatch_failed",
+        )
 
 
 def _message(row: dict[str, object]) -> dict[str, object]:
