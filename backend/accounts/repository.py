@@ -300,3 +300,47 @@ async def active_memberships_in(organization_ids: Sequence[UUID]) -> list[record
         True,
     )
     return [records.Membership(**row) for row in rows]
+
+
+async def memberships_and_provider_users(
+    organization_ids: Sequence[UUID], provider_ids: Sequence[UUID]
+) -> tuple[list[records.Membership], dict[UUID, UUID]]:
+    """:func:`active_memberships_in` and each provider's user (providers without one left out),
+    in one statement: who is behind a referral's parties (every referral event reads it)."""
+    parts: list[str] = []
+    arguments: list[object] = []
+    if organization_ids:
+        parts.append(
+            "SELECT 'm' AS kind, membership.\"user\" AS user_id, membership.organization AS organization, "  # noqa: S608
+            "membership.role AS role, NULL AS provider_id FROM membership "
+            'JOIN app_user ON app_user.id = membership."user" '
+            f"WHERE membership.organization IN ({placeholders(len(organization_ids))}) "
+            "AND app_user.is_active = {}"
+        )
+        arguments += [*organization_ids, True]
+    if provider_ids:
+        parts.append(
+            "SELECT 'p' AS kind, provider.\"user\" AS user_id, provider.organization AS organization, "  # noqa: S608
+            "NULL AS role, provider.id AS provider_id FROM provider "
+            f'WHERE provider.id IN ({placeholders(len(provider_ids))}) AND provider."user" IS NOT NULL'
+        )
+        arguments += list(provider_ids)
+    if not parts:
+        return [], {}
+    rows = await fetch(Membership, " UNION ALL ".join(parts), *arguments)
+    memberships = [
+        records.Membership(
+            user=_uuid(row["user_id"]), organization=_uuid(row["organization"]), role=row["role"]
+        )
+        for row in rows
+        if row["kind"] == "m"
+    ]
+    return memberships, {
+        _uuid(row["provider_id"]): _uuid(row["user_id"]) for row in rows if row["kind"] == "p"
+    }
+
+
+def _uuid(value: object) -> UUID:
+    """SQLite gives a compound SELECT's columns no declared type, so their UUIDs come back as
+    text (PostgreSQL's as UUIDs)."""
+    return value if isinstance(value, UUID) else UUID(str(value))

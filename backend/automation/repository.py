@@ -12,6 +12,8 @@ from backend.automation.codes import StepStatus
 from backend.automation.tables import AutomationStep
 from backend.core import leases
 from backend.db import fetch, placeholders
+from backend.referrals import repository as referrals
+from backend.referrals.records import Referral
 
 COLUMNS = ", ".join(f'"{column._meta.db_column_name}"' for column in AutomationStep._meta.columns)
 
@@ -61,6 +63,30 @@ async def claim_due(*, now: datetime, lease: timedelta, limit: int, is_sqlite: b
         is_sqlite=is_sqlite,
     )
     return [records.Step(**row) for row in rows]
+
+
+async def fire(
+    step_id: UUID, referral_id: UUID, *, now: datetime, late: bool, is_sqlite: bool
+) -> Referral | None:
+    """Mark the step FIRED if it is still PENDING (the guard that makes it fire once: a second
+    runner holding the same claimed row, or a change that cancelled it, gets nothing back) and
+    read its referral, in one statement on PostgreSQL (SQLite has no UPDATE inside WITH)."""
+    if is_sqlite:
+        if await mark_fired(step_id, now=now, late=late) is None:
+            return None
+        return await referrals.referral_by_id(referral_id)
+    rows = await fetch(
+        AutomationStep,
+        "WITH fired AS (UPDATE automation_step SET status = {}, fired_at = {}, late = {}, "  # noqa: S608
+        "claimed_until = NULL WHERE id = {} AND status = {} RETURNING referral) "
+        f"SELECT {referrals.REFERRAL_COLUMNS} FROM referral JOIN fired ON referral.id = fired.referral",
+        StepStatus.FIRED.value,
+        now,
+        late,
+        step_id,
+        StepStatus.PENDING.value,
+    )
+    return referrals.referral_of_row(rows[0]) if rows else None
 
 
 async def mark_fired(step_id: UUID, *, now: datetime, late: bool) -> records.Step | None:

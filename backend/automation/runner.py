@@ -88,12 +88,13 @@ class Runner:
                 await repository.settle(step.id, StepStatus.SUPERSEDED)
                 self.counters.superseded += 1
                 return
-            fired = await repository.mark_fired(step.id, now=now, late=late)
-            if fired is None:
+            referral = await repository.fire(
+                step.id, step.referral, now=now, late=late, is_sqlite=uow.is_sqlite
+            )
+            if referral is None:
                 return
-            referral = await referrals.referral_by_id(step.referral)
             rule = AutomationRule(step.rule)
-            if referral is None or Status(referral.status) not in RULES[rule].statuses:
+            if Status(referral.status) not in RULES[rule].statuses:
                 await repository.settle(step.id, StepStatus.CANCELLED)
                 self.counters.cancelled += 1
                 return

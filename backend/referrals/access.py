@@ -115,7 +115,7 @@ class PartyUsers:
 
 
 async def party_users(referral: records.Referral) -> PartyUsers:
-    """Read once per unit of work and referral version (two statements): the recipients of its
+    """Read once per unit of work and referral version (one statement): the recipients of its
     events and the audience of its automated steps both come from it."""
     cache: dict[tuple[UUID, int], PartyUsers] = current_unit_of_work().extensions.setdefault(PARTIES_KEY, {})
     key = (referral.id, referral.version)
@@ -125,14 +125,10 @@ async def party_users(referral: records.Referral) -> PartyUsers:
         provider_ids = sorted(
             {p for p in (referral.referring_provider, referral.receiving_provider) if p is not None}, key=str
         )
-        found = cache[key] = PartyUsers(
-            memberships=await accounts.active_memberships_in(organizations),
-            provider_users={
-                row.id: row.user
-                for row in await accounts.providers_by_ids(provider_ids)
-                if row.user is not None
-            },
+        memberships, provider_users = await accounts.memberships_and_provider_users(
+            organizations, provider_ids
         )
+        found = cache[key] = PartyUsers(memberships=memberships, provider_users=provider_users)
     return found
 
 
@@ -156,7 +152,7 @@ async def receiving_side(referral: records.Referral) -> tuple[list[UUID], UUID |
 
 
 async def recipients_of(referrals: Sequence[records.ReferralParties]) -> dict[UUID, list[UUID]]:
-    """:func:`recipients` for many referrals in two statements."""
+    """:func:`recipients` for many referrals in one statement."""
     return await _users_of_sides({referral.id: _sides(referral) for referral in referrals})
 
 
@@ -164,14 +160,10 @@ async def _users_of_sides(sides_of: dict[UUID, list[tuple[UUID | None, UUID]]]) 
     """Each referral's users from its (provider, organization) sides: the organizations' staff,
     and each provider's user while they are a member of that side's organization."""
     all_sides = [side for sides in sides_of.values() for side in sides]
-    memberships = await accounts.active_memberships_in(sorted({org for _, org in all_sides}, key=str))
-    providers = {
-        row.id: row.user
-        for row in await accounts.providers_by_ids(
-            sorted({p for p, _ in all_sides if p is not None}, key=str)
-        )
-        if row.user is not None
-    }
+    memberships, providers = await accounts.memberships_and_provider_users(
+        sorted({org for _, org in all_sides}, key=str),
+        sorted({p for p, _ in all_sides if p is not None}, key=str),
+    )
     return _users_from(sides_of, memberships, providers)
 
 

@@ -127,6 +127,14 @@ def _seal(values: Columns, data_key: bytes) -> Columns:
     }
 
 
+REFERRAL_COLUMNS = _REFERRAL_COLUMNS  # for a statement of another domain that returns referral rows
+
+
+def referral_of_row(row: Columns) -> records.Referral:
+    """A full referral row read by another domain's statement (``REFERRAL_COLUMNS``), opened."""
+    return _opened(row)
+
+
 def _opened(row: Columns) -> records.Referral:
     """The referral, its clinical text decrypted (rows from before encryption pass as they are)."""
     if not row.get("wrapped_key"):
