@@ -57,17 +57,16 @@ async def notify(
     now = utcnow()
     category = CATEGORY_OF[notification.type]
     devices = [
-        device
-        for device in await repository.devices_of_users(recipients)
+        (device, badge)
+        for device, badge in await repository.devices_with_badges(recipients)
         if _wants(device.settings, category) and (breaks_quiet_hours or not _quiet(device.settings, now))
     ]
     if not devices:
         return []
-    badges = await repository.badges(sorted({d.user for d in devices}, key=str))
     rows: list[repository.OutboxRow] = []
-    for device in devices:
+    for device, badge in devices:
         chosen = per_user(device.user) if per_user else notification
-        stored = chosen.stored(created_epoch=int(now.timestamp())) | {"badge": badges.get(device.user, 0)}
+        stored = chosen.stored(created_epoch=int(now.timestamp())) | {"badge": badge}
         rows.append(
             {
                 "id": uuid.uuid4(),

@@ -74,38 +74,45 @@ async def devices_of_user(user_id: UUID) -> list[records.PushDevice]:
     return [records.PushDevice(**row) for row in rows]
 
 
-async def devices_of_users(user_ids: Sequence[UUID]) -> list[records.DeviceTarget]:
+async def devices_with_badges(user_ids: Sequence[UUID]) -> list[tuple[records.DeviceTarget, int]]:
     """The users' devices, each with its user's push preferences under ``settings`` (``None``
-    when the user never saved any: the defaults apply), in one statement."""
+    when the user never saved any: the defaults apply) and its user's badge (:func:`_badge_counts`),
+    in one statement: every send and every fired step with a recipient runs it."""
     if not user_ids:
         return []
+    users = placeholders(len(user_ids))
     rows = await fetch(
         PushDevice,
         'SELECT push_device.id, push_device."user", push_device.device_id, push_device.locale, '  # noqa: S608
         "push_settings.id AS settings_id, push_settings.time_zone, push_settings.quiet_start, "
         "push_settings.quiet_end, push_settings.referral_updates, push_settings.messages, "
-        "push_settings.reminders, push_settings.escalations FROM push_device "
+        "push_settings.reminders, push_settings.escalations, badge.badge FROM push_device "
         'LEFT JOIN push_settings ON push_settings."user" = push_device."user" '
-        f'WHERE push_device."user" IN ({placeholders(len(user_ids))})',
+        f'LEFT JOIN ({_badge_counts(len(user_ids))}) AS badge ON badge.user_id = push_device."user" '
+        f'WHERE push_device."user" IN ({users})',
+        *_badge_arguments(user_ids),
         *user_ids,
     )
     return [
-        records.DeviceTarget(
-            id=row["id"],
-            user=row["user"],
-            device_id=row["device_id"],
-            locale=row["locale"],
-            settings=None
-            if row["settings_id"] is None
-            else records.PushPreferences(
-                time_zone=row["time_zone"],
-                quiet_start=row["quiet_start"],
-                quiet_end=row["quiet_end"],
-                referral_updates=row["referral_updates"],
-                messages=row["messages"],
-                reminders=row["reminders"],
-                escalations=row["escalations"],
+        (
+            records.DeviceTarget(
+                id=row["id"],
+                user=row["user"],
+                device_id=row["device_id"],
+                locale=row["locale"],
+                settings=None
+                if row["settings_id"] is None
+                else records.PushPreferences(
+                    time_zone=row["time_zone"],
+                    quiet_start=row["quiet_start"],
+                    quiet_end=row["quiet_end"],
+                    referral_updates=row["referral_updates"],
+                    messages=row["messages"],
+                    reminders=row["reminders"],
+                    escalations=row["escalations"],
+                ),
             ),
+            int(row["badge"] or 0),
         )
         for row in rows
     ]
@@ -293,16 +300,13 @@ async def next_due_at() -> datetime | None:
     return row["next_attempt_at"] if row else None
 
 
-async def badges(user_ids: Sequence[UUID]) -> dict[UUID, int]:
-    """The app icon's count per user, in one statement: unread secure messages (after the user's
-    read marker, over the conversations they have a read state in; a referral conversation never
-    opened is not counted) plus the referrals waiting for them: sent to them and not yet decided,
-    or back with them for more information."""
-    if not user_ids:
-        return {}
-    users = placeholders(len(user_ids))
-    rows = await fetch(
-        PushDevice,
+def _badge_counts(user_count: int) -> str:
+    """The app icon's count per user (``user_id``, ``badge``): unread secure messages (after the
+    user's read marker, over the conversations they have a read state in; a referral conversation
+    never opened is not counted) plus the referrals waiting for them: sent to them and not yet
+    decided, or back with them for more information. Its arguments: :func:`_badge_arguments`."""
+    users = placeholders(user_count)
+    return (
         "SELECT counted.user_id, SUM(counted.items) AS badge FROM ("  # noqa: S608 - constants only
         'SELECT conversation_member."user" AS user_id, CASE WHEN conversation.last_sequence > '
         "conversation_member.read_up_to THEN conversation.last_sequence - conversation_member.read_up_to "
@@ -316,16 +320,9 @@ async def badges(user_ids: Sequence[UUID]) -> dict[UUID, int]:
         'UNION ALL SELECT provider."user" AS user_id, 1 AS items FROM referral '
         "JOIN provider ON provider.id = referral.referring_provider "
         f'WHERE provider."user" IN ({users}) AND referral.status IN ({placeholders(len(_FOR_REFERRER))})'
-        ") AS counted GROUP BY counted.user_id",
-        *user_ids,
-        True,
-        "REFERRAL",
-        *user_ids,
-        *_FOR_RECEIVER,
-        *user_ids,
-        *_FOR_REFERRER,
+        ") AS counted GROUP BY counted.user_id"
     )
-    found = dict.fromkeys(user_ids, 0)
-    for row in rows:
-        found[row["user_id"]] = int(row["badge"] or 0)
-    return found
+
+
+def _badge_arguments(user_ids: Sequence[UUID]) -> tuple[object, ...]:
+    return (*user_ids, True, "REFERRAL", *user_ids, *_FOR_RECEIVER, *user_ids, *_FOR_REFERRER)
