@@ -19,6 +19,7 @@ steps) plans the latest past rung of each rule too, so an overdue referral escal
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from uuid import UUID
 
 from backend.automation import records, repository
 from backend.protocols import repository as protocols
@@ -98,12 +99,25 @@ def _timing(
     return due, due
 
 
+_POLICIES: dict[UUID, Policy] = {}
+MAX_CACHED_POLICIES = 1024
+
+
 async def policy_of(referral: Referral) -> Policy:
-    """The policy of the protocol version the referral was sent under (defaults without one)."""
-    if referral.protocol_version is None:
+    """The policy of the protocol version the referral was sent under (defaults without one).
+    Versions are never changed (saving a protocol adds one), so each is read once per process."""
+    version_id = referral.protocol_version
+    if version_id is None:
         return Policy()
-    versions = await protocols.versions_by_ids([referral.protocol_version])
-    return policy_from_record(versions[0] if versions else None)
+    found = _POLICIES.get(version_id)
+    if found is None:
+        versions = await protocols.versions_by_ids([version_id])
+        found = policy_from_record(versions[0] if versions else None)
+        if versions:
+            if len(_POLICIES) >= MAX_CACHED_POLICIES:
+                _POLICIES.clear()
+            _POLICIES[version_id] = found
+    return found
 
 
 def survey_delay() -> timedelta:

@@ -15,6 +15,7 @@ from backend.db import fetch, placeholders
 from backend.referrals import repository as referrals
 from backend.referrals.records import Referral
 
+CATCH_UP_LOCK = 0x0A17_0000_CA7C  # pg_advisory_xact_lock key of the catch-up pass
 COLUMNS = ", ".join(f'"{column._meta.db_column_name}"' for column in AutomationStep._meta.columns)
 
 
@@ -150,13 +151,12 @@ async def pending_of_referrals(referral_ids: Sequence[UUID]) -> dict[UUID, list[
     return found
 
 
-async def steps_of_referral(referral_id: UUID) -> list[records.Step]:
-    rows = await fetch(
-        AutomationStep,
-        f"SELECT {COLUMNS} FROM automation_step WHERE referral = {{}} ORDER BY due_at, rung",  # noqa: S608
-        referral_id,
-    )
-    return [records.Step(**row) for row in rows]
+async def lock_catch_up(*, is_sqlite: bool) -> None:
+    """Serialize catch-up passes of several processes starting at once (PostgreSQL: a
+    transaction-scoped advisory lock; SQLite: the writer lock already does), so no referral is
+    planned twice."""
+    if not is_sqlite:
+        await fetch(AutomationStep, "SELECT pg_advisory_xact_lock({})", CATCH_UP_LOCK)
 
 
 async def referrals_without_steps(statuses: Sequence[str], after: UUID | None, limit: int) -> list[UUID]:

@@ -189,7 +189,8 @@ async def catch_up(database: Database, *, now: datetime | None = None, batch: in
     )
     after = None
     while True:
-        async with database.unit_of_work():
+        async with database.unit_of_work() as uow:
+            await repository.lock_catch_up(is_sqlite=uow.is_sqlite)
             ids = await repository.referrals_without_steps(statuses, after, batch)
             for referral in await referrals.referrals_by_ids(ids):
                 await planner.replan(

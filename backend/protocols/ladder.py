@@ -41,16 +41,15 @@ class RuleSpec:
     escalation: bool  # an escalation (ESCALATIONS push category) or a reminder (REMINDERS)
 
 
-AWAITING_DECISION = lifecycle.AWAITING_RESPONSE
 RULES: dict[AutomationRule, RuleSpec] = {
     AutomationRule.RESPOND_REMINDER: RuleSpec(
-        AWAITING_DECISION, Anchor.RESPOND_BY, Audience.RECEIVING_PROVIDER, escalation=False
+        lifecycle.AWAITING_RESPONSE, Anchor.RESPOND_BY, Audience.RECEIVING_PROVIDER, escalation=False
     ),
     AutomationRule.RESPOND_ESCALATION: RuleSpec(
-        AWAITING_DECISION, Anchor.RESPOND_BY, Audience.RECEIVING_COORDINATORS, escalation=True
+        lifecycle.AWAITING_RESPONSE, Anchor.RESPOND_BY, Audience.RECEIVING_COORDINATORS, escalation=True
     ),
     AutomationRule.RESPOND_MANAGER_ESCALATION: RuleSpec(
-        AWAITING_DECISION, Anchor.RESPOND_BY, Audience.RECEIVING_MANAGERS, escalation=True
+        lifecycle.AWAITING_RESPONSE, Anchor.RESPOND_BY, Audience.RECEIVING_MANAGERS, escalation=True
     ),
     AutomationRule.INFO_REMINDER: RuleSpec(
         frozenset({Status.NEEDS_INFO}), Anchor.ENTERED_STATUS, Audience.REFERRING_PROVIDER, escalation=False
@@ -93,7 +92,6 @@ RULES: dict[AutomationRule, RuleSpec] = {
     ),
 }
 PLANNED_FOR_EVERY_REFERRAL = frozenset({AutomationRule.EXPIRY, AutomationRule.SURVEY_INVITATION})
-LADDER_RULES = tuple(rule for rule in AutomationRule if rule not in PLANNED_FOR_EVERY_REFERRAL)
 
 
 @dataclass(frozen=True, slots=True)

@@ -76,11 +76,11 @@ async def insert_referral(values: Columns) -> records.Referral:
     return referral
 
 
-_REFERRAL_COLUMNS = select_columns(Referral)
+REFERRAL_COLUMNS = select_columns(Referral)  # also for other domains' statements returning referrals
 
 
 async def referral_by_id(referral_id: UUID) -> records.Referral | None:
-    rows = await fetch(Referral, f"SELECT {_REFERRAL_COLUMNS} FROM referral WHERE id = {{}}", referral_id)  # noqa: S608
+    rows = await fetch(Referral, f"SELECT {REFERRAL_COLUMNS} FROM referral WHERE id = {{}}", referral_id)  # noqa: S608
     return _opened(rows[0]) if rows else None
 
 
@@ -125,9 +125,6 @@ def _seal(values: Columns, data_key: bytes) -> Columns:
         else value
         for name, value in values.items()
     }
-
-
-REFERRAL_COLUMNS = _REFERRAL_COLUMNS  # for a statement of another domain that returns referral rows
 
 
 def referral_of_row(row: Columns) -> records.Referral:

@@ -134,7 +134,7 @@ async def test_a_runner_that_dies_after_claiming_loses_and_repeats_nothing(
     assert set((await _reminders_on_timelines(ids)).values()) == {1}
 
 
-async def test_the_tick_probes_the_due_index_only(world: World, live_server: LiveServer) -> None:
+async def test_an_idle_tick_claims_nothing_in_one_statement(world: World, live_server: LiveServer) -> None:
     # given open referrals whose steps are not due
     for _ in range(3):
         await world.step("SEND", await world.draft(priority="ROUTINE"), world.referrer)
