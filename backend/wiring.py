@@ -11,7 +11,7 @@
         └─ e-mail                   backend/email/subscribers.py      in the transaction
              (a survey invitation for a patient who chose EMAIL → the e-mail outbox)
 
-A new subsystem (automation, analytics, the EHR notifier) adds a ``subscribe`` function of its
+A new subsystem (analytics, the EHR notifier) adds a ``subscribe`` function of its
 own and one line below; domains never learn about it. Called by ``build_container`` for the app
 factory, every CLI command and the worker. The tables whose data keys key rotation re-wraps are
 listed here too, so the core (backend/crypto/rotation.py) imports no domain.

@@ -6,9 +6,10 @@
         AFTER_COMMIT    queued on the unit of work, run only once COMMIT succeeded
 
 That is all a domain does about delivery: it never imports realtime, push or the transport.
-``backend/wiring.py`` fills one :class:`Subscribers` at start-up; the database hands it to every
-unit of work. An event carries ids and typed records, its own ``event_id`` (the stream event
-and the push rows it causes share it) and the time it happened.
+``backend/wiring.py`` fills one :class:`Subscribers` when ``build_container`` builds a
+process's database, which hands it to every unit of work. An event carries ids and typed
+records, its own ``event_id`` (the stream event and the push rows it causes share it) and the
+time it happened.
 """
 
 from __future__ import annotations

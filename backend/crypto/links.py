@@ -48,7 +48,3 @@ def sign(purpose: str, *parts: str) -> str:
     message = "|".join((purpose, *parts)).encode()
     digest = hmac.new(link_key(), message, hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
-
-
-def verify(signature: str, purpose: str, *parts: str) -> bool:
-    return hmac.compare_digest(signature.encode(), sign(purpose, *parts).encode())

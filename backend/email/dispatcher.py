@@ -85,7 +85,9 @@ class Dispatcher:
                         await repository.mark_sent(email.row_id, now=utcnow())
                         self.counters.sent += 1
                     elif outcome.verdict is Verdict.FAILED:
-                        await repository.mark_failed(email.row_id, outcome.reason or "REJECTED")
+                        await repository.mark_failed(
+                            email.row_id, outcome.reason or EmailFailReason.REJECTED.value
+                        )
                         self.counters.failed += 1
                         logger.warning("email.rejected", reason=outcome.reason, row_id=str(email.row_id))
                     elif email.attempts >= self.settings.max_attempts:

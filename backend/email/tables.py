@@ -1,7 +1,7 @@
 """The e-mail outbox: one row per e-mail, written in the transaction of its cause.
 
 The recipient's address and the body (it holds a signed link) are sealed under a data key of
-the row's own (scope "email", fields "to", "subject", "body"; ``wrapped_key``), so the table
+the row's own (scope "email", fields "recipient", "subject", "body"; ``wrapped_key``), so the table
 never holds an address or a link in clear; once SENT the sealed content is blanked. Dispatchers
 claim due rows with a lease (backend/core/leases.py); see backend/email/dispatcher.py.
 """

@@ -306,10 +306,10 @@ def build_survey_routes(settings: Settings) -> list[HTTPRouteHandler]:
         meta = RequestMeta(client_address=address, request_id=uuid.uuid4().hex)
         now = utcnow()
         async with container.database.unit_of_work() as uow:
-            page = await service.open_link(token, now=now)
-            if page is None or not nonce:
+            invitation = await service.open_invitation(token, now=now)
+            if invitation is None or not nonce:
                 return neutral()
-            if not secrets.compare_digest(values[CSRF_FIELD], _csrf_value(page.invitation_id, nonce)):
+            if not secrets.compare_digest(values[CSRF_FIELD], _csrf_value(invitation.id, nonce)):
                 return neutral()
             try:
                 answers = service.parse_answers(values)
@@ -318,8 +318,9 @@ def build_survey_routes(settings: Settings) -> list[HTTPRouteHandler]:
                 for problem in error.problems:
                     errors.setdefault(problem.field, problem.message)
                 csrf = values[CSRF_FIELD]
+                page = await service.page_of(invitation)
                 return _response(form_page(token, page, csrf, values, errors), 422, [csrf_cookie(nonce)])
-            stored = await service.answer(token, answers, AuditTrail(uow, meta), now=now)
+            stored = await service.answer(invitation, answers, AuditTrail(uow, meta), now=now)
         if not stored:
             return neutral()
         expired = Cookie(

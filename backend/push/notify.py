@@ -1,6 +1,8 @@
 """Deciding who gets a push, in the transaction of the change that causes it.
 
-    referral change / new message ──► recipients of its stream event, minus the actor
+    the push decider (backend/push/subscribers.py) names the users: a referral change's
+    recipients minus the actor (the receiving side only for a ROUTE), a message's other members,
+    an automated step's audience
         ──► per recipient: category switched on? quiet hours (STAT and priority messages break
             through)? ──► one outbox row per registered device, due after a short grace period
     after COMMIT ──► the in-process dispatcher is woken

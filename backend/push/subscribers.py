@@ -17,7 +17,6 @@ that delivers the same event live can skip the push (live.py).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 from uuid import UUID
 
 from backend.accounts.events import UserDeactivated
@@ -28,6 +27,7 @@ from backend.messaging.events import MessageSent
 from backend.push import repository
 from backend.push.codes import PushType
 from backend.push.notify import message_notification, notify, referral_notification
+from backend.push.payloads import Notification
 from backend.referrals import access
 from backend.referrals.events import ReferralChanged
 
@@ -64,7 +64,7 @@ class PushDecider:
         new = referral_notification(PushType.REFERRAL_RECEIVED, after, action=action, actionable=False)
         decide = referral_notification(PushType.REFERRAL_RECEIVED, after, action=action, actionable=True)
 
-        def per_user(user: UUID) -> Any:
+        def per_user(user: UUID) -> Notification:
             if user == deciding:
                 return decide
             return new if user in receiving else updated

@@ -116,7 +116,7 @@ class EventOutbox:
         if not self._pending:
             return
         for event in self._pending:
-            event.push_users = self._push_users.get(event.event_id, event.push_users)
+            event.push_users = self._push_users.get(event.event_id, [])
         increments: dict[UUID, int] = {}
         for event in self._pending:
             for user in event.recipients:

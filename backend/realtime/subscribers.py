@@ -54,7 +54,7 @@ async def referral_changed(change: ReferralChanged) -> None:
     before, after = change.before, change.after
     recipients = await access.recipients_at_version(after)
     if before is not None and _party_sides(before) != _party_sides(after):
-        removed = set(await access.recipients(before)) - set(recipients)
+        removed = set(await access.recipients_at_version(before)) - set(recipients)
         if removed:  # their open subscriptions to the referral (and its chat) re-check at once
             access_changed(sorted(removed, key=str))
     if before is None:

@@ -84,14 +84,10 @@ def _any(clauses: list[Any]) -> Any:
     return combined
 
 
-async def recipients(referral: records.ReferralParties) -> list[UUID]:
-    """Every active user :func:`parties` would grant access to this referral (for its events)."""
-    return (await recipients_of([referral]))[referral.id]
-
-
 async def recipients_at_version(referral: records.Referral) -> list[UUID]:
-    """:func:`recipients`, computed once per unit of work and referral version: one change can
-    raise a status, an appointment and a document event, each heard by the stream and push."""
+    """Every active user :func:`parties` would grant access to this referral (its events'
+    recipients), computed once per unit of work and referral version: one change can raise a
+    status, an appointment and a document event, each heard by the stream and push."""
     cache: dict[tuple[UUID, int], list[UUID]] = current_unit_of_work().extensions.setdefault(
         RECIPIENTS_KEY, {}
     )
@@ -142,17 +138,15 @@ def _sides(referral: records.ReferralParties) -> list[tuple[UUID | None, UUID]]:
 async def receiving_side(referral: records.Referral) -> tuple[list[UUID], UUID | None]:
     """Who may see the referral from its receiving side (the receiving provider and the
     receiving organization's staff), and the user who decides it (its receiving provider's)."""
+    parties_read = await party_users(referral)
     sides = {referral.id: [(referral.receiving_provider, referral.receiving_organization)]}
-    users = (await _users_of_sides(sides))[referral.id]
-    decider = None
-    if referral.receiving_provider is not None:
-        rows = await accounts.providers_by_ids([referral.receiving_provider])
-        decider = rows[0].user if rows else None
-    return users, decider
+    users = _users_from(sides, parties_read.memberships, parties_read.provider_users)[referral.id]
+    provider = referral.receiving_provider
+    return users, parties_read.provider_users.get(provider) if provider else None
 
 
 async def recipients_of(referrals: Sequence[records.ReferralParties]) -> dict[UUID, list[UUID]]:
-    """:func:`recipients` for many referrals in one statement."""
+    """Each referral's recipients (see :func:`recipients_at_version`) in one statement."""
     return await _users_of_sides({referral.id: _sides(referral) for referral in referrals})
 
 

@@ -96,8 +96,7 @@ async def record_answer(
     sealed = ""
     if comment:
         sealed = await referrals.seal_text(invitation.referral, comment_field(invitation.id), comment) or ""
-        if not sealed:  # a referral from before encryption: never store the comment in clear
-            comment = ""
+        # a referral from before encryption has no key: the comment is then not stored at all
     rows = (
         await SurveyInvitation.update(
             {

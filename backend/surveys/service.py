@@ -4,7 +4,8 @@
                            passed): one invitation per referral, its link signed and expiring;
                            SurveyInvited (with the e-mail to queue when the patient chose EMAIL)
     open_link(token, now)  the page's GET: the organization's name and the visit date, or None
-    answer(token, …, now)  the page's POST: validated, stored once, or None
+    open_invitation, answer(invitation, …, now)   the page's POST: the link opened once, the
+                           answer stored once (False: answered meanwhile)
     survey_of / link_of / read_answer   what the referral's parties see over GraphQL (audited)
 
 A link is ``{PUBLIC_BASE_URL}/survey/{token}``, token = ``<invitation id hex>.<secret>.<sig>``:
@@ -105,7 +106,7 @@ def _parsed(token: str) -> tuple[UUID, str] | None:
     return invitation_id, parts[1]
 
 
-async def _open(token: str, now: datetime) -> records.SurveyInvitation | None:
+async def open_invitation(token: str, *, now: datetime) -> records.SurveyInvitation | None:
     """The invitation a valid, unused, unexpired link names; None for every other link."""
     parsed = _parsed(token)
     if parsed is None:
@@ -142,6 +143,7 @@ async def invite(referral_id: UUID, *, now: datetime) -> records.SurveyInvitatio
         if appointment is not None and appointment.status == AppointmentStatus.COMPLETED.value
         else None
     )
+    settings = get_settings()
     invitation_id = uuid.uuid4()
     salt = secrets.token_urlsafe(24)
     invitation = await repository.insert_invitation(
@@ -153,18 +155,19 @@ async def invite(referral_id: UUID, *, now: datetime) -> records.SurveyInvitatio
         secret_digest=token_digest(_secret(invitation_id, salt)),
         visit_on=visit_on,
         created_at=now,
-        expires_at=now + timedelta(days=get_settings().survey.link_days),
+        expires_at=now + timedelta(days=settings.survey.link_days),
     )
     if invitation is None:  # invited concurrently: that one stands
         return await repository.invitation_of_referral(referral_id)
-    organization = await accounts.organization_by_id(referral.receiving_organization)
     link = link_url(invitation)
     email = None
-    if emailed and patient is not None and patient.email:
+    if emailed:
+        assert patient is not None
+        assert patient.email
+        organization = await accounts.organization_by_id(referral.receiving_organization)
         email = records.SurveyEmail(
             to=patient.email, organization_name=organization.name if organization else "", link=link
         )
-    settings = get_settings()
     if settings.is_dev and settings.email.smtp_host is None:
         # development only: the link lets a developer open the page (never logged elsewhere)
         logger.info("survey.invited", delivery=invitation.delivery, link=link)
@@ -176,9 +179,12 @@ async def invite(referral_id: UUID, *, now: datetime) -> records.SurveyInvitatio
 
 
 async def open_link(token: str, *, now: datetime) -> records.SurveyPage | None:
-    invitation = await _open(token, now)
-    if invitation is None:
-        return None
+    invitation = await open_invitation(token, now=now)
+    return None if invitation is None else await page_of(invitation)
+
+
+async def page_of(invitation: records.SurveyInvitation) -> records.SurveyPage:
+    """What the page shows of an open invitation: the organization's name and the visit date."""
     organization = await accounts.organization_by_id(invitation.organization)
     return records.SurveyPage(
         invitation_id=invitation.id,
@@ -213,12 +219,11 @@ def parse_answers(form: dict[str, str]) -> Answers:
     return Answers(overall=overall, recommend=recommend, wait_acceptable=wait == "yes", comment=comment)
 
 
-async def answer(token: str, answers: Answers, audit: AuditTrail, *, now: datetime) -> bool:
-    """Store the link's one answer: False (write nothing) for a link :func:`open_link` refuses,
-    or one answered meanwhile."""
-    invitation = await _open(token, now)
-    if invitation is None:
-        return False
+async def answer(
+    invitation: records.SurveyInvitation, answers: Answers, audit: AuditTrail, *, now: datetime
+) -> bool:
+    """Store the one answer of an invitation :func:`open_invitation` gave: False (write nothing)
+    when it was answered (or expired) meanwhile."""
     stored = await repository.record_answer(
         invitation,
         overall=answers.overall,

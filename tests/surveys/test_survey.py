@@ -24,7 +24,6 @@ from tests.support.surveys import (
     invite,
     invited,
     open_form,
-    raw_id,
     register_patient,
 )
 
@@ -83,6 +82,7 @@ async def test_email_preference_needs_a_valid_address(world: World) -> None:
 
 async def test_the_email_arrives_with_the_link_and_nothing_clinical(world: World, smtp: LocalSmtp) -> None:
     address = _address()
+    before = await _outbox_ids()
     survey = await invited(world, email=address)
     received = await smtp.wait_for(address)
     assert received.recipients == [address]
@@ -111,6 +111,8 @@ async def test_the_email_arrives_with_the_link_and_nothing_clinical(world: World
     for text in clinical:
         assert text.lower() not in received.raw.lower(), text
     # nothing of the e-mail stays in the database once it is sent
+    sent = await _settled_since(before)
+    assert (sent["status"], sent["recipient"], sent["subject"], sent["body"]) == ("SENT", "", "", "")
     database = await dump()
     assert address not in database
     assert survey.link.rsplit("/", 1)[1] not in database
@@ -276,16 +278,22 @@ async def test_answers_are_audited(world: World, page: httpx.AsyncClient) -> Non
     actions = [row["action"] for row in rows]
     assert actions.count("surveys.answer.recorded") == 1
     assert "surveys.answer.read" in actions
-    assert raw_id(survey.referral["id"]) == survey.referral_id
+    readers = {row["actor_user_id"] for row in rows if row["action"] == "surveys.answer.read"}
+    assert readers == {str(world.receiving_manager.user.id)}
 
 
 async def _outbox_row_after(world: World, before: set[object], email: str) -> dict:  # type: ignore[type-arg]
+    survey = await invited(world, email=email)
+    assert survey.invitation.delivery == "EMAIL"
+    return await _settled_since(before)
+
+
+async def _settled_since(before: set[object]) -> dict:  # type: ignore[type-arg]
+    """The first e-mail outbox row not in ``before`` that is no longer PENDING."""
     import asyncio
 
     from backend.email.tables import EmailOutbox
 
-    survey = await invited(world, email=email)
-    assert survey.invitation.delivery == "EMAIL"
     for _ in range(200):
         rows = await EmailOutbox.select().where(EmailOutbox.status != "PENDING")
         found = [row for row in rows if row["id"] not in before]
