@@ -34,7 +34,7 @@ from typing import Any
 from piccolo.table import Table
 
 from backend.core.clock import utcnow
-from backend.db import STATEMENTS, fetch
+from backend.db import STATEMENTS, current_unit_of_work, fetch
 from backend.logging import get_logger
 
 logger = get_logger(__name__)
@@ -113,3 +113,25 @@ async def dispatch_forever(
         if timeout > 0:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), timeout)
+
+
+class DispatcherWake:
+    """Whom to wake after a commit that wrote outbox rows: the process's in-process dispatcher,
+    when it runs one (a worker polls instead)."""
+
+    __slots__ = ("_wake",)
+
+    def __init__(self) -> None:
+        self._wake: Callable[[], None] | None = None
+
+    def set(self, wake: Callable[[], None] | None) -> None:
+        self._wake = wake
+
+    def after_commit(self) -> None:
+        """Wake the dispatcher once the current unit of work commits (never for a rollback)."""
+        if self._wake is not None:
+            current_unit_of_work().after_commit(self._woken)
+
+    async def _woken(self) -> None:
+        if self._wake is not None:
+            self._wake()

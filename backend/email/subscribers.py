@@ -8,24 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from backend.core import leases
 from backend.core.events import Phase, Subscribers
-from backend.db import current_unit_of_work
 from backend.email import messages, repository
 from backend.email.codes import EmailKind
 from backend.surveys.events import SurveyInvited
 
-_wake: Callable[[], None] | None = None
+WAKE = leases.DispatcherWake()
 
 
 def on_outbox_written(wake: Callable[[], None] | None) -> None:
     """The in-process dispatcher's wake-up, called after a commit that queued an e-mail."""
-    global _wake  # noqa: PLW0603 - one dispatcher per process
-    _wake = wake
-
-
-async def _woken() -> None:
-    if _wake is not None:
-        _wake()
+    WAKE.set(wake)
 
 
 async def survey_invited(event: SurveyInvited) -> None:
@@ -39,7 +33,7 @@ async def survey_invited(event: SurveyInvited) -> None:
         body=body,
         now=event.occurred_at,
     )
-    current_unit_of_work().after_commit(_woken)
+    WAKE.after_commit()
 
 
 def subscribe(subscribers: Subscribers) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Iterable, Sequence
+from typing import Protocol, TypeVar
 from uuid import UUID
 
 import strawberry
@@ -107,3 +109,17 @@ def decode_cursor(cursor: str | None) -> str | None:
         return base64.urlsafe_b64decode(cursor.encode()).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError) as error:
         raise bad_user_input("`after` is not a cursor from this list.", "after") from error
+
+
+class _Identified(Protocol):
+    @property
+    def id(self) -> UUID: ...
+
+
+R = TypeVar("R", bound=_Identified)
+
+
+def in_order(records: Iterable[R], ids: Sequence[UUID]) -> list[R | None]:
+    """A DataLoader's answer: the record of each id, in the order asked (None: not found)."""
+    found = {record.id: record for record in records}
+    return [found.get(i) for i in ids]

@@ -19,9 +19,9 @@ from datetime import datetime, time, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from backend.core import leases
 from backend.core.clock import utcnow
 from backend.core.ids import global_id
-from backend.db import current_unit_of_work
 from backend.messaging import records
 from backend.push import repository
 from backend.push.codes import Category, OutboxStatus, PushType
@@ -30,13 +30,12 @@ from backend.push.records import PushPreferences
 from backend.referrals import records as referral_records
 
 GRACE = timedelta(milliseconds=1500)
-_wake: Callable[[], None] | None = None
+WAKE = leases.DispatcherWake()
 
 
 def on_outbox_written(wake: Callable[[], None] | None) -> None:
     """The in-process dispatcher's wake-up, called after a commit that wrote outbox rows."""
-    global _wake  # noqa: PLW0603 - one dispatcher per process
-    _wake = wake
+    WAKE.set(wake)
 
 
 def set_grace(grace: timedelta) -> None:
@@ -83,14 +82,8 @@ async def notify(
             }
         )
     await repository.insert_outbox(rows)
-    if _wake is not None:
-        current_unit_of_work().after_commit(_after_commit)
+    WAKE.after_commit()
     return sorted({row["user"] for row in rows}, key=str)
-
-
-async def _after_commit() -> None:
-    if _wake is not None:
-        _wake()
 
 
 def _wants(settings: PushPreferences | None, category: Category) -> bool:

@@ -1,6 +1,7 @@
 """Recording stream events inside a unit of work and publishing them after it commits.
 
-    service ── emit(type, referral_id, payload, recipients) ──► buffered on the unit of work
+    stream writer (subscribers.py) ── emit(type, referral_id, payload, recipients, event_id)
+        ──► buffered on the unit of work
     before COMMIT ──► allocate each recipient's next sequence numbers, insert one row per recipient
     after COMMIT  ──► one bus message per event: the event once, plus {recipient: sequence}
 
@@ -171,15 +172,11 @@ def emit(
     referral_id: UUID | None,
     payload: dict[str, Any],
     recipients: list[UUID],
-    event_id: UUID | None = None,
-) -> PendingEvent:
+    event_id: UUID,
+) -> None:
     """Queue an event for these users in the current unit of work; ``event_id`` is the domain
     event's, so the pushes it causes can be matched to it (:func:`note_push_users`)."""
-    event = PendingEvent(event_type, referral_id, payload, sorted(set(recipients), key=str))
-    if event_id is not None:
-        event.event_id = event_id
-    outbox().add(event)
-    return event
+    outbox().add(PendingEvent(event_type, referral_id, payload, sorted(set(recipients), key=str), event_id))
 
 
 def emit_ephemeral(event: dict[str, Any], recipients: list[UUID]) -> None:

@@ -9,11 +9,11 @@ from uuid import UUID
 from strawberry.dataloader import DataLoader
 
 from backend.accounts import records, repository
+from backend.graphql.common import in_order
 
 
 async def _organizations(ids: Sequence[UUID]) -> list[records.Organization | None]:
-    rows = {row.id: row for row in await repository.organizations_by_ids(ids)}
-    return [rows.get(i) for i in ids]
+    return in_order(await repository.organizations_by_ids(ids), ids)
 
 
 async def _memberships(user_ids: Sequence[UUID]) -> list[list[records.Membership]]:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Protocol, TypeVar
+from collections.abc import Sequence
 from uuid import UUID
 
 from strawberry.dataloader import DataLoader
@@ -12,6 +11,7 @@ from backend.accounts import records as accounts_records
 from backend.accounts import repository as accounts
 from backend.directory import records as directory_records
 from backend.directory import repository as directory
+from backend.graphql.common import in_order
 from backend.patients import records as patient_records
 from backend.patients import repository as patients
 from backend.protocols import records as protocols_records
@@ -20,42 +20,28 @@ from backend.referrals import records as referral_records
 from backend.referrals import repository
 
 
-class _Identified(Protocol):
-    @property
-    def id(self) -> UUID: ...
-
-
-R = TypeVar("R", bound=_Identified)
-
-
-def _in_order(records: Iterable[R], ids: Sequence[UUID]) -> list[R | None]:
-    """A DataLoader's answer: the record of each id, in the order asked (None: not found)."""
-    found = {record.id: record for record in records}
-    return [found.get(i) for i in ids]
-
-
 async def _patients(ids: Sequence[UUID]) -> list[patient_records.Patient | None]:
-    return _in_order(await patients.patients_by_ids(ids), ids)
+    return in_order(await patients.patients_by_ids(ids), ids)
 
 
 async def _providers(ids: Sequence[UUID]) -> list[accounts_records.Provider | None]:
-    return _in_order(await accounts.providers_by_ids(ids), ids)
+    return in_order(await accounts.providers_by_ids(ids), ids)
 
 
 async def _users(ids: Sequence[UUID]) -> list[accounts_records.User | None]:
-    return _in_order(await accounts.users_by_ids(ids), ids)
+    return in_order(await accounts.users_by_ids(ids), ids)
 
 
 async def _plans(ids: Sequence[UUID]) -> list[directory_records.InsurancePlan | None]:
-    return _in_order(await directory.plans_by_ids(ids), ids)
+    return in_order(await directory.plans_by_ids(ids), ids)
 
 
 async def _protocol_versions(ids: Sequence[UUID]) -> list[protocols_records.NamedProtocolVersion | None]:
-    return _in_order(await protocols.versions_by_ids(ids), ids)
+    return in_order(await protocols.versions_by_ids(ids), ids)
 
 
 async def _specialties(ids: Sequence[UUID]) -> list[accounts_records.Specialty | None]:
-    return _in_order(await accounts.specialties_by_ids(ids), ids)
+    return in_order(await accounts.specialties_by_ids(ids), ids)
 
 
 async def _events(referral_ids: Sequence[UUID]) -> list[list[referral_records.ReferralEvent]]:
